@@ -1,0 +1,243 @@
+package guapocado
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors. Every failure the server reports is an *Error; match it
+// against these with errors.Is, or read its fields with errors.As.
+//
+// The sentinels are exclusive where they overlap on a status: a 401 is either
+// ErrNoCustomer or ErrUnauthorized, a 403 either ErrOriginRejected or
+// ErrForbidden, a 429 either ErrInsufficientBalance or ErrRateLimited.
+var (
+	// ErrUnauthorized: no session, or an invalid or expired one (401 with a code,
+	// or any 401 that is not ErrNoCustomer).
+	ErrUnauthorized = errors.New("guapocado: unauthorized")
+	// ErrNoCustomer: signed in, but the session has no active organization or
+	// team to bill (the plugin's 401 "Sign in first" with no code). Set an
+	// active organization (Auth.SetActiveOrganization) and call again.
+	ErrNoCustomer = errors.New("guapocado: no active customer for this session")
+	// ErrOriginRejected: Better Auth's CSRF check refused a cookie-bearing
+	// request (403 MISSING_OR_NULL_ORIGIN or INVALID_ORIGIN). See WithOrigin.
+	ErrOriginRejected = errors.New("guapocado: origin rejected")
+	// ErrForbidden: any other 403.
+	ErrForbidden = errors.New("guapocado: forbidden")
+	// ErrNotFound: 404, such as an unknown entitlement, plan or product, or an
+	// endpoint the server does not serve (the plugin is not mounted, or the
+	// base path is wrong).
+	ErrNotFound = errors.New("guapocado: not found")
+	// ErrInvalidRequest: the server refused the request's content (400, 413,
+	// 415, 422). A *ValidationError, raised before any request is sent, also
+	// matches it.
+	ErrInvalidRequest = errors.New("guapocado: invalid request")
+	// ErrInsufficientBalance: a consume beyond the meter's balance (429
+	// "Insufficient balance"). It is never retried.
+	ErrInsufficientBalance = errors.New("guapocado: insufficient balance")
+	// ErrRateLimited: any other 429 (Better Auth's limiter, which sends
+	// X-Retry-After, or the platform's). RetryAfter says how long to wait.
+	ErrRateLimited = errors.New("guapocado: rate limited")
+	// ErrServer: a 5xx.
+	ErrServer = errors.New("guapocado: server error")
+	// ErrOutcomeUnknown: a consume, refund or checkout whose request was sent
+	// but whose answer was lost (the connection broke, or the context ended
+	// while waiting). The server may or may not have applied it: read the
+	// balance before repeating it.
+	ErrOutcomeUnknown = errors.New("guapocado: outcome unknown")
+	// ErrUnexpectedResponse: a 2xx answer the SDK could not decode, or an
+	// answer larger than the response size cap.
+	ErrUnexpectedResponse = errors.New("guapocado: unexpected response")
+)
+
+// Error is every failure of a request: an HTTP error status from the server,
+// an undecodable answer, or a transport failure (StatusCode 0). It never
+// holds the query string, cookies, tokens or keys.
+type Error struct {
+	// Method and Path of the request (the path only: no host, no query).
+	Method string
+	Path   string
+	// StatusCode is the HTTP status, or 0 when no response was received.
+	StatusCode int
+	// Code is Better Auth's error code (e.g. "UNAUTHORIZED",
+	// "VALIDATION_ERROR"); empty for errors raised by the plugin or the
+	// platform, which send a message only.
+	Code string
+	// Message is the server's message, or a description of the failure.
+	Message string
+	// RequestID is the x-request-id response header, where the server sent one.
+	RequestID string
+	// RetryAfter is the wait the server asked for (X-Retry-After or
+	// Retry-After), zero when it named none.
+	RetryAfter time.Duration
+	// Attempts is how many times the request was sent.
+	Attempts int
+	// Snippet is a short, redacted excerpt of a body the SDK could not decode.
+	Snippet string
+
+	outcomeUnknown bool
+	unexpected     bool
+	err            error
+}
+
+// Error returns a one-line description with the method, path, status, code and
+// message.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("guapocado: ")
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Path)
+	b.WriteString(": ")
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, "%d", e.StatusCode)
+		if e.Code != "" {
+			b.WriteString(" ")
+			b.WriteString(e.Code)
+		}
+		if e.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(e.Message)
+		}
+	} else {
+		if e.outcomeUnknown {
+			b.WriteString("outcome unknown (the request was sent but its answer was lost; check before repeating it): ")
+		}
+		b.WriteString(e.Message)
+	}
+	if e.Snippet != "" {
+		fmt.Fprintf(&b, " (body: %q)", e.Snippet)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	return b.String()
+}
+
+// Unwrap returns the transport or context error behind a failure with no
+// response, so errors.Is(err, context.DeadlineExceeded) works.
+func (e *Error) Unwrap() error { return e.err }
+
+// Is reports whether e is of the class of the sentinel target.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrOutcomeUnknown:
+		return e.outcomeUnknown
+	case ErrUnexpectedResponse:
+		return e.unexpected
+	}
+	switch e.StatusCode {
+	case 401:
+		if e.Code == "" && e.Message == "Sign in first" {
+			return target == ErrNoCustomer
+		}
+		return target == ErrUnauthorized
+	case 403:
+		if e.Code == "MISSING_OR_NULL_ORIGIN" || e.Code == "INVALID_ORIGIN" || e.Code == "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED" {
+			return target == ErrOriginRejected
+		}
+		return target == ErrForbidden
+	case 404:
+		return target == ErrNotFound
+	case 400, 413, 415, 422:
+		return target == ErrInvalidRequest
+	case 429:
+		if e.Message == "Insufficient balance" {
+			return target == ErrInsufficientBalance
+		}
+		return target == ErrRateLimited
+	}
+	if e.StatusCode >= 500 {
+		return target == ErrServer
+	}
+	return false
+}
+
+// ValidationError is returned before any request is sent when an argument
+// breaks a rule the server would enforce. It matches ErrInvalidRequest.
+type ValidationError struct {
+	Field  string // the argument or JSON field, e.g. "key", "amount", "successUrl"
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return "guapocado: invalid " + e.Field + ": " + e.Reason
+}
+
+// Is makes a ValidationError match ErrInvalidRequest.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
+
+// transportMessage describes a transport error without the request URL (which
+// url.Error would repeat).
+func transportMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+const snippetLen = 64
+
+// snippet returns a short excerpt of body with anything that looks like a
+// token, key or signature masked, for error messages.
+func snippet(body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	s := body
+	cut := false
+	if len(s) > snippetLen {
+		s, cut = s[:snippetLen], true
+	}
+	var b strings.Builder
+	run := 0
+	flush := func(word []byte) {
+		if len(word) >= 16 {
+			b.WriteString("[redacted]")
+		} else {
+			b.Write(word)
+		}
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isTokenByte(s[i]) {
+			if run == 0 {
+				start = i
+			}
+			run++
+			continue
+		}
+		if run > 0 {
+			flush(s[start:i])
+			run = 0
+		}
+		if i == len(s) {
+			break
+		}
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
+			b.WriteByte(' ')
+		} else if c < utf8.RuneSelf {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('?')
+		}
+	}
+	if cut {
+		b.WriteString("…")
+	}
+	return b.String()
+}
+
+func isTokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '+' || c == '/' || c == '=' || c == '_' || c == '-' || c == '.' || c == '%'
+}

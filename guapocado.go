@@ -1,0 +1,162 @@
+package guapocado
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync/atomic"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Client calls the Guapocado endpoints of a Better Auth app for one session.
+// It is safe for concurrent use. Its services are fields:
+//
+//	c.Usage.Consume(ctx, "api-calls", 1)
+//	c.Has(ctx, "advanced-analytics")
+type Client struct {
+	// Usage: balances, consume, refund and overage settings of metered features.
+	Usage UsageService
+	// Customer: the billing customer of the session.
+	Customer CustomerService
+	// Limits: limit settings (purchased expansion).
+	Limits LimitsService
+	// Plans: the plan catalogue.
+	Plans PlansService
+	// Subscription: the customer's subscription.
+	Subscription SubscriptionService
+	// Checkout: checkout sessions.
+	Checkout CheckoutService
+
+	cfg  *config
+	rc   *retryablehttp.Client
+	base http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
+	sess *session
+}
+
+// session is the credential state of one Client: the cookie jar (or a fixed
+// Cookie header) and the newest bearer token.
+type session struct {
+	jar          http.CookieJar // nil: no cookie handling
+	staticCookie string         // a fixed Cookie header (ForRequest), sent as is
+	bearer       atomic.Pointer[string]
+	adoptBearer  bool // store set-auth-token into bearer
+}
+
+func (s *session) bearerToken() string {
+	if p := s.bearer.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// NewClient returns a client for the Better Auth app at baseURL (its origin,
+// plus a mount prefix if the app is not at the root; the Better Auth base
+// path "/api/auth" is added, see WithBasePath). It does no I/O; an invalid URL
+// or option returns an error.
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, errors.New("guapocado: NewClient: base URL does not parse")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("guapocado: NewClient: base URL must be http(s)://host[:port], got scheme %q host %q", u.Scheme, u.Host)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("guapocado: NewClient: base URL must not carry user info, a query or a fragment")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	cfg := &config{
+		base:         u,
+		basePath:     DefaultBasePath,
+		origin:       u.Scheme + "://" + u.Host,
+		userAgent:    "guapocado-go/" + Version + " (" + runtime.Version() + ")",
+		headers:      http.Header{},
+		cookiePrefix: DefaultCookiePrefix,
+		secure:       u.Scheme == "https",
+		retryMax:     DefaultRetryMax,
+		retryWaitMin: DefaultRetryWaitMin,
+		retryWaitMax: DefaultRetryWaitMax,
+		maxBody:      DefaultMaxResponseBytes,
+		webhookPath:  DefaultWebhookPath,
+	}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("guapocado: NewClient: nil option")
+		}
+		if err := o(cfg); err != nil {
+			return nil, err
+		}
+	}
+	cfg.apiBase = u.String() + cfg.basePath
+
+	c := &Client{cfg: cfg}
+	c.initTransport()
+
+	s := &session{jar: cfg.jar}
+	if cfg.bearerToken != "" {
+		tok := cfg.bearerToken
+		s.bearer.Store(&tok)
+		s.adoptBearer = true
+	}
+	// Cookies: kept for cookie sessions and for clients that will sign in;
+	// a bearer-only client sends no cookies (so needs no Origin).
+	if s.jar == nil && !browserBuild && (cfg.sessionToken != "" || cfg.bearerToken == "") {
+		s.jar, _ = cookiejar.New(nil) // never fails with nil options
+	}
+	if cfg.sessionToken != "" {
+		s.jar.SetCookies(cfg.base, []*http.Cookie{cfg.sessionCookie(cfg.sessionToken)})
+	}
+	c.sess = s
+	c.bind()
+	return c, nil
+}
+
+// sessionCookie is the Better Auth session cookie carrying a signed token.
+func (cfg *config) sessionCookie(token string) *http.Cookie {
+	return &http.Cookie{
+		Name:   cfg.cookieName("session_token"),
+		Value:  url.QueryEscape(token),
+		Path:   "/",
+		Secure: cfg.secure,
+	}
+}
+
+// cookieName is the full name of a Better Auth cookie ("session_token" →
+// "better-auth.session_token", or "__Secure-better-auth.session_token" over https).
+func (cfg *config) cookieName(short string) string {
+	n := cfg.cookiePrefix + "." + short
+	if cfg.secure {
+		n = "__Secure-" + n
+	}
+	return n
+}
+
+// bind points every service at c.
+func (c *Client) bind() {
+	c.Usage.c = c
+	c.Customer.c = c
+	c.Limits.c = c
+	c.Plans.c = c
+	c.Subscription.c = c
+	c.Checkout.c = c
+}
+
+// CloseIdleConnections closes the idle connections of the client's transport.
+func (c *Client) CloseIdleConnections() {
+	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// BaseURL returns the URL the client's endpoint paths are relative to, e.g.
+// "https://app.example.com/api/auth".
+func (c *Client) BaseURL() string { return c.cfg.apiBase }
+
+// Ptr returns a pointer to v, for optional fields such as LimitSettings.Purchased.
+func Ptr[T any](v T) *T { return &v }

@@ -1,0 +1,255 @@
+package guapocado
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Version is the SDK's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// Defaults.
+const (
+	DefaultBasePath         = "/api/auth"
+	DefaultCookiePrefix     = "better-auth"
+	DefaultMaxResponseBytes = 4 << 20
+	DefaultRetryMax         = 3
+	DefaultRetryWaitMin     = 250 * time.Millisecond
+	DefaultRetryWaitMax     = 15 * time.Second
+	DefaultWebhookPath      = "/guap"
+)
+
+// An Option configures a Client in NewClient. Options are checked there: an
+// invalid one makes NewClient return an error.
+type Option func(*config) error
+
+// config is the immutable, shared part of a client: everything but the session.
+type config struct {
+	base         *url.URL // scheme + host (+ mount prefix)
+	apiBase      string   // base + basePath, no trailing slash
+	basePath     string
+	origin       string
+	originSet    bool
+	userAgent    string
+	headers      http.Header
+	cookiePrefix string
+	secure       bool // https base URL: __Secure- cookie names
+
+	sessionToken string
+	bearerToken  string
+	jar          http.CookieJar
+	httpClient   *http.Client
+	credentials  string // browser fetch credentials mode
+
+	retryMax     int
+	retryWaitMin time.Duration
+	retryWaitMax time.Duration
+	logger       *slog.Logger
+	maxBody      int64
+	webhookPath  string
+
+	// test hooks
+	sleepFn func(context.Context, time.Duration) error
+	nowFn   func() time.Time
+}
+
+// WithBasePath sets Better Auth's base path on the server (default "/api/auth").
+func WithBasePath(p string) Option {
+	return func(c *config) error {
+		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") {
+			return fmt.Errorf("guapocado: WithBasePath: %q must be a path starting with /", p)
+		}
+		c.basePath = strings.TrimRight(p, "/")
+		return nil
+	}
+}
+
+// WithSessionToken authenticates with a Better Auth session token: the signed
+// value "<token>.<signature>" that Better Auth puts in its session cookie (as
+// sent in set-auth-token, or the cookie value itself, URL-encoded or not). The
+// SDK sends it as the session cookie, named "<prefix>.session_token", with the
+// "__Secure-" prefix when the base URL is https, and adds the Origin header
+// Better Auth's CSRF check requires. Not available in the browser build, where
+// cookies belong to the browser.
+func WithSessionToken(token string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(token) == "" {
+			return errors.New("guapocado: WithSessionToken: empty token")
+		}
+		if browserBuild {
+			return errors.New("guapocado: WithSessionToken: cookies belong to the browser in a WebAssembly build; rely on the browser's session or use WithBearerToken")
+		}
+		if strings.Contains(token, "%") {
+			if dec, err := url.QueryUnescape(token); err == nil {
+				token = dec
+			}
+		}
+		c.sessionToken = token
+		return nil
+	}
+}
+
+// WithBearerToken authenticates with "Authorization: Bearer <token>" (Better
+// Auth's bearer plugin). The SDK keeps the newest token the server sends in
+// set-auth-token. A bearer request that carries no cookie needs no Origin.
+func WithBearerToken(token string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(token) == "" {
+			return errors.New("guapocado: WithBearerToken: empty token")
+		}
+		c.bearerToken = token
+		return nil
+	}
+}
+
+// WithCookieJar uses jar for the session cookies: cookies in it for the base
+// URL are sent, and cookies the server sets are stored in it.
+func WithCookieJar(jar http.CookieJar) Option {
+	return func(c *config) error {
+		if jar == nil {
+			return errors.New("guapocado: WithCookieJar: nil jar")
+		}
+		c.jar = jar
+		return nil
+	}
+}
+
+// WithHTTPClient sends requests through hc (its Transport and Timeout; the
+// Timeout bounds each attempt). The SDK uses a copy with its own redirect
+// policy and leaves hc's Jar alone: session cookies are managed by the SDK.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("guapocado: WithHTTPClient: nil client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithOrigin sets the Origin header sent with cookie-bearing POSTs (default:
+// the base URL's origin). Use it when the server trusts another origin.
+func WithOrigin(origin string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(strings.TrimRight(origin, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return fmt.Errorf("guapocado: WithOrigin: %q is not an origin (scheme://host[:port])", origin)
+		}
+		c.origin = u.Scheme + "://" + u.Host
+		c.originSet = true
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if ua == "" {
+			return errors.New("guapocado: WithUserAgent: empty user agent")
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithHeader adds a header to every request. Session headers (Cookie,
+// Authorization) have their own options and are refused here.
+func WithHeader(name, value string) Option {
+	return func(c *config) error {
+		k := http.CanonicalHeaderKey(strings.TrimSpace(name))
+		if k == "" || strings.ContainsAny(k, " :\r\n") {
+			return fmt.Errorf("guapocado: WithHeader: invalid header name %q", name)
+		}
+		switch k {
+		case "Cookie", "Authorization", "Content-Length", "Host":
+			return fmt.Errorf("guapocado: WithHeader: %s cannot be set this way", k)
+		}
+		if strings.ContainsAny(value, "\r\n") {
+			return fmt.Errorf("guapocado: WithHeader: invalid value for %s", k)
+		}
+		c.headers.Add(k, value)
+		return nil
+	}
+}
+
+// WithCookiePrefix sets the server's cookie prefix (Better Auth's
+// advanced.cookiePrefix; default "better-auth").
+func WithCookiePrefix(prefix string) Option {
+	return func(c *config) error {
+		if prefix == "" || strings.ContainsAny(prefix, "=; \t\r\n") {
+			return fmt.Errorf("guapocado: WithCookiePrefix: invalid prefix %q", prefix)
+		}
+		c.cookiePrefix = prefix
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy: at most max retries after the first
+// attempt, with exponential backoff and jitter between minWait and maxWait.
+// A Retry-After or X-Retry-After from the server is honoured when it is at
+// most maxWait; a longer one ends the retries and is reported in
+// Error.RetryAfter. WithRetry(0, 0, 0) disables retries.
+func WithRetry(max int, minWait, maxWait time.Duration) Option {
+	return func(c *config) error {
+		if max < 0 || minWait < 0 || maxWait < minWait {
+			return fmt.Errorf("guapocado: WithRetry: need max >= 0 and 0 <= minWait <= maxWait (got %d, %s, %s)", max, minWait, maxWait)
+		}
+		c.retryMax, c.retryWaitMin, c.retryWaitMax = max, minWait, maxWait
+		return nil
+	}
+}
+
+// WithLogger logs each attempt and retry decision to l (method, path,
+// status, attempt, wait; never headers, bodies, cookies or tokens). The
+// default is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps the size of a response body (default 4 MiB); a
+// larger answer fails with ErrUnexpectedResponse.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("guapocado: WithMaxResponseBytes: %d is not positive", n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithWebhookPath sets the path of the plugin's webhook receiver under the
+// base path (default "/guap"), for Webhook.Status.
+func WithWebhookPath(p string) Option {
+	return func(c *config) error {
+		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") {
+			return fmt.Errorf("guapocado: WithWebhookPath: %q must be a path starting with /", p)
+		}
+		c.webhookPath = p
+		return nil
+	}
+}
+
+// WithFetchCredentials sets the fetch credentials mode in the WebAssembly
+// build: "" (the browser's default, same-origin), "include" (send the
+// browser's cookies to an API on another origin; the server must allow it
+// with CORS), "same-origin" or "omit". Native builds ignore it.
+func WithFetchCredentials(mode string) Option {
+	return func(c *config) error {
+		switch mode {
+		case "", "include", "same-origin", "omit":
+			c.credentials = mode
+			return nil
+		}
+		return fmt.Errorf("guapocado: WithFetchCredentials: unknown mode %q", mode)
+	}
+}

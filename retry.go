@@ -1,0 +1,210 @@
+package guapocado
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// callState follows one SDK call through its attempts. The retry policy reads
+// it; the attempt transport writes it.
+type callState struct {
+	write    bool        // not idempotent: retried only where provably never handled
+	wrote    atomic.Bool // the current attempt wrote request headers
+	attempts atomic.Int32
+	method   string
+	path     string
+}
+
+type callStateKey struct{}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(callStateKey{}).(*callState)
+	return st
+}
+
+// attemptTransport sits under the http.Client: it counts attempts, records
+// for non-idempotent writes whether any byte of the request may have been
+// sent, and logs each attempt.
+type attemptTransport struct {
+	next http.RoundTripper
+	cfg  *config
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	st := stateFrom(req.Context())
+	if st != nil {
+		st.attempts.Add(1)
+		if st.write {
+			if browserBuild {
+				// fetch gives no view of the wire: assume the request was sent.
+				st.wrote.Store(true)
+			} else {
+				st.wrote.Store(false)
+				req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+					WroteHeaders: func() { st.wrote.Store(true) },
+				}))
+			}
+		}
+	}
+	var start time.Time
+	if t.cfg.logger != nil {
+		start = time.Now()
+	}
+	resp, err := t.next.RoundTrip(req)
+	if l := t.cfg.logger; l != nil && st != nil {
+		attrs := []any{"method", st.method, "path", st.path, "attempt", int(st.attempts.Load()), "elapsed", time.Since(start)}
+		if err != nil {
+			l.Debug("guapocado: attempt failed", append(attrs, "error", transportMessage(err))...)
+		} else {
+			l.Debug("guapocado: attempt", append(attrs, "status", resp.StatusCode)...)
+		}
+	}
+	return resp, err
+}
+
+// newRetryClient builds the retryablehttp client for cfg over hc.
+func newRetryClient(cfg *config, hc *http.Client) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryMax:     cfg.retryMax,
+		RetryWaitMin: cfg.retryWaitMin,
+		RetryWaitMax: cfg.retryWaitMax,
+		// The wait happens in checkRetry, where the context and the call's
+		// class are known; retryablehttp's own timer then waits zero.
+		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
+		CheckRetry:   cfg.checkRetry,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+// checkRetry decides whether an attempt is retried, and waits before saying
+// yes. Reads and idempotent sets retry on connection errors, 429 and
+// 500/502/503/504. Non-idempotent writes (consume, refund, checkout) retry
+// only where the request provably never reached a handler: a connection
+// error before any of the request was written, or a 429 carrying
+// X-Retry-After (Better Auth's limiter answers before any handler runs).
+func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	st := stateFrom(ctx)
+	if st == nil || int(st.attempts.Load()) > cfg.retryMax {
+		return false, nil
+	}
+	var wait time.Duration
+	if err != nil {
+		if st.write && st.wrote.Load() {
+			return false, nil // sent, answer lost: the caller must check
+		}
+		if ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err); !ok {
+			return false, nil
+		}
+	} else {
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests:
+			if st.write && resp.Header.Get("X-Retry-After") == "" {
+				return false, nil // insufficient balance, or a limit past a handler
+			}
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			if st.write {
+				return false, nil
+			}
+		default:
+			return false, nil
+		}
+		if ra, ok := retryAfter(resp.Header, cfg.now()); ok {
+			if ra > cfg.retryWaitMax {
+				return false, nil // longer than we may wait: report it instead
+			}
+			wait = ra
+		}
+	}
+	if wait == 0 {
+		wait = cfg.backoff(int(st.attempts.Load()))
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+		return false, nil
+	}
+	if l := cfg.logger; l != nil {
+		l.Info("guapocado: retrying", "method", st.method, "path", st.path, "attempt", int(st.attempts.Load()), "wait", wait)
+	}
+	if err := cfg.sleep(ctx, wait); err != nil {
+		return false, nil
+	}
+	return true, nil
+}
+
+// backoff is exponential from retryWaitMin, capped at retryWaitMax, with
+// "equal jitter": half the step fixed, half random.
+func (cfg *config) backoff(attempt int) time.Duration {
+	step := cfg.retryWaitMin
+	for i := 1; i < attempt && step < cfg.retryWaitMax; i++ {
+		step *= 2
+	}
+	step = min(step, cfg.retryWaitMax)
+	if step <= 1 {
+		return step
+	}
+	half := step / 2
+	return half + rand.N(step-half)
+}
+
+func (cfg *config) sleep(ctx context.Context, d time.Duration) error {
+	if cfg.sleepFn != nil {
+		return cfg.sleepFn(ctx, d)
+	}
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (cfg *config) now() time.Time {
+	if cfg.nowFn != nil {
+		return cfg.nowFn()
+	}
+	return time.Now()
+}
+
+// retryAfter reads X-Retry-After (Better Auth) or Retry-After, each either
+// delay-seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	for _, name := range [...]string{"X-Retry-After", "Retry-After"} {
+		v := strings.TrimSpace(h.Get(name))
+		if v == "" {
+			continue
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			if n < 0 {
+				continue
+			}
+			if n > int64(365*24*time.Hour/time.Second) {
+				n = int64(365 * 24 * time.Hour / time.Second)
+			}
+			return time.Duration(n) * time.Second, true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			d := t.Sub(now)
+			if d < 0 {
+				d = 0
+			}
+			return d, true
+		}
+	}
+	return 0, false
+}

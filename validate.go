@@ -1,0 +1,50 @@
+package guapocado
+
+import (
+	"net/url"
+	"strings"
+)
+
+// maxAmount is the largest amount sent: the server reads amounts as JSON
+// numbers (float64) and silently rounds integers above 2^53.
+const maxAmount = 1 << 53
+
+func checkKey(field, key string) error {
+	if key == "" {
+		return &ValidationError{Field: field, Reason: "must not be empty"}
+	}
+	if strings.TrimSpace(key) == "" {
+		return &ValidationError{Field: field, Reason: "must not be blank"}
+	}
+	return nil
+}
+
+func checkAmount(amount int64) error {
+	if amount <= 0 {
+		return &ValidationError{Field: "amount", Reason: "must be greater than 0"}
+	}
+	if amount > maxAmount {
+		return &ValidationError{Field: "amount", Reason: "must be at most 2^53 (9007199254740992); the server would round it"}
+	}
+	return nil
+}
+
+func checkKeys(field string, keys []string) error {
+	for _, k := range keys {
+		if err := checkKey(field, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkAbsoluteURL(field, s string) error {
+	if strings.TrimSpace(s) == "" {
+		return &ValidationError{Field: field, Reason: "must not be empty"}
+	}
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return &ValidationError{Field: field, Reason: "must be an absolute URL"}
+	}
+	return nil
+}
