@@ -1,0 +1,108 @@
+package guapocado
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// nodeLikeServer answers consumes and, like Node's default, closes a
+// keep-alive connection after 5 s idle. It counts applied consumes and
+// accepted connections.
+func nodeLikeServer(t *testing.T) (url string, applied, conns *atomic.Int64) {
+	t.Helper()
+	applied, conns = new(atomic.Int64), new(atomic.Int64)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		IdleTimeout: 5 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := applied.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"customerId":"c","balance":%d,"included":100,"consumed":%d,"overage":0,"overageAllowed":false,"overageEnabled":false,"resets":null}`, 100-n, n)
+		}),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		},
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String(), applied, conns
+}
+
+// TestConsumesAcrossServerIdleClose: consumes spaced just past the server's
+// 5 s idle close each succeed exactly once. The default transport drops idle
+// connections after 4 s (IdleConnTimeout), so it never writes a consume on a
+// connection the server is closing.
+func TestConsumesAcrossServerIdleClose(t *testing.T) {
+	t.Parallel()
+	const n = 3
+	url, applied, conns := nodeLikeServer(t)
+	c, err := NewClient(url, WithBearerToken("tok.sig="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			time.Sleep(5100 * time.Millisecond)
+		}
+		u, err := c.Usage.Consume(context.Background(), "api-calls", 1)
+		if err != nil {
+			t.Fatalf("consume %d: %v", i, err)
+		}
+		if u.Consumed != int64(i+1) {
+			t.Fatalf("consume %d: consumed %d", i, u.Consumed)
+		}
+	}
+	if got := applied.Load(); got != n {
+		t.Errorf("applied %d times, want %d", got, n)
+	}
+	t.Logf("%d consumes spaced 5.1 s: %d applied, %d connections accepted", n, applied.Load(), conns.Load())
+}
+
+// TestConnectionReuseWithinIdleWindow: back-to-back calls share one
+// connection (the body is read to the end, the pool keeps it).
+func TestConnectionReuseWithinIdleWindow(t *testing.T) {
+	t.Parallel()
+	url, applied, conns := nodeLikeServer(t)
+	c, err := NewClient(url, WithBearerToken("tok.sig="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	for i := 0; i < 20; i++ {
+		if _, err := c.Usage.Consume(context.Background(), "api-calls", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if applied.Load() != 20 || conns.Load() != 1 {
+		t.Errorf("applied %d, connections %d; want 20 over 1", applied.Load(), conns.Load())
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 10; j++ {
+				if _, err := c.Usage.Consume(context.Background(), "api-calls", 1); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if conns.Load() > 17 {
+		t.Errorf("16 concurrent callers opened %d connections", conns.Load())
+	}
+}
