@@ -1,10 +1,9 @@
 // Command idleprobe measures why the SDK's default transport drops idle
-// connections before the server does. Run: go run ./internal/idleprobe
-// (about two minutes). Results are in the README (Retries).
-
-// How often does a POST hit a connection the server is closing, for a
-// server idle timeout S and requests spaced around S, with the client's idle
-// timeout either Go's default (90 s) or 0.8*S (the SDK's 4 s for Node's 5 s).
+// connections before the server does: how often a POST hits a connection the
+// server is closing, for a server idle timeout S and requests spaced around
+// S, with the client's idle timeout either Go's default (90 s) or 0.8*S (the
+// SDK's 4 s for Node's 5 s). Run: go run ./internal/idleprobe (about two
+// minutes). Results are in the README (Retries).
 package main
 
 import (
