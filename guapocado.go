@@ -31,6 +31,8 @@ type Client struct {
 	Subscription SubscriptionService
 	// Checkout: checkout sessions.
 	Checkout CheckoutService
+	// Auth: sign-in, sign-out and the session's active organization or team.
+	Auth AuthService
 
 	cfg  *config
 	rc   *retryablehttp.Client
@@ -44,7 +46,7 @@ type session struct {
 	jar          http.CookieJar // nil: no cookie handling
 	staticCookie string         // a fixed Cookie header (ForRequest), sent as is
 	bearer       atomic.Pointer[string]
-	adoptBearer  bool // store set-auth-token into bearer
+	adoptBearer  atomic.Bool // store set-auth-token into bearer
 }
 
 func (s *session) bearerToken() string {
@@ -102,7 +104,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.bearerToken != "" {
 		tok := cfg.bearerToken
 		s.bearer.Store(&tok)
-		s.adoptBearer = true
+		s.adoptBearer.Store(true)
 	}
 	// Cookies: kept for cookie sessions and for clients that will sign in;
 	// a bearer-only client sends no cookies (so needs no Origin).
@@ -145,6 +147,7 @@ func (c *Client) bind() {
 	c.Plans.c = c
 	c.Subscription.c = c
 	c.Checkout.c = c
+	c.Auth.c = c
 }
 
 // CloseIdleConnections closes the idle connections of the client's transport.
