@@ -28,7 +28,7 @@ func TestChromium(t *testing.T) {
 			// The two origins share the host 127.0.0.1, and cookies ignore
 			// ports: the two APIs need different cookie names, or one's
 			// sign-in would replace the other's session.
-			return newSessionAPI(o.Page, o.Page, "page_session"), newSessionAPI(o.Cross, o.Page, "api_session")
+			return newBrowserSessionAPI(o.Page, o.Page, "page_session"), newBrowserSessionAPI(o.Cross, o.Page, "api_session")
 		},
 		Output:     os.Stdout,
 		LinePrefix: "chromium| ",
@@ -42,12 +42,12 @@ func TestChromium(t *testing.T) {
 	}
 }
 
-// sessionAPI is a minimal cookie-session API in the shape of the Guapocado
+// browserSessionAPI is a minimal cookie-session API in the shape of the Guapocado
 // endpoints, enough to prove the browser transport: sign-in sets an HttpOnly
 // session cookie; POSTs need that cookie and an Origin equal to the trusted
 // (page) origin; when served from another origin it answers CORS for the
 // trusted origin only, with credentials and exposed headers.
-type sessionAPI struct {
+type browserSessionAPI struct {
 	self    string // the origin this API is served on
 	trusted string // the page origin
 	cookie  string // the session cookie's name
@@ -57,8 +57,8 @@ type sessionAPI struct {
 	flaky    map[string][]bool // attempt id -> whether each attempt carried a valid session
 }
 
-func newSessionAPI(self, trusted, cookie string) http.Handler {
-	a := &sessionAPI{self: self, trusted: trusted, cookie: cookie, balances: map[string]int64{}, flaky: map[string][]bool{}}
+func newBrowserSessionAPI(self, trusted, cookie string) http.Handler {
+	a := &browserSessionAPI{self: self, trusted: trusted, cookie: cookie, balances: map[string]int64{}, flaky: map[string][]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sign-in", a.signIn)
 	mux.HandleFunc("GET /balance", a.balance)
@@ -73,7 +73,7 @@ func newSessionAPI(self, trusted, cookie string) http.Handler {
 
 // cors answers preflights and marks responses readable for the trusted
 // origin only.
-func (a *sessionAPI) cors(next http.Handler) http.Handler {
+func (a *browserSessionAPI) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Origin")
 		if r.Header.Get("Origin") == a.trusted {
@@ -97,7 +97,7 @@ func (a *sessionAPI) cors(next http.Handler) http.Handler {
 }
 
 // session returns the request's session id when its cookie names a live one.
-func (a *sessionAPI) session(r *http.Request) (string, bool) {
+func (a *browserSessionAPI) session(r *http.Request) (string, bool) {
 	c, err := r.Cookie(a.cookie)
 	if err != nil {
 		return "", false
@@ -110,15 +110,15 @@ func (a *sessionAPI) session(r *http.Request) (string, bool) {
 
 // originOK rejects a POST whose Origin is not the trusted origin, as Better
 // Auth does for cookie-authenticated writes.
-func (a *sessionAPI) originOK(w http.ResponseWriter, r *http.Request) bool {
+func (a *browserSessionAPI) originOK(w http.ResponseWriter, r *http.Request) bool {
 	if r.Header.Get("Origin") != a.trusted {
-		writeSessionJSON(w, http.StatusForbidden, map[string]string{"code": "INVALID_ORIGIN"})
+		writeBrowserJSON(w, http.StatusForbidden, map[string]string{"code": "INVALID_ORIGIN"})
 		return false
 	}
 	return true
 }
 
-func (a *sessionAPI) signIn(w http.ResponseWriter, r *http.Request) {
+func (a *browserSessionAPI) signIn(w http.ResponseWriter, r *http.Request) {
 	if !a.originOK(w, r) {
 		return
 	}
@@ -131,48 +131,48 @@ func (a *sessionAPI) signIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: a.cookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	w.Header().Set("set-auth-token", "bearer-"+a.cookie)
 	w.Header().Set("X-Not-Exposed", "visible-same-origin-only")
-	writeSessionJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	writeBrowserJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
-func (a *sessionAPI) balance(w http.ResponseWriter, r *http.Request) {
+func (a *browserSessionAPI) balance(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.session(r)
 	if !ok {
-		writeSessionJSON(w, http.StatusUnauthorized, map[string]string{"code": "UNAUTHORIZED"})
+		writeBrowserJSON(w, http.StatusUnauthorized, map[string]string{"code": "UNAUTHORIZED"})
 		return
 	}
 	a.mu.Lock()
 	n := a.balances[id]
 	a.mu.Unlock()
-	writeSessionJSON(w, http.StatusOK, map[string]int64{"balance": n})
+	writeBrowserJSON(w, http.StatusOK, map[string]int64{"balance": n})
 }
 
-func (a *sessionAPI) consume(w http.ResponseWriter, r *http.Request) {
+func (a *browserSessionAPI) consume(w http.ResponseWriter, r *http.Request) {
 	if !a.originOK(w, r) {
 		return
 	}
 	id, ok := a.session(r)
 	if !ok {
-		writeSessionJSON(w, http.StatusUnauthorized, map[string]string{"code": "UNAUTHORIZED"})
+		writeBrowserJSON(w, http.StatusUnauthorized, map[string]string{"code": "UNAUTHORIZED"})
 		return
 	}
 	var body struct {
 		Amount int64 `json:"amount"`
 	}
 	if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&body) != nil || body.Amount <= 0 {
-		writeSessionJSON(w, http.StatusBadRequest, map[string]string{"code": "INVALID_REQUEST"})
+		writeBrowserJSON(w, http.StatusBadRequest, map[string]string{"code": "INVALID_REQUEST"})
 		return
 	}
 	a.mu.Lock()
 	a.balances[id] -= body.Amount
 	n := a.balances[id]
 	a.mu.Unlock()
-	writeSessionJSON(w, http.StatusOK, map[string]int64{"balance": n})
+	writeBrowserJSON(w, http.StatusOK, map[string]int64{"balance": n})
 }
 
 // flakyOnce answers 503 to the first attempt of each ?id= and, on a later
 // attempt, 200 with whether every attempt carried the session (401 when this
 // one did not).
-func (a *sessionAPI) flakyOnce(w http.ResponseWriter, r *http.Request) {
+func (a *browserSessionAPI) flakyOnce(w http.ResponseWriter, r *http.Request) {
 	if !a.originOK(w, r) {
 		return
 	}
@@ -186,28 +186,28 @@ func (a *sessionAPI) flakyOnce(w http.ResponseWriter, r *http.Request) {
 	case len(attempts) == 1:
 		w.Header().Set("Retry-After", "0")
 		w.Header().Set("X-Retry-After", "0")
-		writeSessionJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE"})
+		writeBrowserJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE"})
 	case !ok:
-		writeSessionJSON(w, http.StatusUnauthorized, map[string]any{"code": "UNAUTHORIZED", "sessions": attempts})
+		writeBrowserJSON(w, http.StatusUnauthorized, map[string]any{"code": "UNAUTHORIZED", "sessions": attempts})
 	default:
-		writeSessionJSON(w, http.StatusOK, map[string]any{"sessions": attempts})
+		writeBrowserJSON(w, http.StatusOK, map[string]any{"sessions": attempts})
 	}
 }
 
 // whoami reports what the browser actually sent: the Origin header and the
 // names (never the values) of the cookies, and whether a cookie value the
 // page did not set reached the server.
-func (a *sessionAPI) whoami(w http.ResponseWriter, r *http.Request) {
+func (a *browserSessionAPI) whoami(w http.ResponseWriter, r *http.Request) {
 	var names []string
 	forged := false
 	for _, c := range r.Cookies() {
 		names = append(names, c.Name)
 		forged = forged || c.Value == "forged"
 	}
-	writeSessionJSON(w, http.StatusOK, map[string]any{"origin": r.Header.Get("Origin"), "cookies": names, "forged": forged})
+	writeBrowserJSON(w, http.StatusOK, map[string]any{"origin": r.Header.Get("Origin"), "cookies": names, "forged": forged})
 }
 
-func writeSessionJSON(w http.ResponseWriter, code int, v any) {
+func writeBrowserJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
