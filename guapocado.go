@@ -163,3 +163,43 @@ func (c *Client) BaseURL() string { return c.cfg.apiBase }
 
 // Ptr returns a pointer to v, for optional fields such as LimitSettings.Purchased.
 func Ptr[T any](v T) *T { return &v }
+
+// ForRequest returns a copy of c that acts for the Better Auth session of
+// the incoming request r: its Better Auth cookies (the session token, and
+// the session cache if present, under the plain or "__Secure-" prefixed
+// names) or, when it has none, its "Authorization: Bearer" token. The copy
+// shares c's transport, connection pool and retry policy, and does not carry
+// c's own session. It is cheap: make one per request.
+//
+// The copy sends the cookies with c's Origin, as the browser would to the
+// app: your handler is then cookie-authenticated, so protect it from
+// cross-site requests as you would any such endpoint.
+func (c *Client) ForRequest(r *http.Request) *Client {
+	nc := *c
+	s := &session{}
+	prefix := c.cfg.cookiePrefix + "."
+	var b strings.Builder
+	for _, line := range r.Header.Values("Cookie") {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			name, _, ok := strings.Cut(part, "=")
+			if !ok || !(strings.HasPrefix(name, prefix) || strings.HasPrefix(name, "__Secure-"+prefix)) {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(part)
+		}
+	}
+	s.staticCookie = b.String()
+	if s.staticCookie == "" {
+		if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+			tok := strings.TrimSpace(auth[7:])
+			s.bearer.Store(&tok)
+		}
+	}
+	nc.sess = s
+	nc.bind()
+	return &nc
+}
