@@ -278,7 +278,7 @@ func rememberMe(body map[string]any) bool {
 
 // POST /sign-up/email {name, email, password, rememberMe?}
 func (s *Server) signUp(c *call) response {
-	u, fail := s.createUser(str(c.body, "email"), str(c.body, "password"), str(c.body, "name"), c.now)
+	u, fail := s.createUser(strField(c.body, "email"), strField(c.body, "password"), strField(c.body, "name"), c.now)
 	if fail != nil {
 		return *fail
 	}
@@ -290,18 +290,18 @@ func (s *Server) signUp(c *call) response {
 
 // POST /sign-in/email {email, password, rememberMe?, callbackURL?}
 func (s *Server) signIn(c *call) response {
-	email := strings.ToLower(strings.TrimSpace(str(c.body, "email")))
+	email := strings.ToLower(strings.TrimSpace(strField(c.body, "email")))
 	if !validEmail(email) {
 		return errorResponse(http.StatusBadRequest, "Invalid email", "INVALID_EMAIL")
 	}
 	u := s.st.usersByEmail[email]
-	given := passwordHash(str(c.body, "password"))
+	given := passwordHash(strField(c.body, "password"))
 	if u == nil || !hmac.Equal(u.password[:], given[:]) {
 		return errorResponse(http.StatusUnauthorized, "Invalid email or password", "INVALID_EMAIL_OR_PASSWORD")
 	}
 	sess := s.newSession(u, c.r.UserAgent(), !rememberMe(c.body), c.now)
 	o := obj{{"redirect", false}, {"token", sess.token}}
-	if cb := str(c.body, "callbackURL"); cb != "" {
+	if cb := strField(c.body, "callbackURL"); cb != "" {
 		o = obj{{"redirect", true}, {"token", sess.token}, {"url", cb}}
 	}
 	o = append(o, kv{"user", userJSON(u)})
@@ -373,8 +373,8 @@ func mergeHeader(dst, src http.Header) {
 	}
 }
 
-// origin returns scheme://host of a URL, lower-cased, or "" when it has none.
-func origin(raw string) string {
+// originOf returns scheme://host of a URL, lower-cased, or "" when it has none.
+func originOf(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return ""
@@ -384,15 +384,15 @@ func origin(raw string) string {
 
 // trusted reports whether raw's origin is the base URL's or a trusted one.
 func (s *Server) trusted(raw string) bool {
-	o := origin(raw)
+	o := originOf(raw)
 	if o == "" {
 		return false
 	}
-	if o == origin(s.baseURL) {
+	if o == originOf(s.baseURL) {
 		return true
 	}
 	for _, t := range s.cfg.trusted {
-		if o == origin(t) {
+		if o == originOf(t) {
 			return true
 		}
 	}

@@ -48,7 +48,7 @@ func (s *Server) keyed(c *call) (cust *customer, key string, fail *response) {
 		r := signInFirst()
 		return nil, "", &r
 	}
-	key = str(c.body, "key")
+	key = strField(c.body, "key")
 	if strings.TrimFunc(key, func(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' }) == "" {
 		r := errorResponse(http.StatusBadRequest, "key is required", "")
 		return nil, "", &r
@@ -288,7 +288,7 @@ func (s *Server) subscriptionChange(c *call) response {
 	if !ok {
 		return signInFirst()
 	}
-	sub, changed, fail := s.changePlan(s.customer(id), str(c.body, "planKey"), c.now)
+	sub, changed, fail := s.changePlan(s.customer(id), strField(c.body, "planKey"), c.now)
 	if fail != nil {
 		return *fail
 	}
@@ -309,11 +309,11 @@ func (s *Server) checkout(c *call) response {
 	if !ok {
 		return signInFirst()
 	}
-	product := str(c.body, "productKey")
+	product := strField(c.body, "productKey")
 	if product == "" {
-		product = str(c.body, "planKey")
+		product = strField(c.body, "planKey")
 	}
-	success, cancel := str(c.body, "successUrl"), str(c.body, "cancelUrl")
+	success, cancel := strField(c.body, "successUrl"), strField(c.body, "cancelUrl")
 	if product == "" || success == "" || cancel == "" {
 		return errorResponse(http.StatusBadRequest, "productKey, successUrl, and cancelUrl are required", "")
 	}

@@ -222,8 +222,8 @@ func kindName(k kind) string {
 	}
 }
 
-// str returns the string member name of a validated body, or "".
-func str(m map[string]any, name string) string {
+// strField returns the string member name of a validated body, or "".
+func strField(m map[string]any, name string) string {
 	s, _ := m[name].(string)
 	return s
 }

@@ -131,7 +131,7 @@ type planDef struct {
 	allowances map[string]Allowance
 }
 
-// compile turns a Plan into a planDef, generating its JSON when none is given.
+// compilePlan turns a Plan into a planDef, generating its JSON when none is given.
 func compilePlan(p Plan) (*planDef, error) {
 	if len(p.JSON) > 0 {
 		parsed, err := PlanFromJSON(p.JSON)
@@ -189,7 +189,7 @@ func compilePlan(p Plan) (*planDef, error) {
 	if name == "" {
 		name = p.Key
 	}
-	raw, err := marshal(obj{
+	raw, err := encodeJSON(obj{
 		{"id", "prod_" + p.Key},
 		{"key", p.Key},
 		{"name", name},

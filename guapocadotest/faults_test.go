@@ -34,7 +34,7 @@ func rawConsume(t *testing.T, client *http.Client, srv *guapocadotest.Server, to
 	return resp, string(b), nil
 }
 
-func consumed(t *testing.T, srv *guapocadotest.Server, customer string) float64 {
+func consumedOf(t *testing.T, srv *guapocadotest.Server, customer string) float64 {
 	t.Helper()
 	u, err := srv.Usage(customer, "api-calls")
 	if err != nil {
@@ -47,7 +47,7 @@ func TestStatusFault(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer()
 	defer srv.Close()
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	srv.InjectFaults(2, guapocadotest.Fault{
 		Path:   consumePath,
 		Status: http.StatusTooManyRequests,
@@ -55,7 +55,7 @@ func TestStatusFault(t *testing.T) {
 		Header: http.Header{"X-Retry-After": {"1"}},
 	})
 	// a request on another path is not affected
-	check(t, "other path", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearer(sess.Token)...), 200,
+	expectAnswer(t, "other path", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(sess.Token)...), 200,
 		`{"customerId":"`+sess.CustomerID+`","allowed":true}`)
 	for i := range 3 {
 		resp, b, err := rawConsume(t, srv.Client(), srv, sess.Token)
@@ -67,7 +67,7 @@ func TestStatusFault(t *testing.T) {
 				resp.Header.Get("X-Retry-After") != "1" || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Retry-After") != "" {
 				t.Errorf("fault %d: %d %v %s", i, resp.StatusCode, resp.Header, b)
 			}
-			if c := consumed(t, srv, sess.CustomerID); c != 0 {
+			if c := consumedOf(t, srv, sess.CustomerID); c != 0 {
 				t.Errorf("a status fault reached the ledger: consumed %v", c)
 			}
 			continue
@@ -76,7 +76,7 @@ func TestStatusFault(t *testing.T) {
 			t.Errorf("after the faults: %d %s", resp.StatusCode, b)
 		}
 	}
-	if c := consumed(t, srv, sess.CustomerID); c != 1 {
+	if c := consumedOf(t, srv, sess.CustomerID); c != 1 {
 		t.Errorf("consumed %v, want 1", c)
 	}
 	var statuses []int
@@ -102,14 +102,14 @@ func TestDropFaults(t *testing.T) {
 			t.Parallel()
 			srv := guapocadotest.NewServer()
 			defer srv.Close()
-			sess := newSession(t, srv)
+			sess := mustSession(t, srv)
 			srv.InjectFaults(1, guapocadotest.Fault{Path: consumePath, Drop: c.mode})
 			client := &http.Client{Transport: &http.Transport{}}
 			defer client.CloseIdleConnections()
 			if resp, b, err := rawConsume(t, client, srv, sess.Token); err == nil {
 				t.Fatalf("no transport error: %d %s", resp.StatusCode, b)
 			}
-			if got := consumed(t, srv, sess.CustomerID); got != c.after {
+			if got := consumedOf(t, srv, sess.CustomerID); got != c.after {
 				t.Errorf("consumed %v, want %v", got, c.after)
 			}
 			if ops := srv.Ops(); len(ops) != int(c.after) {
@@ -123,7 +123,7 @@ func TestDropFaults(t *testing.T) {
 			if resp, b, err := rawConsume(t, client, srv, sess.Token); err != nil || resp.StatusCode != 200 {
 				t.Fatalf("after the drop: %v %s", err, b)
 			}
-			if got := consumed(t, srv, sess.CustomerID); got != c.after+1 {
+			if got := consumedOf(t, srv, sess.CustomerID); got != c.after+1 {
 				t.Errorf("consumed %v after a normal request", got)
 			}
 		})
@@ -134,7 +134,7 @@ func TestDelayFault(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer()
 	defer srv.Close()
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	const delay = 150 * time.Millisecond
 	srv.InjectFaults(1, guapocadotest.Fault{Delay: delay})
 	start := time.Now()
@@ -163,7 +163,7 @@ func TestDelayFault(t *testing.T) {
 	if r := srv.Requests(); len(r) != 2 || r[1].Status != 0 {
 		t.Errorf("requests %+v", r)
 	}
-	if c := consumed(t, srv, sess.CustomerID); c != 1 {
+	if c := consumedOf(t, srv, sess.CustomerID); c != 1 {
 		t.Errorf("consumed %v, want 1", c)
 	}
 
@@ -178,7 +178,7 @@ func TestFaultFuncAndReset(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer()
 	defer srv.Close()
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
 		b, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(b), "ai-credits") {
@@ -186,17 +186,17 @@ func TestFaultFuncAndReset(t *testing.T) {
 		}
 		return nil
 	})
-	check(t, "matched by the func", send(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearer(sess.Token)...), 500, `{"message":"boom"}`)
-	if got := send(t, srv, "POST", "/guapocado/usage/balance", `{"key":"api-calls"}`, bearer(sess.Token)...); got.Status != 200 {
+	expectAnswer(t, "matched by the func", rawDo(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearerHdr(sess.Token)...), 500, `{"message":"boom"}`)
+	if got := rawDo(t, srv, "POST", "/guapocado/usage/balance", `{"key":"api-calls"}`, bearerHdr(sess.Token)...); got.Status != 200 {
 		t.Errorf("not matched: %d %s", got.Status, got.Body)
 	}
 	// queued faults come first
 	srv.InjectFaults(1, guapocadotest.Fault{Status: 502})
-	if got := send(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearer(sess.Token)...); got.Status != 502 || got.Body != "" {
+	if got := rawDo(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearerHdr(sess.Token)...); got.Status != 502 || got.Body != "" {
 		t.Errorf("queued fault: %d %q", got.Status, got.Body)
 	}
 	srv.SetFaultFunc(nil)
-	if got := send(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearer(sess.Token)...); got.Status != 200 {
+	if got := rawDo(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearerHdr(sess.Token)...); got.Status != 200 {
 		t.Errorf("after SetFaultFunc(nil): %d %s", got.Status, got.Body)
 	}
 	srv.InjectFaults(5, guapocadotest.Fault{Status: 503})
@@ -207,7 +207,7 @@ func TestFaultFuncAndReset(t *testing.T) {
 	if len(srv.Requests()) != 0 || len(srv.Ops()) != 0 {
 		t.Error("Reset kept the logs")
 	}
-	if got := send(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearer(sess.Token)...); got.Status != 200 {
+	if got := rawDo(t, srv, "POST", "/guapocado/usage/balance", `{"key":"ai-credits"}`, bearerHdr(sess.Token)...); got.Status != 200 {
 		t.Errorf("after Reset: %d %s", got.Status, got.Body)
 	}
 }
@@ -218,7 +218,7 @@ func TestLogs(t *testing.T) {
 	srv := guapocadotest.NewServer()
 	defer srv.Close()
 	srv.SetNow(transcriptNow)
-	up := send(t, srv, "POST", "/sign-up/email", `{"email":"log@example.com","password":"password1234","name":"Log"}`)
+	up := rawDo(t, srv, "POST", "/sign-up/email", `{"email":"log@example.com","password":"password1234","name":"Log"}`)
 	tok := up.Header.Get("Set-Auth-Token")
 	if _, err := srv.CreateOrganization(tok, "Logs", "logs"); err != nil {
 		t.Fatal(err)
@@ -226,8 +226,8 @@ func TestLogs(t *testing.T) {
 	if resp, _, err := rawConsume(t, srv.Client(), srv, tok); err != nil || resp.StatusCode != 200 {
 		t.Fatal(err)
 	}
-	send(t, srv, "POST", "/guapocado/usage/refund", `{"key":"api-calls"}`, "Cookie", sessionCookie(tok), "Origin", srv.URL)
-	send(t, srv, "POST", "/guapocado/usage/consume", `{"key":"ai-credits","amount":50}`, bearer(tok)...) // 429: not an op
+	rawDo(t, srv, "POST", "/guapocado/usage/refund", `{"key":"api-calls"}`, "Cookie", sessionCookieHdr(tok), "Origin", srv.URL)
+	rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"ai-credits","amount":50}`, bearerHdr(tok)...) // 429: not an op
 
 	reqs := srv.Requests()
 	if len(reqs) != 4 {
@@ -271,7 +271,7 @@ func TestRateLimit(t *testing.T) {
 	srv := guapocadotest.NewServer(guapocadotest.WithRateLimit(3, 10*time.Second))
 	defer srv.Close()
 	srv.SetNow(transcriptNow)
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	for i := range 3 {
 		if resp, b, err := rawConsume(t, srv.Client(), srv, sess.Token); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("request %d: %v %s", i, err, b)
@@ -283,10 +283,10 @@ func TestRateLimit(t *testing.T) {
 		resp.Header.Get("X-Retry-After") != "6" || resp.Header.Get("Retry-After") != "" {
 		t.Fatalf("4th request: %v %v %s", err, resp.Header, b)
 	}
-	if c := consumed(t, srv, sess.CustomerID); c != 3 {
+	if c := consumedOf(t, srv, sess.CustomerID); c != 3 {
 		t.Errorf("the limited request reached the ledger: consumed %v", c)
 	}
-	if got := send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearer(sess.Token)...); got.Status != 200 {
+	if got := rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(sess.Token)...); got.Status != 200 {
 		t.Errorf("another path has its own bucket: %d", got.Status)
 	}
 	srv.Advance(6*time.Second + time.Millisecond)

@@ -11,9 +11,9 @@ import (
 )
 
 // guapSign computes a guapocado-signature header (test-local helper).
-func guapSign(secret, body string, ts int64) string {
+func guapSign(secret, jsonObj string, ts int64) string {
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(strconv.FormatInt(ts, 10) + "." + body))
+	m.Write([]byte(strconv.FormatInt(ts, 10) + "." + jsonObj))
 	return "t=" + strconv.FormatInt(ts, 10) + ",v1=" + hex.EncodeToString(m.Sum(nil))
 }
 
@@ -50,9 +50,9 @@ func TestGuapReceiver(t *testing.T) {
 		{"type not a string", `{"type":5}`, nil, 400, `{"message":"[body.type] Expected string, received number","code":"VALIDATION_ERROR"}`},
 	}
 	for _, r := range rows {
-		check(t, r.name, send(t, srv, "POST", "/guap", r.body, r.hdr...), r.status, r.want)
+		expectAnswer(t, r.name, rawDo(t, srv, "POST", "/guap", r.body, r.hdr...), r.status, r.want)
 	}
-	check(t, "GET /guap", send(t, srv, "GET", "/guap", ""), 200,
+	expectAnswer(t, "GET /guap", rawDo(t, srv, "GET", "/guap", ""), 200,
 		`{"enabled":true,"id":"we_000001","status":"pending_approval","url":"`+srv.URL+`/api/auth/guap","events":"*","relay":null}`)
 }
 
@@ -60,6 +60,6 @@ func TestGuapDisabled(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer(guapocadotest.WithHTTPS())
 	defer srv.Close()
-	check(t, "GET /guap", send(t, srv, "GET", "/guap", ""), 200, `{"enabled":false}`)
-	check(t, "POST /guap", send(t, srv, "POST", "/guap", `{"type":"x"}`), 404, `{"message":"Webhook disabled"}`)
+	expectAnswer(t, "GET /guap", rawDo(t, srv, "GET", "/guap", ""), 200, `{"enabled":false}`)
+	expectAnswer(t, "POST /guap", rawDo(t, srv, "POST", "/guap", `{"type":"x"}`), 404, `{"message":"Webhook disabled"}`)
 }

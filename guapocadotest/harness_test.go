@@ -10,31 +10,31 @@ import (
 	"github.com/guapocado/guapocado-go/guapocadotest"
 )
 
-// exch is one answer from the fake.
-type exch struct {
+// answer is one answer from the fake.
+type answer struct {
 	Status int
 	Header http.Header
 	Body   string
 }
 
-// send makes one raw HTTP request. path is below /api/auth unless it starts
+// rawDo makes one raw HTTP request. path is below /api/auth unless it starts
 // with "/api/". hdr is a list of name, value pairs; a POST with a body gets
 // Content-Type: application/json unless hdr names Content-Type ("-" leaves
 // the header out). A Cookie value of "" sends an empty Cookie header.
-func send(t *testing.T, srv *guapocadotest.Server, method, path, body string, hdr ...string) exch {
+func rawDo(t *testing.T, srv *guapocadotest.Server, method, path, jsonObj string, hdr ...string) answer {
 	t.Helper()
 	if !strings.HasPrefix(path, "/api/") {
 		path = guapocadotest.BasePath + path
 	}
 	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
+	if jsonObj != "" {
+		rd = strings.NewReader(jsonObj)
 	}
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" && method != http.MethodGet {
+	if jsonObj != "" && method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -54,19 +54,19 @@ func send(t *testing.T, srv *guapocadotest.Server, method, path, body string, hd
 	if err != nil {
 		t.Fatal(err)
 	}
-	return exch{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+	return answer{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
-// bearer is the header pair for a bearer token.
-func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+// bearerHdr is the header pair for a bearer token.
+func bearerHdr(token string) []string { return []string{"Authorization", "Bearer " + token} }
 
-// sessionCookie is the Cookie header value carrying token.
-func sessionCookie(token string) string {
+// sessionCookieHdr is the Cookie header value carrying token.
+func sessionCookieHdr(token string) string {
 	return "better-auth.session_token=" + strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D").Replace(token)
 }
 
-// newSession makes a ready-to-bill session or fails the test.
-func newSession(t *testing.T, srv *guapocadotest.Server) guapocadotest.Session {
+// mustSession makes a ready-to-bill session or fails the test.
+func mustSession(t *testing.T, srv *guapocadotest.Server) guapocadotest.Session {
 	t.Helper()
 	s, err := srv.NewSession()
 	if err != nil {
@@ -75,20 +75,20 @@ func newSession(t *testing.T, srv *guapocadotest.Server) guapocadotest.Session {
 	return s
 }
 
-// check compares an answer with the wanted status and body ("" = empty).
-func check(t *testing.T, what string, got exch, status int, body string) {
+// expectAnswer compares an answer with the wanted status and body ("" = empty).
+func expectAnswer(t *testing.T, what string, got answer, status int, jsonObj string) {
 	t.Helper()
-	if got.Status != status || got.Body != body {
-		t.Errorf("%s:\n got %d %s\nwant %d %s", what, got.Status, got.Body, status, body)
+	if got.Status != status || got.Body != jsonObj {
+		t.Errorf("%s:\n got %d %s\nwant %d %s", what, got.Status, got.Body, status, jsonObj)
 	}
 }
 
-// decode parses a JSON object answer.
-func decode(t *testing.T, body string) map[string]any {
+// decodeObject parses a JSON object answer.
+func decodeObject(t *testing.T, jsonObj string) map[string]any {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal([]byte(body), &m); err != nil {
-		t.Fatalf("decode %q: %v", body, err)
+	if err := json.Unmarshal([]byte(jsonObj), &m); err != nil {
+		t.Fatalf("decode %q: %v", jsonObj, err)
 	}
 	return m
 }

@@ -28,11 +28,11 @@ func TestSuccessPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := bearer(alice.Token)
+	auth := bearerHdr(alice.Token)
 	fill := strings.NewReplacer("{c}", alice.CustomerID, "{base}", srv.URL).Replace
-	usage := func(balance, included, consumed, overage int, allowed, enabled bool) string {
+	usage := func(balance, included, consumedOf, overage int, allowed, enabled bool) string {
 		return fmt.Sprintf(`{"customerId":"{c}","balance":%d,"included":%d,"consumed":%d,"overage":%d,"overageAllowed":%t,"overageEnabled":%t,"resets":"2026-12-01T00:00:00.000Z"}`,
-			balance, included, consumed, overage, allowed, enabled)
+			balance, included, consumedOf, overage, allowed, enabled)
 	}
 	sub := `"subscription":{"id":"sub_000001","customerId":"{c}","planKey":"pro","status":"active","stripeSubscriptionId":null,` +
 		`"currentPeriodStart":"2026-11-26T22:27:55.800Z","currentPeriodEnd":"2026-12-01T00:00:00.000Z","createdAt":"2026-11-26T22:27:55.800Z","updatedAt":"2026-11-26T22:27:55.800Z"`
@@ -91,14 +91,14 @@ func TestSuccessPaths(t *testing.T) {
 		{"free again: over the included amount", "POST", "/guapocado/usage/balance", `{"key":"api-calls"}`, 200, usage(0, 100, 10056, 9956, false, true)},
 	}
 	for _, s := range steps {
-		got := send(t, srv, s.method, s.path, s.body, auth...)
+		got := rawDo(t, srv, s.method, s.path, s.body, auth...)
 		if s.want == "" {
 			if got.Status != s.status {
 				t.Errorf("%s: %d %s", s.name, got.Status, got.Body)
 			}
 			continue
 		}
-		check(t, s.name, got, s.status, fill(s.want))
+		expectAnswer(t, s.name, got, s.status, fill(s.want))
 	}
 	if u, err := srv.Usage("bobs-org", "api-calls"); err != nil || u.Consumed != 7 {
 		t.Errorf("Usage(bobs-org) = %+v, %v", u, err)
@@ -120,7 +120,7 @@ func TestConcurrentConsumes(t *testing.T) {
 		Allowances: map[string]guapocadotest.Allowance{"api-calls": {Included: included}},
 	}))
 	defer srv.Close()
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
 
@@ -182,9 +182,9 @@ func TestMonthlyResets(t *testing.T) {
 	srv := guapocadotest.NewServer(guapocadotest.WithMeter("projects", true))
 	defer srv.Close()
 	srv.SetNow(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	for _, k := range []string{"api-calls", "ai-credits", "projects"} {
-		if got := send(t, srv, "POST", "/guapocado/usage/consume", `{"key":"`+k+`","amount":2}`, bearer(sess.Token)...); got.Status != 200 {
+		if got := rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"`+k+`","amount":2}`, bearerHdr(sess.Token)...); got.Status != 200 {
 			t.Fatalf("consume %s: %d %s", k, got.Status, got.Body)
 		}
 	}
@@ -212,7 +212,7 @@ func TestMonthlyResets(t *testing.T) {
 	if u := read("ai-credits"); u.Consumed != 2 || u.Resets != nil {
 		t.Errorf("non-resetting meter: %+v", u)
 	}
-	check(t, "over HTTP", send(t, srv, "POST", "/guapocado/usage/balance", `{"key":"api-calls"}`, bearer(sess.Token)...), 200,
+	expectAnswer(t, "over HTTP", rawDo(t, srv, "POST", "/guapocado/usage/balance", `{"key":"api-calls"}`, bearerHdr(sess.Token)...), 200,
 		`{"customerId":"`+sess.CustomerID+`","balance":100,"included":100,"consumed":0,"overage":0,"overageAllowed":false,"overageEnabled":false,"resets":"2027-01-01T00:00:00.000Z"}`)
 	// months later, untouched in between: still one clean period
 	srv.Advance(75 * 24 * time.Hour)
@@ -221,11 +221,11 @@ func TestMonthlyResets(t *testing.T) {
 	}
 
 	// the subscription period follows the same clock
-	if got := send(t, srv, "POST", "/guapocado/subscription/change", `{"planKey":"pro"}`, bearer(sess.Token)...); got.Status != 200 {
+	if got := rawDo(t, srv, "POST", "/guapocado/subscription/change", `{"planKey":"pro"}`, bearerHdr(sess.Token)...); got.Status != 200 {
 		t.Fatalf("change: %d %s", got.Status, got.Body)
 	}
 	srv.Advance(40 * 24 * time.Hour)
-	m := decode(t, send(t, srv, "POST", "/guapocado/subscription", "{}", bearer(sess.Token)...).Body)
+	m := decodeObject(t, rawDo(t, srv, "POST", "/guapocado/subscription", "{}", bearerHdr(sess.Token)...).Body)
 	s := m["subscription"].(map[string]any)
 	if s["currentPeriodStart"] != "2027-03-01T00:00:00.000Z" || s["currentPeriodEnd"] != "2027-04-01T00:00:00.000Z" {
 		t.Errorf("subscription period: %v", s)
@@ -243,8 +243,8 @@ func TestWithClock(t *testing.T) {
 		return now
 	}))
 	defer srv.Close()
-	sess := newSession(t, srv)
-	if got := send(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls","amount":10}`, bearer(sess.Token)...); got.Status != 200 ||
+	sess := mustSession(t, srv)
+	if got := rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls","amount":10}`, bearerHdr(sess.Token)...); got.Status != 200 ||
 		!strings.HasSuffix(got.Body, `"resets":"2026-02-01T00:00:00.000Z"}`) {
 		t.Fatalf("consume: %d %s", got.Status, got.Body)
 	}
@@ -267,19 +267,19 @@ func TestOverage(t *testing.T) {
 	srv := guapocadotest.NewServer(guapocadotest.WithCustomerPlan("acct-1", "pro"))
 	defer srv.Close()
 	srv.SetNow(transcriptNow)
-	sess := newSession(t, srv)
-	req := func(path, b string) exch {
-		return send(t, srv, "POST", path, strings.Replace(b, "}", `,"customerId":"acct-1"}`, 1), bearer(sess.Token)...)
+	sess := mustSession(t, srv)
+	req := func(path, b string) answer {
+		return rawDo(t, srv, "POST", path, strings.Replace(b, "}", `,"customerId":"acct-1"}`, 1), bearerHdr(sess.Token)...)
 	}
-	check(t, "fill up", req("/guapocado/usage/consume", `{"key":"api-calls","amount":10000}`), 200,
+	expectAnswer(t, "fill up", req("/guapocado/usage/consume", `{"key":"api-calls","amount":10000}`), 200,
 		`{"customerId":"acct-1","balance":0,"included":10000,"consumed":10000,"overage":0,"overageAllowed":true,"overageEnabled":false,"resets":"2026-12-01T00:00:00.000Z"}`)
-	check(t, "overage allowed but not enabled", req("/guapocado/usage/consume", `{"key":"api-calls","amount":1}`), 429, `{"message":"Insufficient balance"}`)
+	expectAnswer(t, "overage allowed but not enabled", req("/guapocado/usage/consume", `{"key":"api-calls","amount":1}`), 429, `{"message":"Insufficient balance"}`)
 	req("/guapocado/usage/settings", `{"key":"api-calls","overageEnabled":true}`)
 	if got := req("/guapocado/usage/consume", `{"key":"api-calls","amount":5}`); got.Status != 200 || !strings.Contains(got.Body, `"consumed":10005,"overage":5,`) {
 		t.Errorf("into overage: %d %s", got.Status, got.Body)
 	}
 	req("/guapocado/usage/settings", `{"key":"api-calls","overageEnabled":false}`)
-	check(t, "overage disabled again", req("/guapocado/usage/consume", `{"key":"api-calls","amount":1}`), 429, `{"message":"Insufficient balance"}`)
+	expectAnswer(t, "overage disabled again", req("/guapocado/usage/consume", `{"key":"api-calls","amount":1}`), 429, `{"message":"Insufficient balance"}`)
 	if got := req("/guapocado/usage/refund", `{"key":"api-calls","amount":6}`); got.Status != 200 || !strings.Contains(got.Body, `"balance":1,"included":10000,"consumed":9999,"overage":0,`) {
 		t.Errorf("refund: %d %s", got.Status, got.Body)
 	}
@@ -312,21 +312,21 @@ func TestCustomPlans(t *testing.T) {
 		guapocadotest.WithMeter("exports", false),
 	)
 	defer srv.Close()
-	sess := newSession(t, srv)
-	auth := bearer(sess.Token)
-	check(t, "plans", send(t, srv, "GET", "/guapocado/plans", "", auth...), 200, `{"plans":[`+
+	sess := mustSession(t, srv)
+	auth := bearerHdr(sess.Token)
+	expectAnswer(t, "plans", rawDo(t, srv, "GET", "/guapocado/plans", "", auth...), 200, `{"plans":[`+
 		`{"id":"prod_starter","key":"starter","name":"Starter","config":{"pricing":{"mode":"recurring"},"entitlements":{"api-calls":{"included":50,"overage":{"allowed":true}},"sso":false}},"stripeProductId":null,"stripePriceId":null,"createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-01T00:00:00.000Z"},`+
 		raw+`]}`)
-	check(t, "default plan is the first", send(t, srv, "POST", "/guapocado/has", `{"key":"sso"}`, auth...), 200, `{"customerId":"`+sess.CustomerID+`","allowed":false}`)
-	check(t, "a WithMeter key is known", send(t, srv, "POST", "/guapocado/usage/consume", `{"key":"exports"}`, auth...), 429, `{"message":"Insufficient balance"}`)
-	check(t, "free is not in this catalogue", send(t, srv, "POST", "/guapocado/subscription/change", `{"planKey":"free"}`, auth...), 404, `{"message":"Unknown plan: free"}`)
-	if got := send(t, srv, "POST", "/guapocado/subscription/change", `{"planKey":"team"}`, auth...); got.Status != 200 {
+	expectAnswer(t, "default plan is the first", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"sso"}`, auth...), 200, `{"customerId":"`+sess.CustomerID+`","allowed":false}`)
+	expectAnswer(t, "a WithMeter key is known", rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"exports"}`, auth...), 429, `{"message":"Insufficient balance"}`)
+	expectAnswer(t, "free is not in this catalogue", rawDo(t, srv, "POST", "/guapocado/subscription/change", `{"planKey":"free"}`, auth...), 404, `{"message":"Unknown plan: free"}`)
+	if got := rawDo(t, srv, "POST", "/guapocado/subscription/change", `{"planKey":"team"}`, auth...); got.Status != 200 {
 		t.Fatalf("change: %d %s", got.Status, got.Body)
 	}
-	check(t, "has on the new plan", send(t, srv, "POST", "/guapocado/has", `{"key":"sso"}`, auth...), 200, `{"customerId":"`+sess.CustomerID+`","allowed":true}`)
-	check(t, "limit on the new plan", send(t, srv, "POST", "/guapocado/limit/settings", `{"key":"seats","purchased":3}`, auth...), 200,
+	expectAnswer(t, "has on the new plan", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"sso"}`, auth...), 200, `{"customerId":"`+sess.CustomerID+`","allowed":true}`)
+	expectAnswer(t, "limit on the new plan", rawDo(t, srv, "POST", "/guapocado/limit/settings", `{"key":"seats","purchased":3}`, auth...), 200,
 		`{"customerId":"`+sess.CustomerID+`","limit":8,"included":5,"purchased":3,"expansionAllowed":true,"autoExpansionEnabled":false}`)
-	check(t, "api-calls not in team", send(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls"}`, auth...), 429, `{"message":"Insufficient balance"}`)
+	expectAnswer(t, "api-calls not in team", rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls"}`, auth...), 429, `{"message":"Insufficient balance"}`)
 
 	if _, err := srv.Usage(sess.CustomerID, "nope"); !errors.Is(err, guapocadotest.ErrUnknownEntitlement) {
 		t.Errorf("Usage(nope) error = %v", err)

@@ -65,7 +65,7 @@ func (s *Server) createOrg(sess *session, name, slug string, now time.Time) (*or
 
 // POST /organization/create {name, slug}
 func (s *Server) orgCreate(c *call) response {
-	o, fail := s.createOrg(c.sess, str(c.body, "name"), str(c.body, "slug"), c.now)
+	o, fail := s.createOrg(c.sess, strField(c.body, "name"), strField(c.body, "slug"), c.now)
 	if fail != nil {
 		return *fail
 	}
@@ -95,7 +95,7 @@ func (s *Server) orgList(c *call) response {
 func (s *Server) orgSetActive(c *call) response {
 	sess := c.sess
 	id, hasID := c.body["organizationId"]
-	slug := str(c.body, "organizationSlug")
+	slug := strField(c.body, "organizationSlug")
 	if hasID && id == nil {
 		sess.activeOrg, sess.activeTeam, sess.orgTouched, sess.updatedAt = "", "", true, c.now
 		resp := jsonResponse(http.StatusOK, nil)
@@ -176,7 +176,7 @@ func (s *Server) orgListTeams(c *call) response {
 // POST /organization/create-team {name, organizationId?}: the creator does
 // not become a member of the new team.
 func (s *Server) orgCreateTeam(c *call) response {
-	orgID := str(c.body, "organizationId")
+	orgID := strField(c.body, "organizationId")
 	if orgID == "" {
 		orgID = c.sess.activeOrg
 	}
@@ -188,7 +188,7 @@ func (s *Server) orgCreateTeam(c *call) response {
 		return errorResponse(http.StatusForbidden, "User is not a member of the organization", "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
 	}
 	now := c.now
-	t := &team{id: randomID(), name: str(c.body, "name"), orgID: o.id, createdAt: now, updatedAt: &now, members: map[string]bool{}}
+	t := &team{id: randomID(), name: strField(c.body, "name"), orgID: o.id, createdAt: now, updatedAt: &now, members: map[string]bool{}}
 	s.st.teams[t.id] = t
 	s.st.teamOrder = append(s.st.teamOrder, t.id)
 	return jsonResponse(http.StatusOK, teamJSON(t))
@@ -196,12 +196,12 @@ func (s *Server) orgCreateTeam(c *call) response {
 
 // POST /organization/add-team-member {teamId, userId}
 func (s *Server) orgAddTeamMember(c *call) response {
-	t := s.st.teams[str(c.body, "teamId")]
+	t := s.st.teams[strField(c.body, "teamId")]
 	if t == nil {
 		return errorResponse(http.StatusBadRequest, "Team not found", "TEAM_NOT_FOUND")
 	}
 	o := s.st.orgs[t.orgID]
-	userID := str(c.body, "userId")
+	userID := strField(c.body, "userId")
 	if !o.hasMember(c.sess.userID) || !o.hasMember(userID) {
 		return errorResponse(http.StatusForbidden, "User is not a member of the organization", "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
 	}

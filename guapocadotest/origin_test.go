@@ -24,7 +24,7 @@ type originCase struct {
 }
 
 func originCases() []originCase {
-	cookie := func(token string) []string { return []string{"Cookie", sessionCookie(token)} }
+	cookie := func(token string) []string { return []string{"Cookie", sessionCookieHdr(token)} }
 	localhost := func(base string) string {
 		u, _ := url.Parse(base)
 		return "http://localhost:" + u.Port()
@@ -42,13 +42,13 @@ func originCases() []originCase {
 		{"cookie, Origin null + Sec-Fetch-Site: same-origin", func(b, tk string) []string {
 			return append(cookie(tk), "Origin", "null", "Sec-Fetch-Site", "same-origin")
 		}, true, ""},
-		{"Bearer, no Origin", func(b, tk string) []string { return bearer(tk) }, true, ""},
-		{"Bearer, Origin = baseURL", func(b, tk string) []string { return append(bearer(tk), "Origin", b) }, true, ""},
-		{"Bearer, foreign Origin", func(b, tk string) []string { return append(bearer(tk), "Origin", "https://evil.example") }, true, ""},
-		{"Bearer + unrelated cookie (foo=bar), no Origin", func(b, tk string) []string { return append(bearer(tk), "Cookie", "foo=bar") }, false, missingOrigin},
-		{"Bearer + unrelated cookie, Origin = baseURL", func(b, tk string) []string { return append(bearer(tk), "Cookie", "foo=bar", "Origin", b) }, true, ""},
-		{"Bearer + empty Cookie header, no Origin", func(b, tk string) []string { return append(bearer(tk), "Cookie", "") }, false, missingOrigin},
-		{"Bearer + session cookie, no Origin", func(b, tk string) []string { return append(bearer(tk), cookie(tk)...) }, false, missingOrigin},
+		{"Bearer, no Origin", func(b, tk string) []string { return bearerHdr(tk) }, true, ""},
+		{"Bearer, Origin = baseURL", func(b, tk string) []string { return append(bearerHdr(tk), "Origin", b) }, true, ""},
+		{"Bearer, foreign Origin", func(b, tk string) []string { return append(bearerHdr(tk), "Origin", "https://evil.example") }, true, ""},
+		{"Bearer + unrelated cookie (foo=bar), no Origin", func(b, tk string) []string { return append(bearerHdr(tk), "Cookie", "foo=bar") }, false, missingOrigin},
+		{"Bearer + unrelated cookie, Origin = baseURL", func(b, tk string) []string { return append(bearerHdr(tk), "Cookie", "foo=bar", "Origin", b) }, true, ""},
+		{"Bearer + empty Cookie header, no Origin", func(b, tk string) []string { return append(bearerHdr(tk), "Cookie", "") }, false, missingOrigin},
+		{"Bearer + session cookie, no Origin", func(b, tk string) []string { return append(bearerHdr(tk), cookie(tk)...) }, false, missingOrigin},
 	}
 }
 
@@ -75,26 +75,26 @@ func TestOriginCheck(t *testing.T) {
 			t.Parallel()
 			srv := guapocadotest.NewServer()
 			defer srv.Close()
-			sess := newSession(t, srv)
+			sess := mustSession(t, srv)
 			if err := srv.SetPlan(sess.CustomerID, "pro"); err != nil {
 				t.Fatal(err)
 			}
 			b, want := tg.body, tg.want
 			if tg.path == "/organization/set-active" {
 				b = `{"organizationId":"` + sess.OrganizationID + `"}`
-				orgs := send(t, srv, "GET", "/organization/list", "", bearer(sess.Token)...)
+				orgs := rawDo(t, srv, "GET", "/organization/list", "", bearerHdr(sess.Token)...)
 				org := strings.TrimSuffix(strings.TrimPrefix(orgs.Body, "["), "]")
 				want = func(guapocadotest.Session, int) string { return org }
 			}
 			passed := 0
 			for _, c := range originCases() {
-				got := send(t, srv, "POST", tg.path, b, c.hdr(srv.BaseURL(), sess.Token)...)
+				got := rawDo(t, srv, "POST", tg.path, b, c.hdr(srv.BaseURL(), sess.Token)...)
 				if !c.ok {
-					check(t, c.name, got, 403, c.want)
+					expectAnswer(t, c.name, got, 403, c.want)
 					continue
 				}
 				passed++
-				check(t, c.name, got, 200, want(sess, passed))
+				expectAnswer(t, c.name, got, 200, want(sess, passed))
 				if tg.header && got.Header.Get("Set-Auth-Token") != sess.Token {
 					t.Errorf("%s: set-auth-token %q, want the session's token", c.name, got.Header.Get("Set-Auth-Token"))
 				}
@@ -127,43 +127,43 @@ func TestOriginGetAndSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := srv.BaseURL()
-	cookie := sessionCookie(alice.Token)
+	cookie := sessionCookieHdr(alice.Token)
 	plans := `{"plans":` + catalogueJSON(t) + `}`
-	check(t, "GET /guapocado/plans, cookie, no Origin", send(t, srv, "GET", "/guapocado/plans", "", "Cookie", cookie), 200, plans)
-	check(t, "GET /guapocado/plans, cookie, foreign Origin", send(t, srv, "GET", "/guapocado/plans", "", "Cookie", cookie, "Origin", "https://evil.example"), 200, plans)
-	check(t, "GET /guapocado/customer, cookie, foreign Origin", send(t, srv, "GET", "/guapocado/customer", "", "Cookie", cookie, "Origin", "https://evil.example"),
+	expectAnswer(t, "GET /guapocado/plans, cookie, no Origin", rawDo(t, srv, "GET", "/guapocado/plans", "", "Cookie", cookie), 200, plans)
+	expectAnswer(t, "GET /guapocado/plans, cookie, foreign Origin", rawDo(t, srv, "GET", "/guapocado/plans", "", "Cookie", cookie, "Origin", "https://evil.example"), 200, plans)
+	expectAnswer(t, "GET /guapocado/customer, cookie, foreign Origin", rawDo(t, srv, "GET", "/guapocado/customer", "", "Cookie", cookie, "Origin", "https://evil.example"),
 		200, `{"customerId":"`+alice.CustomerID+`"}`)
 
 	creds := `{"email":"alice@example.com","password":"password1234"}`
-	signedIn := func(name string, got exch) {
+	signedIn := func(name string, got answer) {
 		t.Helper()
 		if got.Status != 200 {
 			t.Errorf("%s: %d %s", name, got.Status, got.Body)
 			return
 		}
-		m := decode(t, got.Body)
+		m := decodeObject(t, got.Body)
 		if m["redirect"] != false || got.Header.Get("Set-Auth-Token") == "" {
 			t.Errorf("%s: %s (set-auth-token %q)", name, got.Body, got.Header.Get("Set-Auth-Token"))
 		}
 	}
-	signedIn("sign-in, no Origin, no cookie", send(t, srv, "POST", "/sign-in/email", creds))
-	signedIn("sign-in, Origin = baseURL", send(t, srv, "POST", "/sign-in/email", creds, "Origin", base))
-	check(t, "sign-in, foreign Origin", send(t, srv, "POST", "/sign-in/email", creds, "Origin", "https://evil.example"), 403, invalidOrigin)
-	check(t, "sign-in, Sec-Fetch-Site cross-site + Mode navigate",
-		send(t, srv, "POST", "/sign-in/email", creds, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate"), 403,
+	signedIn("sign-in, no Origin, no cookie", rawDo(t, srv, "POST", "/sign-in/email", creds))
+	signedIn("sign-in, Origin = baseURL", rawDo(t, srv, "POST", "/sign-in/email", creds, "Origin", base))
+	expectAnswer(t, "sign-in, foreign Origin", rawDo(t, srv, "POST", "/sign-in/email", creds, "Origin", "https://evil.example"), 403, invalidOrigin)
+	expectAnswer(t, "sign-in, Sec-Fetch-Site cross-site + Mode navigate",
+		rawDo(t, srv, "POST", "/sign-in/email", creds, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate"), 403,
 		`{"message":"Cross-site navigation login blocked. This request appears to be a CSRF attack.","code":"CROSS_SITE_NAVIGATION_LOGIN_BLOCKED"}`)
-	check(t, "sign-in, leftover cookie, no Origin", send(t, srv, "POST", "/sign-in/email", creds, "Cookie", cookie), 403, missingOrigin)
-	check(t, "sign-in, callbackURL foreign",
-		send(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234","callbackURL":"https://evil.example/cb"}`), 403,
+	expectAnswer(t, "sign-in, leftover cookie, no Origin", rawDo(t, srv, "POST", "/sign-in/email", creds, "Cookie", cookie), 403, missingOrigin)
+	expectAnswer(t, "sign-in, callbackURL foreign",
+		rawDo(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234","callbackURL":"https://evil.example/cb"}`), 403,
 		`{"message":"Invalid callbackURL","code":"INVALID_CALLBACK_URL"}`)
-	got := send(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234","callbackURL":"/dashboard"}`)
-	if m := decode(t, got.Body); got.Status != 200 || m["redirect"] != true || m["url"] != "/dashboard" {
+	got := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234","callbackURL":"/dashboard"}`)
+	if m := decodeObject(t, got.Body); got.Status != 200 || m["redirect"] != true || m["url"] != "/dashboard" {
 		t.Errorf("sign-in, callbackURL relative: %d %s", got.Status, got.Body)
 	}
-	check(t, "sign-up, foreign Origin",
-		send(t, srv, "POST", "/sign-up/email", `{"email":"eve@example.com","password":"password1234","name":"Eve"}`, "Origin", "https://evil.example"), 403, invalidOrigin)
-	check(t, "sign-out, cookie, no Origin", send(t, srv, "POST", "/sign-out", "", "Cookie", cookie), 403, missingOrigin)
-	check(t, "sign-out, cookie, Origin = baseURL", send(t, srv, "POST", "/sign-out", "", "Cookie", cookie, "Origin", base), 200, `{"success":true}`)
+	expectAnswer(t, "sign-up, foreign Origin",
+		rawDo(t, srv, "POST", "/sign-up/email", `{"email":"eve@example.com","password":"password1234","name":"Eve"}`, "Origin", "https://evil.example"), 403, invalidOrigin)
+	expectAnswer(t, "sign-out, cookie, no Origin", rawDo(t, srv, "POST", "/sign-out", "", "Cookie", cookie), 403, missingOrigin)
+	expectAnswer(t, "sign-out, cookie, Origin = baseURL", rawDo(t, srv, "POST", "/sign-out", "", "Cookie", cookie, "Origin", base), 200, `{"success":true}`)
 }
 
 // TestTrustedOrigins checks WithTrustedOrigins.
@@ -171,11 +171,11 @@ func TestTrustedOrigins(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer(guapocadotest.WithTrustedOrigins("https://app.example.test/"))
 	defer srv.Close()
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	ok := `{"customerId":"` + sess.CustomerID + `","allowed":true}`
-	c := sessionCookie(sess.Token)
-	check(t, "trusted origin", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", "https://app.example.test"), 200, ok)
-	check(t, "base URL still trusted", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", srv.URL), 200, ok)
-	check(t, "other port", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", "https://app.example.test:8443"), 403, invalidOrigin)
-	check(t, "http twin", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", "http://app.example.test"), 403, invalidOrigin)
+	c := sessionCookieHdr(sess.Token)
+	expectAnswer(t, "trusted origin", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", "https://app.example.test"), 200, ok)
+	expectAnswer(t, "base URL still trusted", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", srv.URL), 200, ok)
+	expectAnswer(t, "other port", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", "https://app.example.test:8443"), 403, invalidOrigin)
+	expectAnswer(t, "http twin", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", c, "Origin", "http://app.example.test"), 403, invalidOrigin)
 }

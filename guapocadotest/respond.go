@@ -25,11 +25,11 @@ func (o obj) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, err := marshal(m.k)
+		k, err := encodeJSON(m.k)
 		if err != nil {
 			return nil, err
 		}
-		v, err := marshal(m.v)
+		v, err := encodeJSON(m.v)
 		if err != nil {
 			return nil, err
 		}
@@ -41,8 +41,8 @@ func (o obj) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// marshal encodes v as compact JSON without HTML escaping, like JSON.stringify.
-func marshal(v any) ([]byte, error) {
+// encodeJSON encodes v as compact JSON without HTML escaping, like JSON.stringify.
+func encodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -75,7 +75,7 @@ type response struct {
 
 // jsonResponse answers v as application/json.
 func jsonResponse(status int, v any) response {
-	b, err := marshal(v)
+	b, err := encodeJSON(v)
 	if err != nil {
 		return response{status: http.StatusInternalServerError}
 	}

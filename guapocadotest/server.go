@@ -194,12 +194,13 @@ func NewServer(opts ...Option) *Server {
 		panic("guapocadotest: " + err.Error())
 	}
 	s.routes = s.routeTable()
-	s.ts = httptest.NewServer(s)
-	s.URL = s.ts.URL
-	s.baseURL = s.ts.URL
+	s.ts = httptest.NewUnstartedServer(s)
+	host := s.ts.Listener.Addr().String()
+	s.URL, s.baseURL = "http://"+host, "http://"+host
 	if cfg.https {
-		s.baseURL = "https://" + s.ts.Listener.Addr().String()
+		s.baseURL = "https://" + host
 	}
+	s.ts.Start()
 	return s
 }
 

@@ -17,7 +17,7 @@ func cookieEncode(v string) string { return url.QueryEscape(v) }
 
 // checkSessionHeaders checks what Better Auth sends when it sets the session
 // cookie, and returns the signed token.
-func checkSessionHeaders(t *testing.T, what string, got exch, cookie string, maxAge bool, secure bool) string {
+func checkSessionHeaders(t *testing.T, what string, got answer, cookie string, maxAge bool, secure bool) string {
 	t.Helper()
 	tok := got.Header.Get("Set-Auth-Token")
 	if !signedToken.MatchString(tok) {
@@ -48,12 +48,12 @@ func TestSignUpSignInSession(t *testing.T) {
 	alice := `{"email":"alice@example.com","password":"password1234","name":"Alice"}`
 
 	// 1.1 sign-up
-	up := send(t, srv, "POST", "/sign-up/email", alice)
+	up := rawDo(t, srv, "POST", "/sign-up/email", alice)
 	if up.Status != 200 {
 		t.Fatalf("sign-up: %d %s", up.Status, up.Body)
 	}
 	tok := checkSessionHeaders(t, "sign-up", up, "better-auth.session_token", true, false)
-	m := decode(t, up.Body)
+	m := decodeObject(t, up.Body)
 	user, _ := m["user"].(map[string]any)
 	if m["token"] != signedToken.FindStringSubmatch(tok)[1] || user["name"] != "Alice" || user["email"] != "alice@example.com" ||
 		user["emailVerified"] != false || len(user["id"].(string)) != 32 || user["createdAt"] == nil {
@@ -62,13 +62,13 @@ func TestSignUpSignInSession(t *testing.T) {
 	userID := user["id"].(string)
 
 	// 1.2 sign-up again
-	check(t, "sign-up again", send(t, srv, "POST", "/sign-up/email", alice), 422,
+	expectAnswer(t, "sign-up again", rawDo(t, srv, "POST", "/sign-up/email", alice), 422,
 		`{"message":"User already exists. Use another email.","code":"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}`)
 
 	// 1.3 sign-in
-	in := send(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234"}`)
+	in := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234"}`)
 	tok = checkSessionHeaders(t, "sign-in", in, "better-auth.session_token", true, false)
-	m = decode(t, in.Body)
+	m = decodeObject(t, in.Body)
 	if in.Status != 200 || m["redirect"] != false || m["token"] != signedToken.FindStringSubmatch(tok)[1] || m["user"].(map[string]any)["id"] != userID {
 		t.Errorf("sign-in: %d %s", in.Status, in.Body)
 	}
@@ -77,13 +77,13 @@ func TestSignUpSignInSession(t *testing.T) {
 	}
 
 	// 1.4 wrong password
-	check(t, "sign-in, wrong password", send(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"wrong-password"}`), 401,
+	expectAnswer(t, "sign-in, wrong password", rawDo(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"wrong-password"}`), 401,
 		`{"message":"Invalid email or password","code":"INVALID_EMAIL_OR_PASSWORD"}`)
-	check(t, "sign-in, unknown user", send(t, srv, "POST", "/sign-in/email", `{"email":"nobody@example.com","password":"password1234"}`), 401,
+	expectAnswer(t, "sign-in, unknown user", rawDo(t, srv, "POST", "/sign-in/email", `{"email":"nobody@example.com","password":"password1234"}`), 401,
 		`{"message":"Invalid email or password","code":"INVALID_EMAIL_OR_PASSWORD"}`)
 
 	// 1.5 rememberMe:false
-	nr := send(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234","rememberMe":false}`)
+	nr := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234","rememberMe":false}`)
 	checkSessionHeaders(t, "rememberMe:false", nr, "better-auth.session_token", false, false)
 	if c := nr.Header.Values("Set-Cookie"); len(c) != 2 || !strings.HasPrefix(c[1], "better-auth.dont_remember=true.") ||
 		!strings.HasSuffix(c[1], "; Path=/; HttpOnly; SameSite=Lax") {
@@ -98,24 +98,24 @@ func TestSignUpSignInSession(t *testing.T) {
 		hdr  []string
 		ok   bool
 	}{
-		{"cookie", []string{"Cookie", sessionCookie(tok)}, true},
-		{"Bearer <set-auth-token>", bearer(tok), true},
-		{"Bearer = body token (unsigned)", bearer(id), true},
-		{"Bearer = URL-encoded cookie value", bearer(cookieEncode(tok)), true},
+		{"cookie", []string{"Cookie", sessionCookieHdr(tok)}, true},
+		{"Bearer <set-auth-token>", bearerHdr(tok), true},
+		{"Bearer = body token (unsigned)", bearerHdr(id), true},
+		{"Bearer = URL-encoded cookie value", bearerHdr(cookieEncode(tok)), true},
 		{"lower-case scheme bearer", []string{"Authorization", "bearer " + tok}, true},
-		{"Bearer garbage", bearer("garbage"), false},
-		{"Bearer with tampered signature", bearer(tampered), false},
+		{"Bearer garbage", bearerHdr("garbage"), false},
+		{"Bearer with tampered signature", bearerHdr(tampered), false},
 		{"no credentials", nil, false},
 		{"cookie value = unsigned token", []string{"Cookie", "better-auth.session_token=" + id}, false},
-		{"cookie with tampered signature", []string{"Cookie", sessionCookie(tampered)}, false},
+		{"cookie with tampered signature", []string{"Cookie", sessionCookieHdr(tampered)}, false},
 		{"cookie under another name", []string{"Cookie", "other.session_token=" + cookieEncode(tok)}, false},
 	} {
-		got := send(t, srv, "GET", "/get-session", "", c.hdr...)
+		got := rawDo(t, srv, "GET", "/get-session", "", c.hdr...)
 		if !c.ok {
-			check(t, c.name, got, 200, "null")
+			expectAnswer(t, c.name, got, 200, "null")
 			continue
 		}
-		m := decode(t, got.Body)
+		m := decodeObject(t, got.Body)
 		s, _ := m["session"].(map[string]any)
 		u, _ := m["user"].(map[string]any)
 		if got.Status != 200 || s["token"] != id || s["userId"] != userID || u["email"] != "alice@example.com" || len(s["id"].(string)) != 32 {
@@ -135,31 +135,31 @@ func TestSignUpSignInSession(t *testing.T) {
 		"better-auth.session_data=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
 		"better-auth.dont_remember=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
 	}
-	out := send(t, srv, "POST", "/sign-out", "", bearer(tok)...)
-	check(t, "sign-out", out, 200, `{"success":true}`)
+	out := rawDo(t, srv, "POST", "/sign-out", "", bearerHdr(tok)...)
+	expectAnswer(t, "sign-out", out, 200, `{"success":true}`)
 	if strings.Join(out.Header.Values("Set-Cookie"), "\n") != strings.Join(deleted, "\n") {
 		t.Errorf("sign-out cookies: %q", out.Header.Values("Set-Cookie"))
 	}
-	after := send(t, srv, "GET", "/get-session", "", bearer(tok)...)
-	check(t, "signed-out token", after, 200, "null")
+	after := rawDo(t, srv, "GET", "/get-session", "", bearerHdr(tok)...)
+	expectAnswer(t, "signed-out token", after, 200, "null")
 	if strings.Join(after.Header.Values("Set-Cookie"), "\n") != strings.Join(deleted, "\n") {
 		t.Errorf("signed-out token cookies: %q", after.Header.Values("Set-Cookie"))
 	}
-	check(t, "guapocado with a signed-out token", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearer(tok)...), 401,
+	expectAnswer(t, "guapocado with a signed-out token", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(tok)...), 401,
 		`{"message":"Unauthorized","code":"UNAUTHORIZED"}`)
-	check(t, "sign-out again", send(t, srv, "POST", "/sign-out", "", bearer(tok)...), 400,
+	expectAnswer(t, "sign-out again", rawDo(t, srv, "POST", "/sign-out", "", bearerHdr(tok)...), 400,
 		`{"message":"Failed to get session","code":"FAILED_TO_GET_SESSION"}`)
 
 	// 1.10 sign-out with Bearer and body {}
-	in = send(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234"}`)
-	check(t, "sign-out with {}", send(t, srv, "POST", "/sign-out", "{}", bearer(in.Header.Get("Set-Auth-Token"))...), 200, `{"success":true}`)
+	in = rawDo(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234"}`)
+	expectAnswer(t, "sign-out with {}", rawDo(t, srv, "POST", "/sign-out", "{}", bearerHdr(in.Header.Get("Set-Auth-Token"))...), 200, `{"success":true}`)
 
 	// Better Auth's own validation
-	check(t, "sign-up, invalid email", send(t, srv, "POST", "/sign-up/email", `{"email":"nope","password":"password1234","name":"N"}`), 400,
+	expectAnswer(t, "sign-up, invalid email", rawDo(t, srv, "POST", "/sign-up/email", `{"email":"nope","password":"password1234","name":"N"}`), 400,
 		`{"message":"Invalid email","code":"INVALID_EMAIL"}`)
-	check(t, "sign-up, short password", send(t, srv, "POST", "/sign-up/email", `{"email":"bob@example.com","password":"short","name":"Bob"}`), 400,
+	expectAnswer(t, "sign-up, short password", rawDo(t, srv, "POST", "/sign-up/email", `{"email":"bob@example.com","password":"short","name":"Bob"}`), 400,
 		`{"message":"Password too short","code":"PASSWORD_TOO_SHORT"}`)
-	check(t, "sign-up, no name", send(t, srv, "POST", "/sign-up/email", `{"email":"bob@example.com","password":"password1234"}`), 400,
+	expectAnswer(t, "sign-up, no name", rawDo(t, srv, "POST", "/sign-up/email", `{"email":"bob@example.com","password":"password1234"}`), 400,
 		`{"message":"[body.name] Invalid input: expected string, received undefined","code":"VALIDATION_ERROR"}`)
 }
 
@@ -171,9 +171,9 @@ func TestHTTPSBaseURL(t *testing.T) {
 	if !strings.HasPrefix(srv.BaseURL(), "https://127.0.0.1:") || strings.TrimPrefix(srv.BaseURL(), "https") != strings.TrimPrefix(srv.URL, "http") {
 		t.Fatalf("BaseURL %q for URL %q", srv.BaseURL(), srv.URL)
 	}
-	up := send(t, srv, "POST", "/sign-up/email", `{"email":"sam@example.com","password":"password1234","name":"Sam"}`)
+	up := rawDo(t, srv, "POST", "/sign-up/email", `{"email":"sam@example.com","password":"password1234","name":"Sam"}`)
 	tok := checkSessionHeaders(t, "sign-up", up, "__Secure-better-auth.session_token", true, true)
-	in := send(t, srv, "POST", "/sign-in/email", `{"email":"sam@example.com","password":"password1234","rememberMe":false}`)
+	in := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"sam@example.com","password":"password1234","rememberMe":false}`)
 	checkSessionHeaders(t, "sign-in rememberMe:false", in, "__Secure-better-auth.session_token", false, true)
 	if c := in.Header.Values("Set-Cookie"); len(c) != 2 || !strings.HasPrefix(c[1], "__Secure-better-auth.dont_remember=true.") ||
 		!strings.HasSuffix(c[1], "; Path=/; HttpOnly; Secure; SameSite=Lax") {
@@ -182,23 +182,23 @@ func TestHTTPSBaseURL(t *testing.T) {
 
 	secure := "__Secure-better-auth.session_token=" + cookieEncode(tok)
 	plain := "better-auth.session_token=" + cookieEncode(tok)
-	if got := send(t, srv, "GET", "/get-session", "", "Cookie", secure); got.Status != 200 || got.Body == "null" {
+	if got := rawDo(t, srv, "GET", "/get-session", "", "Cookie", secure); got.Status != 200 || got.Body == "null" {
 		t.Errorf("get-session, __Secure- cookie: %d %s", got.Status, got.Body)
 	}
-	check(t, "get-session, unprefixed cookie", send(t, srv, "GET", "/get-session", "", "Cookie", plain), 200, "null")
-	if got := send(t, srv, "GET", "/get-session", "", bearer(tok)...); got.Status != 200 || got.Body == "null" {
+	expectAnswer(t, "get-session, unprefixed cookie", rawDo(t, srv, "GET", "/get-session", "", "Cookie", plain), 200, "null")
+	if got := rawDo(t, srv, "GET", "/get-session", "", bearerHdr(tok)...); got.Status != 200 || got.Body == "null" {
 		t.Errorf("get-session, Bearer: %d %s", got.Status, got.Body)
 	}
-	org := send(t, srv, "POST", "/organization/create", `{"name":"SecureCo","slug":"secureco"}`, "Cookie", secure, "Origin", srv.BaseURL())
+	org := rawDo(t, srv, "POST", "/organization/create", `{"name":"SecureCo","slug":"secureco"}`, "Cookie", secure, "Origin", srv.BaseURL())
 	if org.Status != 200 {
 		t.Fatalf("organization/create: %d %s", org.Status, org.Body)
 	}
-	orgID := decode(t, org.Body)["id"].(string)
+	orgID := decodeObject(t, org.Body)["id"].(string)
 	ok := `{"customerId":"` + orgID + `","allowed":true}`
-	check(t, "has, cookie, Origin http (scheme differs)", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", secure, "Origin", srv.URL), 403, invalidOrigin)
-	check(t, "has, cookie, Origin https", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", secure, "Origin", srv.BaseURL()), 200, ok)
-	check(t, "has, Bearer, no Origin", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearer(tok)...), 200, ok)
-	out := send(t, srv, "POST", "/sign-out", "", bearer(tok)...)
+	expectAnswer(t, "has, cookie, Origin http (scheme differs)", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", secure, "Origin", srv.URL), 403, invalidOrigin)
+	expectAnswer(t, "has, cookie, Origin https", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, "Cookie", secure, "Origin", srv.BaseURL()), 200, ok)
+	expectAnswer(t, "has, Bearer, no Origin", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(tok)...), 200, ok)
+	out := rawDo(t, srv, "POST", "/sign-out", "", bearerHdr(tok)...)
 	if c := out.Header.Values("Set-Cookie"); len(c) != 3 || c[0] != "__Secure-better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax" {
 		t.Errorf("sign-out cookies: %q", c)
 	}
@@ -209,12 +209,12 @@ func TestCookiePrefix(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer(guapocadotest.WithCookiePrefix("myapp"))
 	defer srv.Close()
-	up := send(t, srv, "POST", "/sign-up/email", `{"email":"p@example.com","password":"password1234","name":"P"}`)
+	up := rawDo(t, srv, "POST", "/sign-up/email", `{"email":"p@example.com","password":"password1234","name":"P"}`)
 	tok := checkSessionHeaders(t, "sign-up", up, "myapp.session_token", true, false)
-	if got := send(t, srv, "GET", "/get-session", "", "Cookie", "myapp.session_token="+cookieEncode(tok)); got.Body == "null" {
+	if got := rawDo(t, srv, "GET", "/get-session", "", "Cookie", "myapp.session_token="+cookieEncode(tok)); got.Body == "null" {
 		t.Error("the prefixed cookie is not accepted")
 	}
-	check(t, "default name ignored", send(t, srv, "GET", "/get-session", "", "Cookie", sessionCookie(tok)), 200, "null")
+	expectAnswer(t, "default name ignored", rawDo(t, srv, "GET", "/get-session", "", "Cookie", sessionCookieHdr(tok)), 200, "null")
 }
 
 // TestOrganizationsAndTeams follows transcripts.md §2.
@@ -226,19 +226,19 @@ func TestOrganizationsAndTeams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := bearer(alice.Token)
+	auth := bearerHdr(alice.Token)
 	if alice.OrganizationID != "" || alice.CustomerID != "" {
 		t.Fatalf("a fresh sign-up has an organization: %+v", alice)
 	}
-	check(t, "has before any organization", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, auth...), 401, `{"message":"Sign in first"}`)
-	check(t, "GET customer before any organization", send(t, srv, "GET", "/guapocado/customer", "", auth...), 200, "null")
-	if got := send(t, srv, "GET", "/guapocado/plans", "", auth...); got.Status != 200 {
+	expectAnswer(t, "has before any organization", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, auth...), 401, `{"message":"Sign in first"}`)
+	expectAnswer(t, "GET customer before any organization", rawDo(t, srv, "GET", "/guapocado/customer", "", auth...), 200, "null")
+	if got := rawDo(t, srv, "GET", "/guapocado/plans", "", auth...); got.Status != 200 {
 		t.Errorf("plans need a session, not a customer: %d %s", got.Status, got.Body)
 	}
 
 	// 2.1 create: active organization and default team
-	acme := send(t, srv, "POST", "/organization/create", `{"name":"Acme","slug":"acme"}`, auth...)
-	m := decode(t, acme.Body)
+	acme := rawDo(t, srv, "POST", "/organization/create", `{"name":"Acme","slug":"acme"}`, auth...)
+	m := decodeObject(t, acme.Body)
 	acmeID, _ := m["id"].(string)
 	members, _ := m["members"].([]any)
 	if acme.Status != 200 || m["name"] != "Acme" || m["slug"] != "acme" || len(acmeID) != 32 || len(members) != 1 ||
@@ -248,92 +248,92 @@ func TestOrganizationsAndTeams(t *testing.T) {
 	if acme.Header.Get("Set-Auth-Token") != "" || len(acme.Header.Values("Set-Cookie")) != 0 {
 		t.Errorf("organization/create set the session cookie: %v", acme.Header)
 	}
-	check(t, "slug taken", send(t, srv, "POST", "/organization/create", `{"name":"Acme 2","slug":"acme"}`, auth...), 400,
+	expectAnswer(t, "slug taken", rawDo(t, srv, "POST", "/organization/create", `{"name":"Acme 2","slug":"acme"}`, auth...), 400,
 		`{"message":"Organization already exists","code":"ORGANIZATION_ALREADY_EXISTS"}`)
 
 	// 2.2 get-session after create
-	sess := decode(t, send(t, srv, "GET", "/get-session", "", auth...).Body)["session"].(map[string]any)
+	sess := decodeObject(t, rawDo(t, srv, "GET", "/get-session", "", auth...).Body)["session"].(map[string]any)
 	defaultTeam, _ := sess["activeTeamId"].(string)
 	if sess["activeOrganizationId"] != acmeID || len(defaultTeam) != 32 {
 		t.Fatalf("get-session after create: %v", sess)
 	}
 
 	// 2.3 a second organization becomes active
-	beta := decode(t, send(t, srv, "POST", "/organization/create", `{"name":"Beta","slug":"beta"}`, auth...).Body)
-	check(t, "customer after second create", send(t, srv, "GET", "/guapocado/customer", "", auth...), 200, `{"customerId":"`+beta["id"].(string)+`"}`)
-	list := send(t, srv, "GET", "/organization/list", "", auth...)
+	beta := decodeObject(t, rawDo(t, srv, "POST", "/organization/create", `{"name":"Beta","slug":"beta"}`, auth...).Body)
+	expectAnswer(t, "customer after second create", rawDo(t, srv, "GET", "/guapocado/customer", "", auth...), 200, `{"customerId":"`+beta["id"].(string)+`"}`)
+	list := rawDo(t, srv, "GET", "/organization/list", "", auth...)
 	acmeJSON := `{"name":"Acme","slug":"acme","createdAt":"` + m["createdAt"].(string) + `","id":"` + acmeID + `"}`
 	if list.Status != 200 || !strings.HasPrefix(list.Body, "["+acmeJSON+",{\"name\":\"Beta\"") {
 		t.Errorf("organization/list: %s", list.Body)
 	}
 
 	// 2.4 set active organization by id
-	set := send(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+acmeID+`"}`, auth...)
-	check(t, "set-active by id", set, 200, acmeJSON)
+	set := rawDo(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+acmeID+`"}`, auth...)
+	expectAnswer(t, "set-active by id", set, 200, acmeJSON)
 	if set.Header.Get("Set-Auth-Token") != alice.Token || set.Header.Get("Access-Control-Expose-Headers") != "set-auth-token" {
 		t.Errorf("set-active headers: %v", set.Header)
 	}
 
 	// 2.5 - 2.8 teams
-	team := send(t, srv, "POST", "/organization/create-team", `{"name":"Platform"}`, auth...)
-	tm := decode(t, team.Body)
+	team := rawDo(t, srv, "POST", "/organization/create-team", `{"name":"Platform"}`, auth...)
+	tm := decodeObject(t, team.Body)
 	teamID, _ := tm["id"].(string)
 	if team.Status != 200 || tm["name"] != "Platform" || tm["organizationId"] != acmeID || tm["updatedAt"] == nil || len(teamID) != 32 {
 		t.Fatalf("create-team: %d %s", team.Status, team.Body)
 	}
-	check(t, "set-active-team before being a member", send(t, srv, "POST", "/organization/set-active-team", `{"teamId":"`+teamID+`"}`, auth...), 403,
+	expectAnswer(t, "set-active-team before being a member", rawDo(t, srv, "POST", "/organization/set-active-team", `{"teamId":"`+teamID+`"}`, auth...), 403,
 		`{"message":"User is not a member of the team","code":"USER_IS_NOT_A_MEMBER_OF_THE_TEAM"}`)
-	add := send(t, srv, "POST", "/organization/add-team-member", `{"teamId":"`+teamID+`","userId":"`+alice.UserID+`"}`, auth...)
-	if am := decode(t, add.Body); add.Status != 200 || am["teamId"] != teamID || am["userId"] != alice.UserID {
+	add := rawDo(t, srv, "POST", "/organization/add-team-member", `{"teamId":"`+teamID+`","userId":"`+alice.UserID+`"}`, auth...)
+	if am := decodeObject(t, add.Body); add.Status != 200 || am["teamId"] != teamID || am["userId"] != alice.UserID {
 		t.Errorf("add-team-member: %d %s", add.Status, add.Body)
 	}
-	st := send(t, srv, "POST", "/organization/set-active-team", `{"teamId":"`+teamID+`"}`, auth...)
-	check(t, "set-active-team", st, 200, team.Body)
+	st := rawDo(t, srv, "POST", "/organization/set-active-team", `{"teamId":"`+teamID+`"}`, auth...)
+	expectAnswer(t, "set-active-team", st, 200, team.Body)
 	if st.Header.Get("Set-Auth-Token") != alice.Token {
 		t.Errorf("set-active-team set-auth-token %q", st.Header.Get("Set-Auth-Token"))
 	}
 
 	// 2.9 list teams: the default team has no updatedAt
-	teams := send(t, srv, "GET", "/organization/list-teams", "", auth...)
+	teams := rawDo(t, srv, "GET", "/organization/list-teams", "", auth...)
 	if !strings.HasPrefix(teams.Body, `[{"name":"Acme","organizationId":"`+acmeID+`","createdAt":"`) ||
 		!strings.Contains(teams.Body, `"id":"`+defaultTeam+`"},`+team.Body+"]") {
 		t.Errorf("list-teams: %s", teams.Body)
 	}
 
 	// the rows after 2.9
-	set = send(t, srv, "POST", "/organization/set-active", `{"organizationSlug":"beta"}`, auth...)
-	if set.Status != 200 || decode(t, set.Body)["id"] != beta["id"] || set.Header.Get("Set-Auth-Token") == "" {
+	set = rawDo(t, srv, "POST", "/organization/set-active", `{"organizationSlug":"beta"}`, auth...)
+	if set.Status != 200 || decodeObject(t, set.Body)["id"] != beta["id"] || set.Header.Get("Set-Auth-Token") == "" {
 		t.Errorf("set-active by slug: %d %s", set.Status, set.Body)
 	}
-	nt := send(t, srv, "POST", "/organization/set-active-team", `{"teamId":null}`, auth...)
-	check(t, "set-active-team null", nt, 200, "null")
+	nt := rawDo(t, srv, "POST", "/organization/set-active-team", `{"teamId":null}`, auth...)
+	expectAnswer(t, "set-active-team null", nt, 200, "null")
 	if nt.Header.Get("Set-Auth-Token") == "" {
 		t.Error("set-active-team null: no set-auth-token")
 	}
-	check(t, "set-active null", send(t, srv, "POST", "/organization/set-active", `{"organizationId":null}`, auth...), 200, "null")
-	sess = decode(t, send(t, srv, "GET", "/get-session", "", auth...).Body)["session"].(map[string]any)
+	expectAnswer(t, "set-active null", rawDo(t, srv, "POST", "/organization/set-active", `{"organizationId":null}`, auth...), 200, "null")
+	sess = decodeObject(t, rawDo(t, srv, "GET", "/get-session", "", auth...).Body)["session"].(map[string]any)
 	if sess["activeOrganizationId"] != nil || sess["activeTeamId"] != nil {
 		t.Errorf("set-active null left %v / %v", sess["activeOrganizationId"], sess["activeTeamId"])
 	}
-	check(t, "guapocado/has with no active organization", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, auth...), 401, `{"message":"Sign in first"}`)
-	check(t, "GET guapocado/customer with no active organization", send(t, srv, "GET", "/guapocado/customer", "", auth...), 200, "null")
-	check(t, "set-active unknown org id", send(t, srv, "POST", "/organization/set-active", `{"organizationId":"does-not-exist"}`, auth...), 403,
+	expectAnswer(t, "guapocado/has with no active organization", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, auth...), 401, `{"message":"Sign in first"}`)
+	expectAnswer(t, "GET guapocado/customer with no active organization", rawDo(t, srv, "GET", "/guapocado/customer", "", auth...), 200, "null")
+	expectAnswer(t, "set-active unknown org id", rawDo(t, srv, "POST", "/organization/set-active", `{"organizationId":"does-not-exist"}`, auth...), 403,
 		`{"message":"User is not a member of the organization","code":"USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}`)
-	check(t, "set-active Acme again", send(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+acmeID+`"}`, auth...), 200, acmeJSON)
+	expectAnswer(t, "set-active Acme again", rawDo(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+acmeID+`"}`, auth...), 200, acmeJSON)
 
 	// another user's organization is refused
-	bob := newSession(t, srv)
-	check(t, "set-active someone else's org", send(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+bob.OrganizationID+`"}`, auth...), 403,
+	bob := mustSession(t, srv)
+	expectAnswer(t, "set-active someone else's org", rawDo(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+bob.OrganizationID+`"}`, auth...), 403,
 		`{"message":"User is not a member of the organization","code":"USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}`)
 
 	// a brand-new sign-in starts with no active organization
-	in := send(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234"}`)
-	fresh := bearer(in.Header.Get("Set-Auth-Token"))
-	s2 := decode(t, send(t, srv, "GET", "/get-session", "", fresh...).Body)["session"].(map[string]any)
+	in := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"alice@example.com","password":"password1234"}`)
+	fresh := bearerHdr(in.Header.Get("Set-Auth-Token"))
+	s2 := decodeObject(t, rawDo(t, srv, "GET", "/get-session", "", fresh...).Body)["session"].(map[string]any)
 	if s2["activeOrganizationId"] != nil {
 		t.Errorf("new session has an active organization: %v", s2)
 	}
-	check(t, "guapocado/has on the new session", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, fresh...), 401, `{"message":"Sign in first"}`)
+	expectAnswer(t, "guapocado/has on the new session", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, fresh...), 401, `{"message":"Sign in first"}`)
 }
 
 // TestCustomerSources follows transcripts.md §8 and §8b.
@@ -351,9 +351,9 @@ func TestCustomerSources(t *testing.T) {
 		if uma.CustomerID != uma.UserID {
 			t.Errorf("CustomerID %q, want the user id %q", uma.CustomerID, uma.UserID)
 		}
-		check(t, "8.1 customer", send(t, srv, "POST", "/guapocado/customer", "{}", bearer(uma.Token)...), 200,
+		expectAnswer(t, "8.1 customer", rawDo(t, srv, "POST", "/guapocado/customer", "{}", bearerHdr(uma.Token)...), 200,
 			`{"customerId":"`+uma.UserID+`","customer":{"id":"`+uma.UserID+`","name":"Uma","email":"uma@example.com"}}`)
-		check(t, "8.2 consume", send(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls","amount":2}`, bearer(uma.Token)...), 200,
+		expectAnswer(t, "8.2 consume", rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls","amount":2}`, bearerHdr(uma.Token)...), 200,
 			`{"customerId":"`+uma.UserID+`","balance":98,"included":100,"consumed":2,"overage":0,"overageAllowed":false,"overageEnabled":false,"resets":"2026-12-01T00:00:00.000Z"}`)
 	})
 	t.Run("team", func(t *testing.T) {
@@ -364,14 +364,14 @@ func TestCustomerSources(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check(t, "has, no org/team yet", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearer(s.Token)...), 401, `{"message":"Sign in first"}`)
-		if got := send(t, srv, "POST", "/organization/create", `{"name":"TeamCo","slug":"teamco"}`, bearer(s.Token)...); got.Status != 200 {
+		expectAnswer(t, "has, no org/team yet", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(s.Token)...), 401, `{"message":"Sign in first"}`)
+		if got := rawDo(t, srv, "POST", "/organization/create", `{"name":"TeamCo","slug":"teamco"}`, bearerHdr(s.Token)...); got.Status != 200 {
 			t.Fatalf("create: %d %s", got.Status, got.Body)
 		}
-		team := decode(t, send(t, srv, "GET", "/get-session", "", bearer(s.Token)...).Body)["session"].(map[string]any)["activeTeamId"].(string)
-		check(t, "has = activeTeamId", send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearer(s.Token)...), 200,
+		team := decodeObject(t, rawDo(t, srv, "GET", "/get-session", "", bearerHdr(s.Token)...).Body)["session"].(map[string]any)["activeTeamId"].(string)
+		expectAnswer(t, "has = activeTeamId", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(s.Token)...), 200,
 			`{"customerId":"`+team+`","allowed":true}`)
-		if ns := newSession(t, srv); ns.CustomerID != ns.TeamID || ns.TeamID == "" {
+		if ns := mustSession(t, srv); ns.CustomerID != ns.TeamID || ns.TeamID == "" {
 			t.Errorf("NewSession under team source: %+v", ns)
 		}
 	})
@@ -380,12 +380,12 @@ func TestCustomerSources(t *testing.T) {
 		srv := guapocadotest.NewServer()
 		defer srv.Close()
 		srv.SetNow(transcriptNow)
-		s := newSession(t, srv)
+		s := mustSession(t, srv)
 		if s.CustomerID != s.OrganizationID || s.TeamID == "" || s.OrganizationID == "" {
 			t.Errorf("NewSession: %+v", s)
 		}
 		// the body's customerId overrides the session's customer (§3.32, §3.33)
-		check(t, "override", send(t, srv, "POST", "/guapocado/usage/balance", `{"key":"api-calls","customerId":"anything-at-all"}`, bearer(s.Token)...), 200,
+		expectAnswer(t, "override", rawDo(t, srv, "POST", "/guapocado/usage/balance", `{"key":"api-calls","customerId":"anything-at-all"}`, bearerHdr(s.Token)...), 200,
 			`{"customerId":"anything-at-all","balance":100,"included":100,"consumed":0,"overage":0,"overageAllowed":false,"overageEnabled":false,"resets":"2026-12-01T00:00:00.000Z"}`)
 	})
 }

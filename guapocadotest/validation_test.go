@@ -33,8 +33,8 @@ func catalogueJSON(t *testing.T) string {
 	return b.String()
 }
 
-// body builds a JSON object from name, raw-value pairs, in order.
-func body(pairs ...string) string {
+// jsonObj builds a JSON object from name, raw-value pairs, in order.
+func jsonObj(pairs ...string) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i := 0; i+1 < len(pairs); i += 2 {
@@ -47,8 +47,8 @@ func body(pairs ...string) string {
 	return b.String()
 }
 
-// with returns pairs with name set to raw (replaced in place or appended).
-func with(pairs []string, name, raw string) []string {
+// withMember returns pairs with name set to raw (replaced in place or appended).
+func withMember(pairs []string, name, raw string) []string {
 	out := append([]string(nil), pairs...)
 	for i := 0; i+1 < len(out); i += 2 {
 		if out[i] == name {
@@ -59,8 +59,8 @@ func with(pairs []string, name, raw string) []string {
 	return append(out, name, raw)
 }
 
-// without returns pairs without name.
-func without(pairs []string, name string) []string {
+// withoutMember returns pairs without name.
+func withoutMember(pairs []string, name string) []string {
 	var out []string
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if pairs[i] != name {
@@ -85,12 +85,12 @@ const validationError = `","code":"VALIDATION_ERROR"}`
 // validationRows builds the rows every guapocado POST endpoint shares
 // (transcripts.md §4), in the recorded order.
 func validationRows(valid []string, validWant, extraWant string, emptyStatus int, emptyWant string) []vrow {
-	v := body(valid...)
+	v := jsonObj(valid...)
 	return []vrow{
 		{name: "valid", body: v, status: 200, want: validWant},
 		{name: "no session", body: v, hdr: []string{}, status: 401, want: `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
 		{name: "no session + foreign Origin", body: v, hdr: []string{"Origin", "https://evil.example"}, status: 401, want: `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
-		{name: "unknown extra fields", body: body(with(with(valid, "unknownField", "123"), "nested", `{"x":1}`)...), status: 200, want: extraWant},
+		{name: "unknown extra fields", body: jsonObj(withMember(withMember(valid, "unknownField", "123"), "nested", `{"x":1}`)...), status: 200, want: extraWant},
 		{name: "empty JSON object", body: "{}", status: emptyStatus, want: emptyWant},
 		{name: "empty body", hdr: []string{"Content-Type", "application/json"}, status: 400, want: `{"message":"[body] Required` + validationError},
 		{name: "JSON null", body: "null", status: 400, want: `{"message":"[body] Expected object, received null` + validationError},
@@ -103,24 +103,24 @@ func validationRows(valid []string, validWant, extraWant string, emptyStatus int
 			want: `{"message":"Content-Type \"text/plain\" is not allowed. Allowed types: application/json","code":"UNSUPPORTED_MEDIA_TYPE"}`},
 		{name: "wrong method GET", method: "GET", status: 404, want: ""},
 		{name: "wrong method PUT", method: "PUT", body: v, status: 404, want: ""},
-		{name: "customerId not a string", body: body(with(valid, "customerId", "123")...), status: 400,
+		{name: "customerId not a string", body: jsonObj(withMember(valid, "customerId", "123")...), status: 400,
 			want: `{"message":"[body.customerId] Expected string, received number` + validationError},
-		{name: "customerId empty string", body: body(with(valid, "customerId", `""`)...), status: 401, want: `{"message":"Sign in first"}`},
+		{name: "customerId empty string", body: jsonObj(withMember(valid, "customerId", `""`)...), status: 401, want: `{"message":"Sign in first"}`},
 	}
 }
 
 // keyRows are the rows of the endpoints that take a key.
 func keyRows(valid []string) []vrow {
 	return []vrow{
-		{name: "missing key", body: body(without(valid, "key")...), status: 400, want: `{"message":"[body.key] Required` + validationError},
-		{name: "key empty string", body: body(with(valid, "key", `""`)...), status: 400, want: `{"message":"[body.key] String must contain at least 1 character(s)` + validationError},
-		{name: "key whitespace", body: body(with(valid, "key", `"   "`)...), status: 400, want: `{"message":"key is required"}`},
-		{name: "key number", body: body(with(valid, "key", "5")...), status: 400, want: `{"message":"[body.key] Expected string, received number` + validationError},
-		{name: "unknown key", body: body(with(valid, "key", `"no-such-key"`)...), status: 404, want: `{"message":"Unknown entitlement: no-such-key"}`},
+		{name: "missing key", body: jsonObj(withoutMember(valid, "key")...), status: 400, want: `{"message":"[body.key] Required` + validationError},
+		{name: "key empty string", body: jsonObj(withMember(valid, "key", `""`)...), status: 400, want: `{"message":"[body.key] String must contain at least 1 character(s)` + validationError},
+		{name: "key whitespace", body: jsonObj(withMember(valid, "key", `"   "`)...), status: 400, want: `{"message":"key is required"}`},
+		{name: "key number", body: jsonObj(withMember(valid, "key", "5")...), status: 400, want: `{"message":"[body.key] Expected string, received number` + validationError},
+		{name: "unknown key", body: jsonObj(withMember(valid, "key", `"no-such-key"`)...), status: 404, want: `{"message":"Unknown entitlement: no-such-key"}`},
 	}
 }
 
-func usageJSON(balance, included, consumed, overage string, allowed, enabled bool, resets string) string {
+func usageJSON(balance, included, consumedOf, overage string, allowed, enabled bool, resets string) string {
 	b := func(v bool) string {
 		if v {
 			return "true"
@@ -130,7 +130,7 @@ func usageJSON(balance, included, consumed, overage string, allowed, enabled boo
 	if resets != "null" {
 		resets = `"` + resets + `"`
 	}
-	return `{"customerId":"{cust}","balance":` + balance + `,"included":` + included + `,"consumed":` + consumed +
+	return `{"customerId":"{cust}","balance":` + balance + `,"included":` + included + `,"consumed":` + consumedOf +
 		`,"overage":` + overage + `,"overageAllowed":` + b(allowed) + `,"overageEnabled":` + b(enabled) + `,"resets":` + resets + `}`
 }
 
@@ -146,7 +146,7 @@ func TestValidationMatrix(t *testing.T) {
 		if err := srv.SetPlan(s.CustomerID, "pro"); err != nil {
 			t.Fatal(err)
 		}
-		r := send(t, srv, "POST", "/guapocado/usage/settings", `{"key":"api-calls","overageEnabled":true}`, bearer(s.Token)...)
+		r := rawDo(t, srv, "POST", "/guapocado/usage/settings", `{"key":"api-calls","overageEnabled":true}`, bearerHdr(s.Token)...)
 		if r.Status != 200 {
 			t.Fatalf("enable overage: %d %s", r.Status, r.Body)
 		}
@@ -180,18 +180,18 @@ func TestValidationMatrix(t *testing.T) {
 	checkout := []string{"productKey", `"pro"`, "successUrl", `"https://app.example.test/ok"`, "cancelUrl", `"https://app.example.test/no"`}
 	amountRows := func(wants [3]string) []vrow {
 		return []vrow{
-			{name: "amount 0", body: body(with(consume, "amount", "0")...), status: 400, want: `{"message":"[body.amount] Number must be greater than 0` + validationError},
-			{name: "amount -1", body: body(with(consume, "amount", "-1")...), status: 400, want: `{"message":"[body.amount] Number must be greater than 0` + validationError},
-			{name: "amount 1.5", body: body(with(consume, "amount", "1.5")...), status: 400, want: `{"message":"[body.amount] Expected integer, received float` + validationError},
-			{name: "amount -1.5", body: body(with(consume, "amount", "-1.5")...), status: 400,
+			{name: "amount 0", body: jsonObj(withMember(consume, "amount", "0")...), status: 400, want: `{"message":"[body.amount] Number must be greater than 0` + validationError},
+			{name: "amount -1", body: jsonObj(withMember(consume, "amount", "-1")...), status: 400, want: `{"message":"[body.amount] Number must be greater than 0` + validationError},
+			{name: "amount 1.5", body: jsonObj(withMember(consume, "amount", "1.5")...), status: 400, want: `{"message":"[body.amount] Expected integer, received float` + validationError},
+			{name: "amount -1.5", body: jsonObj(withMember(consume, "amount", "-1.5")...), status: 400,
 				want: `{"message":"[body.amount] Expected integer, received float; [body.amount] Number must be greater than 0` + validationError},
-			{name: `amount "1"`, body: body(with(consume, "amount", `"1"`)...), status: 400, want: `{"message":"[body.amount] Expected number, received string` + validationError},
-			{name: `amount "abc"`, body: body(with(consume, "amount", `"abc"`)...), status: 400, want: `{"message":"[body.amount] Expected number, received string` + validationError},
-			{name: "amount null", body: body(with(consume, "amount", "null")...), status: 400, want: `{"message":"[body.amount] Expected number, received null` + validationError},
-			{name: "amount true", body: body(with(consume, "amount", "true")...), status: 400, want: `{"message":"[body.amount] Expected number, received boolean` + validationError},
-			{name: "amount 1e2", body: body(with(consume, "amount", "1e2")...), status: 200, want: wants[0]},
-			{name: "amount 2.0", body: body(with(consume, "amount", "2.0")...), status: 200, want: wants[1]},
-			{name: "amount 9007199254740993", body: body(with(consume, "amount", "9007199254740993")...), status: 200, want: wants[2]},
+			{name: `amount "1"`, body: jsonObj(withMember(consume, "amount", `"1"`)...), status: 400, want: `{"message":"[body.amount] Expected number, received string` + validationError},
+			{name: `amount "abc"`, body: jsonObj(withMember(consume, "amount", `"abc"`)...), status: 400, want: `{"message":"[body.amount] Expected number, received string` + validationError},
+			{name: "amount null", body: jsonObj(withMember(consume, "amount", "null")...), status: 400, want: `{"message":"[body.amount] Expected number, received null` + validationError},
+			{name: "amount true", body: jsonObj(withMember(consume, "amount", "true")...), status: 400, want: `{"message":"[body.amount] Expected number, received boolean` + validationError},
+			{name: "amount 1e2", body: jsonObj(withMember(consume, "amount", "1e2")...), status: 200, want: wants[0]},
+			{name: "amount 2.0", body: jsonObj(withMember(consume, "amount", "2.0")...), status: 200, want: wants[1]},
+			{name: "amount 9007199254740993", body: jsonObj(withMember(consume, "amount", "9007199254740993")...), status: 200, want: wants[2]},
 		}
 	}
 	subscription := `{"customerId":"{cust}","subscription":{"id":"sub_000001","customerId":"{cust}","planKey":"pro","status":"active","stripeSubscriptionId":null,` +
@@ -246,7 +246,7 @@ func TestValidationMatrix(t *testing.T) {
 		{path: "/guapocado/usage/refund",
 			setup: func(t *testing.T, srv *guapocadotest.Server, s guapocadotest.Session) {
 				proWithOverage(t, srv, s)
-				r := send(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls","amount":9007199254751152}`, bearer(s.Token)...)
+				r := rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"api-calls","amount":9007199254751152}`, bearerHdr(s.Token)...)
 				if r.Status != 200 {
 					t.Fatalf("consume: %d %s", r.Status, r.Body)
 				}
@@ -324,10 +324,10 @@ func TestValidationMatrix(t *testing.T) {
 				}
 				hdr := row.hdr
 				if hdr == nil {
-					hdr = bearer(sess.Token)
+					hdr = bearerHdr(sess.Token)
 				}
-				got := send(t, srv, method, ep.path, row.body, hdr...)
-				check(t, row.name, got, row.status, fill.Replace(row.want))
+				got := rawDo(t, srv, method, ep.path, row.body, hdr...)
+				expectAnswer(t, row.name, got, row.status, fill.Replace(row.want))
 				if row.want != "" && got.Header.Get("Content-Type") != "application/json" {
 					t.Errorf("%s: Content-Type %q", row.name, got.Header.Get("Content-Type"))
 				}
@@ -341,7 +341,7 @@ func TestGetEndpoints(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer(guapocadotest.WithWebhookSecret("whsec_test"))
 	defer srv.Close()
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	plans := `{"plans":` + catalogueJSON(t) + `}`
 	guap := `{"enabled":true,"id":"we_000001","status":"pending_approval","url":"` + srv.URL + `/api/auth/guap","events":"*","relay":null}`
 	rows := []struct {
@@ -350,24 +350,24 @@ func TestGetEndpoints(t *testing.T) {
 		status                   int
 		want                     string
 	}{
-		{"GET /guapocado/plans valid", "GET", "/guapocado/plans", "", bearer(sess.Token), 200, plans},
+		{"GET /guapocado/plans valid", "GET", "/guapocado/plans", "", bearerHdr(sess.Token), 200, plans},
 		{"GET /guapocado/plans no session", "GET", "/guapocado/plans", "", nil, 401, `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
-		{"POST /guapocado/plans (wrong method)", "POST", "/guapocado/plans", "{}", bearer(sess.Token), 404, ""},
+		{"POST /guapocado/plans (wrong method)", "POST", "/guapocado/plans", "{}", bearerHdr(sess.Token), 404, ""},
 		{"GET /guapocado/customer no session", "GET", "/guapocado/customer", "", nil, 401, `{"message":"Unauthorized","code":"UNAUTHORIZED"}`},
-		{"GET /guapocado/customer?customerId=x (query ignored)", "GET", "/guapocado/customer?customerId=x", "", bearer(sess.Token), 200, `{"customerId":"` + sess.CustomerID + `"}`},
+		{"GET /guapocado/customer?customerId=x (query ignored)", "GET", "/guapocado/customer?customerId=x", "", bearerHdr(sess.Token), 200, `{"customerId":"` + sess.CustomerID + `"}`},
 		{"GET /guap no session", "GET", "/guap", "", nil, 200, guap},
 		{"GET /guap again (same id)", "GET", "/guap", "", nil, 200, guap},
 		{"PUT /guap", "PUT", "/guap", "{}", nil, 404, ""},
-		{"GET /guapocado/nope (unknown path)", "GET", "/guapocado/nope", "", bearer(sess.Token), 404, ""},
+		{"GET /guapocado/nope (unknown path)", "GET", "/guapocado/nope", "", bearerHdr(sess.Token), 404, ""},
 		{"GET /api/auth/ok", "GET", "/ok", "", nil, 200, `{"ok":true}`},
 		{"OPTIONS /guapocado/has (preflight)", "OPTIONS", "/guapocado/has", "", []string{"Origin", srv.URL, "Access-Control-Request-Method", "POST"}, 404, ""},
-		{"POST /guapocado/has/ (trailing slash)", "POST", "/guapocado/has/", `{"key":"csv-export"}`, bearer(sess.Token), 404, ""},
-		{"POST /guapocado/HAS (case)", "POST", "/guapocado/HAS", `{"key":"csv-export"}`, bearer(sess.Token), 404, ""},
+		{"POST /guapocado/has/ (trailing slash)", "POST", "/guapocado/has/", `{"key":"csv-export"}`, bearerHdr(sess.Token), 404, ""},
+		{"POST /guapocado/HAS (case)", "POST", "/guapocado/HAS", `{"key":"csv-export"}`, bearerHdr(sess.Token), 404, ""},
 		{"outside the base path", "GET", "/api/other/ok", "", nil, 404, ""},
 		{"HEAD /ok", "HEAD", "/ok", "", nil, 404, ""},
 	}
 	for _, r := range rows {
-		check(t, r.name, send(t, srv, r.method, r.path, r.body, r.hdr...), r.status, r.want)
+		expectAnswer(t, r.name, rawDo(t, srv, r.method, r.path, r.body, r.hdr...), r.status, r.want)
 	}
 }
 
@@ -376,7 +376,7 @@ func TestContentTypeVariants(t *testing.T) {
 	t.Parallel()
 	srv := guapocadotest.NewServer()
 	defer srv.Close()
-	sess := newSession(t, srv)
+	sess := mustSession(t, srv)
 	ok := `{"customerId":"` + sess.CustomerID + `","allowed":true}`
 	refused := func(ct string) string {
 		return `{"message":"Content-Type \"` + ct + `\" is not allowed. Allowed types: application/json","code":"UNSUPPORTED_MEDIA_TYPE"}`
@@ -393,11 +393,11 @@ func TestContentTypeVariants(t *testing.T) {
 		{"application/merge-patch+json", 415, refused("application/merge-patch+json")},
 		{"text/json", 415, refused("text/json")},
 	} {
-		got := send(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, append(bearer(sess.Token), "Content-Type", r.ct)...)
-		check(t, "Content-Type: "+r.ct, got, r.status, r.want)
+		got := rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, append(bearerHdr(sess.Token), "Content-Type", r.ct)...)
+		expectAnswer(t, "Content-Type: "+r.ct, got, r.status, r.want)
 	}
-	check(t, "no Content-Type, no body (POST /guapocado/customer)",
-		send(t, srv, "POST", "/guapocado/customer", "", bearer(sess.Token)...), 400, `{"message":"[body] Required","code":"VALIDATION_ERROR"}`)
-	got := send(t, srv, "POST", "/sign-out", "", bearer(sess.Token)...)
-	check(t, "no Content-Type, no body (POST /sign-out)", got, http.StatusOK, `{"success":true}`)
+	expectAnswer(t, "no Content-Type, no body (POST /guapocado/customer)",
+		rawDo(t, srv, "POST", "/guapocado/customer", "", bearerHdr(sess.Token)...), 400, `{"message":"[body] Required","code":"VALIDATION_ERROR"}`)
+	got := rawDo(t, srv, "POST", "/sign-out", "", bearerHdr(sess.Token)...)
+	expectAnswer(t, "no Content-Type, no body (POST /sign-out)", got, http.StatusOK, `{"success":true}`)
 }
