@@ -31,6 +31,8 @@ type Client struct {
 	Subscription SubscriptionService
 	// Checkout: checkout sessions.
 	Checkout CheckoutService
+	// Auth: sign-in, sign-out and the session's active organization or team.
+	Auth AuthService
 
 	cfg  *config
 	rc   *retryablehttp.Client
@@ -44,7 +46,7 @@ type session struct {
 	jar          http.CookieJar // nil: no cookie handling
 	staticCookie string         // a fixed Cookie header (ForRequest), sent as is
 	bearer       atomic.Pointer[string]
-	adoptBearer  bool // store set-auth-token into bearer
+	adoptBearer  atomic.Bool // store set-auth-token into bearer
 }
 
 func (s *session) bearerToken() string {
@@ -102,7 +104,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.bearerToken != "" {
 		tok := cfg.bearerToken
 		s.bearer.Store(&tok)
-		s.adoptBearer = true
+		s.adoptBearer.Store(true)
 	}
 	// Cookies: kept for cookie sessions and for clients that will sign in;
 	// a bearer-only client sends no cookies (so needs no Origin).
@@ -145,6 +147,7 @@ func (c *Client) bind() {
 	c.Plans.c = c
 	c.Subscription.c = c
 	c.Checkout.c = c
+	c.Auth.c = c
 }
 
 // CloseIdleConnections closes the idle connections of the client's transport.
@@ -160,3 +163,43 @@ func (c *Client) BaseURL() string { return c.cfg.apiBase }
 
 // Ptr returns a pointer to v, for optional fields such as LimitSettings.Purchased.
 func Ptr[T any](v T) *T { return &v }
+
+// ForRequest returns a copy of c that acts for the Better Auth session of
+// the incoming request r: its Better Auth cookies (the session token, and
+// the session cache if present, under the plain or "__Secure-" prefixed
+// names) or, when it has none, its "Authorization: Bearer" token. The copy
+// shares c's transport, connection pool and retry policy, and does not carry
+// c's own session. It is cheap: make one per request.
+//
+// The copy sends the cookies with c's Origin, as the browser would to the
+// app: your handler is then cookie-authenticated, so protect it from
+// cross-site requests as you would any such endpoint.
+func (c *Client) ForRequest(r *http.Request) *Client {
+	nc := *c
+	s := &session{}
+	prefix := c.cfg.cookiePrefix + "."
+	var b strings.Builder
+	for _, line := range r.Header.Values("Cookie") {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			name, _, ok := strings.Cut(part, "=")
+			if !ok || !(strings.HasPrefix(name, prefix) || strings.HasPrefix(name, "__Secure-"+prefix)) {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(part)
+		}
+	}
+	s.staticCookie = b.String()
+	if s.staticCookie == "" {
+		if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+			tok := strings.TrimSpace(auth[7:])
+			s.bearer.Store(&tok)
+		}
+	}
+	nc.sess = s
+	nc.bind()
+	return &nc
+}

@@ -204,7 +204,7 @@ func (s *session) cookieHeader(cfg *config) string {
 // update keeps what the server says about the session: the newest
 // set-auth-token for bearer sessions, and cookies for cookie sessions.
 func (s *session) update(cfg *config, resp *http.Response) {
-	if s.adoptBearer {
+	if s.adoptBearer.Load() {
 		if v := resp.Header.Get("Set-Auth-Token"); v != "" {
 			s.bearer.Store(&v)
 		}

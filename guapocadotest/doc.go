@@ -1,0 +1,89 @@
+// Package guapocadotest runs an in-process fake of a Better Auth server with
+// the Guapocado plugin, for testing code that uses the guapocado SDK without
+// the real service.
+//
+// The fake is stateful and strict. It serves, under /api/auth, Better
+// Auth's email sign-up and sign-in, sign-out, get-session and the
+// organization and team endpoints, with real signed session tokens, cookies
+// and set-auth-token headers; every /guapocado/* endpoint of the plugin;
+// and the webhook receiver GET/POST /guap. Behind them sits a real ledger:
+// meters with included, consumed and overage amounts and monthly resets,
+// features, limits with purchased expansion, plans, subscriptions and
+// checkout URLs. It enforces what the real server enforces — the Origin
+// (CSRF) check on cookie-bearing POSTs, Content-Type and body validation
+// with the same status, code and message, 401 "Sign in first" without an
+// active organization, empty 404s for unknown paths and wrong methods — so
+// a client that works against it speaks the real wire protocol.
+//
+// # Testing your code
+//
+// Start a server, make a session, and point the SDK at it:
+//
+//	srv := guapocadotest.NewServer()
+//	defer srv.Close()
+//	sess, err := srv.NewSession() // a user with an active organization
+//	...
+//	client, err := guapocado.NewClient(srv.URL, guapocado.WithSessionToken(sess.Token))
+//
+// Then run the code under test with that client and assert on what it did,
+// either through the SDK or straight on the fake's ledger:
+//
+//	u, err := srv.Usage(sess.CustomerID, "api-calls") // no HTTP
+//	// u.Consumed, u.Balance, u.Resets …
+//	ops := srv.Ops() // every consume and refund applied, with its headers
+//
+// Session.Token is the signed session token, exactly what the real server
+// sends in set-auth-token: it works as a bearer token, and URL-encoded as
+// the value of the better-auth.session_token cookie. SignUp and
+// CreateOrganization build sessions step by step (a fresh sign-up has no
+// active organization, which the plugin answers with 401 "Sign in first").
+//
+// # Catalogue and ledger
+//
+// By default the catalogue is DefaultPlans (free, pro, credits-pack,
+// enterprise) and every customer starts on free: 100 api-calls per month,
+// 10 ai-credits that never reset, 3 seats, csv-export. Replace it with
+// WithPlans, choose the starting plan with WithDefaultPlan,
+// WithCustomerPlan or SetPlan, and say which meters reset monthly with
+// WithMeter. A consume beyond the balance answers 429 "Insufficient balance"
+// unless the plan allows overage and the customer enabled it.
+//
+// # Time
+//
+// The server has its own clock: the wall clock by default, or WithClock.
+// SetNow stops it at a given instant and Advance moves it, which drives
+// meter resets, subscription periods, the rate limiter and the webhook
+// timestamp tolerance:
+//
+//	srv.SetNow(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+//	… consume …
+//	srv.Advance(6 * 24 * time.Hour) // now in December: api-calls is reset
+//
+// # Faults
+//
+// InjectFaults makes the next n matching requests fail: an immediate status
+// (for instance 429 with X-Retry-After, as Better Auth's rate limiter
+// answers, or a 503), a delay, or a dropped connection either before the
+// endpoint ran (DropBeforeApply: nothing changed) or after it committed
+// its change (DropAfterApply: the consume happened but the client never
+// hears of it). SetFaultFunc decides per request. Requests logs every
+// request with its answer (credentials redacted) and Ops every applied
+// ledger change, so a test can check, for example, that a retried consume
+// was applied exactly once.
+//
+// # Cookies, Origin and HTTPS
+//
+// A client that sends the session cookie must send an Origin equal to
+// BaseURL on every POST, as with the real server. WithHTTPS makes the
+// server believe its base URL is https:// (cookies become
+// __Secure-better-auth.*, Origin must be https://…) while URL stays plain
+// http://, like an app behind a TLS proxy.
+//
+// # What is not modelled
+//
+// Sessions do not expire (so tests can move the clock across months);
+// cookie caching (session_data) is not implemented; Better Auth's stricter
+// rate-limit rule for sign-in is not applied (WithRateLimit is uniform per
+// path); checkout URLs never complete a purchase; webhook events POSTed to
+// /guap are verified but not applied to the ledger.
+package guapocadotest
