@@ -894,3 +894,150 @@ func TestSDKAcceptance5RateLimit(t *testing.T) {
 	}
 	t.Logf("recovered after %s", elapsed.Round(100*time.Millisecond))
 }
+
+// ---- acceptance 6 ----
+
+// TestSDKAcceptance6SetAuthToken: the set-auth-token that set-active answers
+// with is kept by the client and sent on later calls, which keep working.
+func TestSDKAcceptance6SetAuthToken(t *testing.T) {
+	t.Parallel()
+	baseURL, appURL := sharedServer(t, nil)
+
+	// Better Auth's bearer plugin accepts the unsigned session token and
+	// answers set-active with the signed one: the client must switch to it.
+	t.Run("bearer token replaced by set-active", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		s := signUp(t, appURL, "Rita")
+		orgID := createOrganization(t, appURL, s, "rita-"+s.userID[:8])
+		setActiveOrganization(t, appURL, s, "")
+		unsigned, _, _ := strings.Cut(s.bearer, ".")
+
+		rec := newRecorder(false)
+		t.Cleanup(rec.close)
+		c := newClient(t, appURL, guapocado.WithBearerToken(unsigned), guapocado.WithHTTPClient(&http.Client{Transport: rec}))
+		if _, err := c.Has(ctx, "csv-export"); !errors.Is(err, guapocado.ErrNoCustomer) {
+			t.Fatalf("Has before set-active: %v, want ErrNoCustomer", err)
+		}
+		org, err := c.Auth.SetActiveOrganization(ctx, orgID)
+		if err != nil || org == nil || org.ID != orgID {
+			t.Fatalf("Auth.SetActiveOrganization: %+v, %v", org, err)
+		}
+		if len(rec.tokens) != 1 || rec.tokens[0] == unsigned || rec.tokens[0] != s.bearer {
+			t.Fatalf("set-active answered %d set-auth-token values; want 1, the signed token", len(rec.tokens))
+		}
+		n := len(rec.requests())
+		workingSession(t, ctx, c, orgID)
+		later := rec.requests()[n:]
+		for _, r := range later {
+			if r.bearer != rec.tokens[0] {
+				t.Fatalf("%s %s after set-active: Authorization is not the token set-active answered with", r.method, r.path)
+			}
+		}
+		if c.Auth.SessionToken() != rec.tokens[0] {
+			t.Fatal("Auth.SessionToken is not the newest set-auth-token")
+		}
+	})
+
+	// The whole flow through the SDK: sign up, create an organization, sign
+	// in again (a new session has no active organization), set-active.
+	t.Run("sign in and set-active through the SDK", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		email := uniqueEmail("sid")
+		first := newClient(t, appURL)
+		user, err := first.Auth.SignUpEmail(ctx, email, "password1234", "Sid")
+		if err != nil || user == nil || user.Email != email {
+			t.Fatalf("Auth.SignUpEmail: %+v, %v", user, err)
+		}
+		org, err := first.Auth.CreateOrganization(ctx, "Sid Co", "sid-"+user.ID[:8])
+		if err != nil {
+			t.Fatalf("Auth.CreateOrganization: %v", err)
+		}
+		workingSession(t, ctx, first, org.ID)
+
+		rec := newRecorder(false)
+		t.Cleanup(rec.close)
+		c := newClient(t, appURL, guapocado.WithHTTPClient(&http.Client{Transport: rec}))
+		if _, err := c.Auth.SignInEmail(ctx, email, "password1234"); err != nil {
+			t.Fatalf("Auth.SignInEmail: %v", err)
+		}
+		if _, err := c.Has(ctx, "csv-export"); !errors.Is(err, guapocado.ErrNoCustomer) {
+			t.Fatalf("Has on a new session: %v, want ErrNoCustomer", err)
+		}
+		if _, err := c.Auth.SetActiveOrganization(ctx, org.ID); err != nil {
+			t.Fatalf("Auth.SetActiveOrganization: %v", err)
+		}
+		if len(rec.tokens) != 2 {
+			t.Fatalf("%d set-auth-token answers, want 2 (sign-in, set-active)", len(rec.tokens))
+		}
+		newest := rec.tokens[1]
+		n := len(rec.requests())
+		workingSession(t, ctx, c, org.ID)
+		info, err := c.Auth.Session(ctx)
+		if err != nil || info == nil || info.Session.ActiveOrganizationID != org.ID || info.User.ID != user.ID {
+			t.Fatalf("Auth.Session after set-active: %+v, %v", info, err)
+		}
+		for _, r := range rec.requests()[n:] {
+			if r.bearer != newest {
+				t.Fatalf("%s %s after set-active: Authorization is not the newest set-auth-token", r.method, r.path)
+			}
+			if r.method == http.MethodPost && r.origin != baseURL {
+				t.Fatalf("%s %s: Origin %q with a cookie jar, want %q", r.method, r.path, r.origin, baseURL)
+			}
+		}
+
+		// The token the client holds restores the session elsewhere.
+		restored := newClient(t, appURL, guapocado.WithBearerToken(c.Auth.SessionToken()))
+		if ref, err := restored.Customer.ID(ctx); err != nil || ref == nil || ref.CustomerID != org.ID {
+			t.Fatalf("client restored from Auth.SessionToken: %+v, %v", ref, err)
+		}
+	})
+
+	// A cookie session: set-active answers with set-cookie too; the client
+	// keeps one session cookie and keeps working.
+	t.Run("cookie session", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		s := signUp(t, appURL, "Cleo")
+		orgID := createOrganization(t, appURL, s, "cleo-"+s.userID[:8])
+		rec := newRecorder(false)
+		t.Cleanup(rec.close)
+		c := newClient(t, appURL, guapocado.WithSessionToken(s.cookie.Value), guapocado.WithHTTPClient(&http.Client{Transport: rec}))
+		if err := c.Auth.ClearActiveOrganization(ctx); err != nil {
+			t.Fatalf("Auth.ClearActiveOrganization: %v", err)
+		}
+		if _, err := c.Has(ctx, "csv-export"); !errors.Is(err, guapocado.ErrNoCustomer) {
+			t.Fatalf("Has after clearing: %v, want ErrNoCustomer", err)
+		}
+		if _, err := c.Auth.SetActiveOrganization(ctx, orgID); err != nil {
+			t.Fatalf("Auth.SetActiveOrganization: %v", err)
+		}
+		workingSession(t, ctx, c, orgID)
+		for _, r := range rec.requests() {
+			if len(r.cookieNames) != 1 || r.cookieNames[0] != "better-auth.session_token" || r.bearer != "" {
+				t.Fatalf("%s %s: cookies %v, bearer %t; want the session cookie only", r.method, r.path, r.cookieNames, r.bearer != "")
+			}
+		}
+	})
+}
+
+// workingSession checks a few calls for customer id: a read, a GET, a write.
+func workingSession(t *testing.T, ctx context.Context, c *guapocado.Client, id string) {
+	t.Helper()
+	if ok, err := c.Has(ctx, "csv-export"); err != nil || !ok {
+		t.Fatalf("Has: %t, %v", ok, err)
+	}
+	if ref, err := c.Customer.ID(ctx); err != nil || ref == nil || ref.CustomerID != id {
+		t.Fatalf("Customer.ID: %+v, %v; want %q", ref, err, id)
+	}
+	before, err := c.Usage.Balance(ctx, "ai-credits")
+	if err != nil {
+		t.Fatalf("Usage.Balance: %v", err)
+	}
+	u, err := c.Usage.Consume(ctx, "ai-credits", 1)
+	if err != nil {
+		t.Fatalf("Usage.Consume: %v", err)
+	}
+	checkUsage(t, "Usage.Consume", u, id, before.Balance-1, before.Included, before.Consumed+1)
+}
