@@ -37,6 +37,8 @@ type Client struct {
 	cfg  *config
 	rc   *retryablehttp.Client
 	base http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
+	wire *wire             // parsed endpoint URLs and constant header values, shared with ForRequest copies
+	gate *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
 	sess *session
 }
 
@@ -47,6 +49,12 @@ type session struct {
 	staticCookie string         // a fixed Cookie header (ForRequest), sent as is
 	bearer       atomic.Pointer[string]
 	adoptBearer  atomic.Bool // store set-auth-token into bearer
+
+	// The header values built from the above (session.go).
+	staticValue [1]string // staticCookie as a header value
+	ownJar      bool      // jar is the SDK's own: only the session writes it, so its Cookie header is cached
+	cookies     cookieCache
+	auth        atomic.Pointer[authValue]
 }
 
 func (s *session) bearerToken() string {
@@ -110,9 +118,10 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	// a bearer-only client sends no cookies (so needs no Origin).
 	if s.jar == nil && !browserBuild && (cfg.sessionToken != "" || cfg.bearerToken == "") {
 		s.jar, _ = cookiejar.New(nil) // never fails with nil options
+		s.ownJar = true
 	}
 	if cfg.sessionToken != "" {
-		s.jar.SetCookies(cfg.base, []*http.Cookie{cfg.sessionCookie(cfg.sessionToken)})
+		s.setCookies(cfg, []*http.Cookie{cfg.sessionCookie(cfg.sessionToken)})
 	}
 	c.sess = s
 	c.bind()
@@ -193,6 +202,7 @@ func (c *Client) ForRequest(r *http.Request) *Client {
 		}
 	}
 	s.staticCookie = b.String()
+	s.staticValue[0] = s.staticCookie
 	if s.staticCookie == "" {
 		if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
 			tok := strings.TrimSpace(auth[7:])

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -31,11 +34,11 @@ func (c *Client) initTransport() {
 		if cfg.httpClient != nil {
 			base = http.DefaultTransport
 		} else {
-			base = defaultTransport()
+			base, c.gate = newDefaultTransport()
 		}
 	}
 	c.base = base
-	hc.Transport = &attemptTransport{next: withFetchCredentials(base, cfg.credentials), cfg: cfg}
+	hc.Transport = &attemptTransport{next: withFetchCredentials(base, cfg.credentials), cfg: cfg, gate: c.gate}
 	userRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		// Never carry the session to another origin.
@@ -51,6 +54,7 @@ func (c *Client) initTransport() {
 		return nil
 	}
 	c.rc = newRetryClient(cfg, &hc)
+	c.wire = newWire(cfg)
 }
 
 // callConfig holds per-call options.
@@ -89,29 +93,115 @@ func customerOf(opts []CallOption) (string, error) {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// maxPooledBuffer is the largest response buffer kept for reuse.
+const maxPooledBuffer = 64 << 10
+
+// wire holds what every request of a client (and of its ForRequest copies)
+// shares: the parsed endpoint URLs and the constant header values. Header
+// value slices are shared between requests and never written to, as
+// http.RoundTripper requires of the requests it is given.
+type wire struct {
+	urls      sync.Map // path → *endpoint
+	nurls     atomic.Int32
+	userAgent []string
+	origin    []string
+}
+
+// maxEndpoints bounds the parsed-URL cache (the SDK's paths are constants;
+// the bound only guards against a caller building paths from data).
+const maxEndpoints = 256
+
+// endpoint is the parsed URL of one path, copied into each call.
+type endpoint struct {
+	url  url.URL
+	host string // the request's Host, as http.NewRequest sets it
+}
+
+var (
+	acceptJSON      = []string{"application/json"}
+	contentTypeJSON = []string{"application/json"}
+)
+
+func newWire(cfg *config) *wire {
+	return &wire{userAgent: []string{cfg.userAgent}, origin: []string{cfg.origin}}
+}
+
+// endpoint returns the parsed URL of apiBase+path, parsing it once.
+func (w *wire) endpoint(cfg *config, method, path string) (*endpoint, error) {
+	if e, ok := w.urls.Load(path); ok {
+		return e.(*endpoint), nil
+	}
+	r, err := http.NewRequest(method, cfg.apiBase+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	e := &endpoint{url: *r.URL, host: r.Host}
+	if w.nurls.Add(1) <= maxEndpoints {
+		w.urls.Store(path, e)
+	}
+	return e, nil
+}
+
 // do sends one SDK call and decodes its 2xx answer into out (when out is not
 // nil). write marks calls that are not idempotent. It returns an *Error for
 // every failure.
+//
+// One call costs few allocations: the call state is one object that is also
+// the request's context and carries the request's URL, body reader and
+// retryablehttp wrapper; endpoint URLs are parsed once per client; header
+// values and the Cookie header are built once and shared (see
+// session.cookieValues). The benchmarks in bench_test.go hold this to the
+// cost of a hand-written net/http call (README, "Performance").
 func (c *Client) do(ctx context.Context, method, path string, write bool, in, out any) error {
 	if ctx == nil {
 		return &ValidationError{Field: "ctx", Reason: "nil context"}
 	}
-	var body any
+	st := &callState{Context: ctx, write: write, method: method, basePath: c.cfg.basePath, rel: path}
+	if g := c.gate; g != nil {
+		g.begin()
+		defer g.end()
+	}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return &ValidationError{Field: "body", Reason: err.Error()}
 		}
-		body = b
+		st.body = b
 	}
-	st := &callState{write: write, method: method, path: c.cfg.basePath + path}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callStateKey{}, st), method, c.cfg.apiBase+path, body)
+	ep, err := c.wire.endpoint(c.cfg, method, path)
 	if err != nil {
-		return &Error{Method: method, Path: st.path, Message: transportMessage(err), err: err}
+		return &Error{Method: method, Path: st.path(), Message: transportMessage(err), err: err}
 	}
-	c.setHeaders(req.Request, body != nil)
+	st.url = ep.url
+	var rctx context.Context = st
+	if write && !browserBuild {
+		// Records whether the current attempt wrote its request headers;
+		// attemptTransport clears the mark before each attempt.
+		rctx = httptrace.WithClientTrace(st, &httptrace.ClientTrace{WroteHeaders: st.wroteHeaders})
+	}
+	h := make(http.Header, 6+len(c.cfg.headers))
+	hr := (&http.Request{
+		Method:     method,
+		URL:        &st.url,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       ep.host,
+	}).WithContext(rctx)
+	st.req.Request = hr
+	if st.body != nil {
+		err = st.req.SetBody(retryablehttp.ReaderFunc(st.requestBody))
+		st.reads.Store(0) // that was the length probe: the first attempt may have the call's reader
+	} else {
+		err = st.req.SetBody(nil)
+	}
+	if err != nil {
+		return &Error{Method: method, Path: st.path(), Message: transportMessage(err), err: err}
+	}
+	c.setHeaders(hr, st.body != nil)
 
-	resp, err := c.rc.Do(req)
+	resp, err := c.rc.Do(&st.req)
 	if err != nil {
 		return c.transportError(ctx, st, err)
 	}
@@ -120,15 +210,20 @@ func (c *Client) do(ctx context.Context, method, path string, write bool, in, ou
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
-		if buf.Cap() <= 64<<10 {
+		if buf.Cap() <= maxPooledBuffer {
 			bufPool.Put(buf)
 		}
 	}()
-	n, rerr := buf.ReadFrom(io.LimitReader(resp.Body, c.cfg.maxBody+1))
+	if n := resp.ContentLength; n > 0 && n <= c.cfg.maxBody {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free bytes before its final read
+	}
+	st.limit = io.LimitedReader{R: resp.Body, N: c.cfg.maxBody + 1}
+	n, rerr := buf.ReadFrom(&st.limit)
+	st.limit.R = nil
 	c.sess.update(c.cfg, resp)
 	data := buf.Bytes()
 	if rerr == nil && n > c.cfg.maxBody {
-		return &Error{Method: method, Path: st.path, StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
+		return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
 			Message: "response body larger than the cap", unexpected: true}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -139,84 +234,44 @@ func (c *Client) do(ctx context.Context, method, path string, write bool, in, ou
 		return e
 	}
 	if rerr != nil {
-		return &Error{Method: method, Path: st.path, StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
+		return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
 			Message: "reading the response: " + rerr.Error(), unexpected: true, err: rerr}
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return &Error{Method: method, Path: st.path, StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
+			return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
 				Message: "decoding the response: " + decodeMessage(err), Snippet: snippet(data), unexpected: true}
 		}
 	}
 	return nil
 }
 
-// setHeaders puts the session and content headers on an attempt's request.
+// setHeaders puts the session and content headers on a call's request.
 func (c *Client) setHeaders(r *http.Request, hasBody bool) {
 	h := r.Header
 	cfg := c.cfg
 	for k, v := range cfg.headers {
 		h[k] = v
 	}
-	h["User-Agent"] = []string{cfg.userAgent}
-	h["Accept"] = []string{"application/json"}
+	h["User-Agent"] = c.wire.userAgent
+	h["Accept"] = acceptJSON
 	if hasBody {
-		h["Content-Type"] = []string{"application/json"}
+		h["Content-Type"] = contentTypeJSON
 	}
-	if ck := c.sess.cookieHeader(cfg); ck != "" {
-		h["Cookie"] = []string{ck}
+	if ck := c.sess.cookieValues(cfg); ck != nil {
+		h["Cookie"] = ck
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			h["Origin"] = []string{cfg.origin}
+			h["Origin"] = c.wire.origin
 		}
 	}
-	if tok := c.sess.bearerToken(); tok != "" {
-		h["Authorization"] = []string{"Bearer " + tok}
-	}
-}
-
-// cookieHeader is the Cookie header for the base URL, "" for none.
-func (s *session) cookieHeader(cfg *config) string {
-	if s.staticCookie != "" {
-		return s.staticCookie
-	}
-	if s.jar == nil {
-		return ""
-	}
-	cookies := s.jar.Cookies(cfg.base)
-	switch len(cookies) {
-	case 0:
-		return ""
-	case 1:
-		return cookies[0].Name + "=" + cookies[0].Value
-	}
-	var b strings.Builder
-	for i, ck := range cookies {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(ck.Name)
-		b.WriteByte('=')
-		b.WriteString(ck.Value)
-	}
-	return b.String()
-}
-
-// update keeps what the server says about the session: the newest
-// set-auth-token for bearer sessions, and cookies for cookie sessions.
-func (s *session) update(cfg *config, resp *http.Response) {
-	if s.adoptBearer.Load() {
-		if v := resp.Header.Get("Set-Auth-Token"); v != "" {
-			s.bearer.Store(&v)
-		}
-	}
-	if s.jar != nil && s.staticCookie == "" && len(resp.Header["Set-Cookie"]) > 0 {
-		s.jar.SetCookies(cfg.base, resp.Cookies())
+	if auth := c.sess.authorization(); auth != nil {
+		h["Authorization"] = auth
 	}
 }
 
 // transportError turns a failed round trip (no response) into an *Error.
 func (c *Client) transportError(ctx context.Context, st *callState, err error) *Error {
-	e := &Error{Method: st.method, Path: st.path, Attempts: int(st.attempts.Load()), err: err}
+	e := &Error{Method: st.method, Path: st.path(), Attempts: int(st.attempts.Load()), err: err}
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		e.err = ctx.Err()
 	}
@@ -238,7 +293,7 @@ type apiError struct {
 func (c *Client) statusError(st *callState, resp *http.Response, data []byte) *Error {
 	e := &Error{
 		Method:     st.method,
-		Path:       st.path,
+		Path:       st.path(),
 		StatusCode: resp.StatusCode,
 		RequestID:  resp.Header.Get("X-Request-Id"),
 		Attempts:   int(st.attempts.Load()),

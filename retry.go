@@ -1,10 +1,12 @@
 package guapocado
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,20 +16,64 @@ import (
 )
 
 // callState follows one SDK call through its attempts. The retry policy reads
-// it; the attempt transport writes it.
+// it; the attempt transport writes it. It is also the call's context (the
+// caller's, plus itself under callStateKey) and holds the call's request, so
+// that one allocation carries most of what a call needs.
 type callState struct {
-	write    bool        // not idempotent: retried only where provably never handled
-	wrote    atomic.Bool // the current attempt wrote request headers
-	attempts atomic.Int32
+	context.Context
+	write    bool         // not idempotent: retried only where provably never handled
+	wrote    atomic.Bool  // the current attempt wrote request headers
+	attempts atomic.Int32 // round trips started
+	finished atomic.Int32 // round trips returned
 	method   string
-	path     string
+	basePath string // the Better Auth base path, e.g. "/api/auth"
+	rel      string // the endpoint's path under basePath
+
+	req   retryablehttp.Request
+	url   url.URL
+	body  []byte
+	reads atomic.Int32 // calls of requestBody
+	rd    requestBody
+	limit io.LimitedReader
 }
 
 type callStateKey struct{}
 
+// Value returns the call state itself for callStateKey, the caller's
+// context's values otherwise.
+func (st *callState) Value(key any) any {
+	if _, ok := key.(callStateKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
 func stateFrom(ctx context.Context) *callState {
 	st, _ := ctx.Value(callStateKey{}).(*callState)
 	return st
+}
+
+// path is the endpoint path under the host, for errors and logs.
+func (st *callState) path() string { return st.basePath + st.rel }
+
+func (st *callState) wroteHeaders() { st.wrote.Store(true) }
+
+// requestBody is the body of an attempt: a reader over the call's JSON.
+type requestBody struct{ bytes.Reader }
+
+func (*requestBody) Close() error { return nil }
+
+// requestBody is the call's retryablehttp.ReaderFunc. retryablehttp calls it
+// once to learn the length (Client.do then resets the count) and once per
+// attempt (and net/http through GetBody, to rewind). The first attempt gets
+// the call's own reader; later ones get a fresh reader, because the writer
+// of an earlier attempt may still be reading the previous one.
+func (st *callState) requestBody() (io.Reader, error) {
+	if st.reads.Add(1) == 1 {
+		st.rd.Reset(st.body)
+		return &st.rd, nil
+	}
+	return &requestBody{Reader: *bytes.NewReader(st.body)}, nil
 }
 
 // attemptTransport sits under the http.Client: it counts attempts, records
@@ -36,6 +82,7 @@ func stateFrom(ctx context.Context) *callState {
 type attemptTransport struct {
 	next http.RoundTripper
 	cfg  *config
+	gate *dialGate // nil unless next is the SDK's default transport
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -47,10 +94,9 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 				// fetch gives no view of the wire: assume the request was sent.
 				st.wrote.Store(true)
 			} else {
+				// The call's context carries a trace whose WroteHeaders
+				// sets the mark again (see Client.do).
 				st.wrote.Store(false)
-				req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-					WroteHeaders: func() { st.wrote.Store(true) },
-				}))
 			}
 		}
 	}
@@ -59,8 +105,14 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		start = time.Now()
 	}
 	resp, err := t.next.RoundTrip(req)
+	if st != nil {
+		st.finished.Add(1)
+		if t.gate != nil {
+			t.gate.attemptDone()
+		}
+	}
 	if l := t.cfg.logger; l != nil && st != nil {
-		attrs := []any{"method", st.method, "path", st.path, "attempt", int(st.attempts.Load()), "elapsed", time.Since(start)}
+		attrs := []any{"method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "elapsed", time.Since(start)}
 		if err != nil {
 			l.Debug("guapocado: attempt failed", append(attrs, "error", transportMessage(err))...)
 		} else {
@@ -134,7 +186,7 @@ func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err erro
 		return false, nil
 	}
 	if l := cfg.logger; l != nil {
-		l.Info("guapocado: retrying", "method", st.method, "path", st.path, "attempt", int(st.attempts.Load()), "wait", wait)
+		l.Info("guapocado: retrying", "method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "wait", wait)
 	}
 	if err := cfg.sleep(ctx, wait); err != nil {
 		return false, nil

@@ -16,16 +16,27 @@ const browserBuild = false
 // means the client never picks one the server is about to close.
 const IdleConnTimeout = 4 * time.Second
 
-// defaultTransport is the transport used when the user gives no
+// Pool sizes of the default transport. Go keeps only 2 idle connections per
+// host by default, so concurrent callers would churn connections (open one,
+// use it once, close it); the SDK keeps up to 128 per host.
+const (
+	maxIdleConns        = 256
+	maxIdleConnsPerHost = 128
+)
+
+// newDefaultTransport returns the transport used when the user gives no
 // *http.Client: Go's default settings, with an idle pool sized for
-// concurrent callers (Go keeps only 2 idle connections per host by default,
-// so parallel use would churn connections) and the idle timeout above.
-func defaultTransport() http.RoundTripper {
+// concurrent callers, the idle timeout above, and dials going through a
+// dialGate (returned too), which drops the dials a burst of calls does not
+// need.
+func newDefaultTransport() (http.RoundTripper, *dialGate) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 128
+	t.MaxIdleConns = maxIdleConns
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.IdleConnTimeout = IdleConnTimeout
-	return t
+	g := newDialGate()
+	t.DialContext = g.dialContext(t.DialContext)
+	return t, g
 }
 
 // withFetchCredentials only matters in the browser build.

@@ -1,0 +1,9 @@
+//go:build js && wasm
+
+package guapocado
+
+import "net/http"
+
+// newDefaultTransport returns the browser build's default transport. It
+// has no dial gate: fetch owns the connections.
+func newDefaultTransport() (http.RoundTripper, *dialGate) { return defaultTransport(), nil }
