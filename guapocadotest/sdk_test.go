@@ -19,8 +19,14 @@ type sdkCall struct {
 
 func sdkCalls() []sdkCall {
 	return []sdkCall{
-		{"has", func(ctx context.Context, c *guapocado.Client, key string) error { _, err := c.Has(ctx, key); return err }},
-		{"limit", func(ctx context.Context, c *guapocado.Client, key string) error { _, err := c.Limit(ctx, key); return err }},
+		{"has", func(ctx context.Context, c *guapocado.Client, key string) error {
+			_, err := c.Has(ctx, key)
+			return err
+		}},
+		{"limit", func(ctx context.Context, c *guapocado.Client, key string) error {
+			_, err := c.Limit(ctx, key)
+			return err
+		}},
 		{"limit/settings", func(ctx context.Context, c *guapocado.Client, key string) error {
 			_, err := c.Limits.Configure(ctx, key, guapocado.LimitSettings{AutoExpansionEnabled: guapocado.Ptr(true)})
 			return err
