@@ -17,7 +17,11 @@ func ExampleClient_Middleware() {
 		panic(err)
 	}
 
-	generate := c.Middleware(guapocado.ConsumeUsage("ai-credits", 4))(http.HandlerFunc(
+	metered, err := c.Middleware(guapocado.ConsumeUsage("ai-credits", 4))
+	if err != nil {
+		panic(err)
+	}
+	generate := metered(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			u, _ := guapocado.UsageFromContext(r.Context())
 			fmt.Fprintf(w, "generated; %d credits left\n", u.Balance)

@@ -68,7 +68,7 @@ type middlewareConfig struct {
 	consumes    int
 	refund      bool
 	onError     func(*http.Request, error)
-	badOption   string
+	badOption   error
 	refundLimit time.Duration
 }
 
@@ -79,7 +79,7 @@ type middlewareConfig struct {
 func RequireFeature(key string) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		if err := checkKey("key", key); err != nil {
-			mc.badOption = "RequireFeature: " + err.Error()
+			mc.badOption = err
 			return
 		}
 		mc.features = append(mc.features, key)
@@ -98,11 +98,11 @@ func ConsumeUsage(key string, amount int64) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		mc.consumes++
 		if err := checkKey("key", key); err != nil {
-			mc.badOption = "ConsumeUsage: " + err.Error()
+			mc.badOption = err
 			return
 		}
 		if err := checkAmount(amount); err != nil {
-			mc.badOption = "ConsumeUsage: " + err.Error()
+			mc.badOption = err
 			return
 		}
 		mc.meter, mc.amount = key, amount
@@ -127,7 +127,7 @@ func RefundOnServerError() MiddlewareOption {
 func OnBillingError(fn func(r *http.Request, err error)) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		if fn == nil {
-			mc.badOption = "OnBillingError: nil func"
+			mc.badOption = &ValidationError{Field: "OnBillingError", Reason: "nil func"}
 			return
 		}
 		mc.onError = fn
@@ -165,31 +165,33 @@ func OnBillingError(fn func(r *http.Request, err error)) MiddlewareOption {
 // cookies are SameSite=Lax, which stops cross-site POSTs but not requests
 // from sibling subdomains).
 //
-// Middleware panics on an invalid option (an empty key, an amount out of
-// range, two ConsumeUsage), like http.ServeMux on a bad pattern.
-func (c *Client) Middleware(opts ...MiddlewareOption) func(http.Handler) http.Handler {
+// An invalid option (an empty key, an amount out of range, ConsumeUsage
+// twice, RefundOnServerError without ConsumeUsage) is reported as a
+// *ValidationError when the middleware is built. A nil next handler means
+// http.DefaultServeMux, as for http.Server.
+func (c *Client) Middleware(opts ...MiddlewareOption) (func(http.Handler) http.Handler, error) {
 	mc := &middlewareConfig{refundLimit: 15 * time.Second}
 	for _, o := range opts {
 		if o == nil {
-			panic("guapocado: Middleware: nil option")
+			return nil, &ValidationError{Field: "options", Reason: "nil MiddlewareOption"}
 		}
 		o(mc)
-		if mc.badOption != "" {
-			panic("guapocado: Middleware: " + mc.badOption)
+		if mc.badOption != nil {
+			return nil, mc.badOption
 		}
 	}
 	if mc.consumes > 1 {
-		panic("guapocado: Middleware: ConsumeUsage given more than once")
+		return nil, &ValidationError{Field: "options", Reason: "ConsumeUsage given more than once"}
 	}
 	if mc.refund && mc.consumes == 0 {
-		panic("guapocado: Middleware: RefundOnServerError needs ConsumeUsage")
+		return nil, &ValidationError{Field: "options", Reason: "RefundOnServerError needs ConsumeUsage"}
 	}
 	return func(next http.Handler) http.Handler {
 		if next == nil {
-			panic("guapocado: Middleware: nil handler")
+			next = http.DefaultServeMux
 		}
 		return &middleware{c: c, mc: mc, next: next}
-	}
+	}, nil
 }
 
 type middleware struct {

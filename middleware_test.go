@@ -122,7 +122,7 @@ func TestMiddlewareAllowedPassesUsageAndClient(t *testing.T) {
 	sess := newSession(t, srv)
 	c := newSDK(t, srv)
 	seen := &handlerSeen{}
-	h := c.Middleware(guapocado.RequireFeature("csv-export"), guapocado.ConsumeUsage("ai-credits", 3))(seen.handler(200))
+	h := mustMiddleware(t, c, guapocado.RequireFeature("csv-export"), guapocado.ConsumeUsage("ai-credits", 3))(seen.handler(200))
 
 	for i, r := range []*http.Request{withCookie("POST", "/api/generate", sess.Token), withBearer("POST", "/api/generate", sess.Token)} {
 		rec := httptest.NewRecorder()
@@ -178,7 +178,7 @@ func TestMiddlewareDenials(t *testing.T) {
 		seen := &handlerSeen{}
 		rec := httptest.NewRecorder()
 		before := len(srv.Requests())
-		c.Middleware(tc.opts...)(seen.handler(200)).ServeHTTP(rec, tc.req)
+		mustMiddleware(t, c, tc.opts...)(seen.handler(200)).ServeHTTP(rec, tc.req)
 		body := decodeDenial(t, rec, tc.status, tc.code)
 		if body.Key != tc.key || body.Amount != tc.amount || body.RetryAfter != 0 {
 			t.Errorf("%s: body %+v, want key %q amount %d", tc.name, body, tc.key, tc.amount)
@@ -208,7 +208,7 @@ func TestMiddlewareUpstreamFailures(t *testing.T) {
 		mu.Unlock()
 	})
 	seen := &handlerSeen{}
-	h := c.Middleware(guapocado.ConsumeUsage("api-calls", 1), onErr)(seen.handler(200))
+	h := mustMiddleware(t, c, guapocado.ConsumeUsage("api-calls", 1), onErr)(seen.handler(200))
 
 	// A 503 on the consume: not retried (a consume may not be repeated blindly), 503 to the browser.
 	srv.InjectFaults(1, guapocadotest.Fault{Path: consumePath, Status: 503, Body: `{"message":"down"}`})
@@ -262,7 +262,7 @@ func TestMiddlewareRefundOnServerError(t *testing.T) {
 	srv := newFake(t)
 	sess := newSession(t, srv)
 	c := newSDK(t, srv)
-	mw := c.Middleware(guapocado.ConsumeUsage("ai-credits", 2), guapocado.RefundOnServerError())
+	mw := mustMiddleware(t, c, guapocado.ConsumeUsage("ai-credits", 2), guapocado.RefundOnServerError())
 
 	for _, tc := range []struct {
 		status       int
@@ -304,7 +304,7 @@ func TestMiddlewareRefundOnServerError(t *testing.T) {
 
 	// A failed refund goes to OnBillingError.
 	var reported error
-	mw = c.Middleware(guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundOnServerError(),
+	mw = mustMiddleware(t, c, guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundOnServerError(),
 		guapocado.OnBillingError(func(_ *http.Request, err error) { reported = err }))
 	srv.InjectFaults(1, guapocadotest.Fault{Path: guapocadotest.BasePath + "/guapocado/usage/refund", Status: 500, Body: `{"message":"boom"}`})
 	mw((&handlerSeen{}).handler(500)).ServeHTTP(httptest.NewRecorder(), withCookie("POST", "/api/generate", sess.Token))
@@ -319,7 +319,7 @@ func TestMiddlewareWithoutChecksOnlyAttachesTheClient(t *testing.T) {
 	sess := newSession(t, srv)
 	c := newSDK(t, srv)
 	seen := &handlerSeen{}
-	h := c.Middleware()(seen.handler(204))
+	h := mustMiddleware(t, c)(seen.handler(204))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 204 || seen.client == nil || seen.hasUse || len(srv.Requests()) != 0 {
@@ -355,13 +355,19 @@ func TestMiddlewareRefusesBadOptions(t *testing.T) {
 		"huge amount":     {guapocado.ConsumeUsage("ai-credits", 1<<60)},
 		"negative amount": {guapocado.ConsumeUsage("ai-credits", -1)},
 	} {
-		func() {
-			defer func() {
-				if p := recover(); p == nil || !strings.HasPrefix(p.(string), "guapocado: Middleware: ") {
-					t.Errorf("%s: panic %v", name, p)
-				}
-			}()
-			c.Middleware(opts...)
-		}()
+		mw, err := c.Middleware(opts...)
+		var ve *guapocado.ValidationError
+		if mw != nil || !errors.As(err, &ve) || !errors.Is(err, guapocado.ErrInvalidRequest) {
+			t.Errorf("%s: got %v, %v; want a *ValidationError", name, mw != nil, err)
+		}
 	}
+}
+
+func mustMiddleware(t *testing.T, c *guapocado.Client, opts ...guapocado.MiddlewareOption) func(http.Handler) http.Handler {
+	t.Helper()
+	mw, err := c.Middleware(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mw
 }

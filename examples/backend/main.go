@@ -57,7 +57,11 @@ func serve(env func(string) string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: addr, Handler: newHandler(c, log), ReadHeaderTimeout: 10 * time.Second}
+	h, err := newHandler(c, log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	errc := make(chan error, 1)
@@ -80,23 +84,28 @@ type service struct {
 }
 
 // newHandler is the service's routes, billed through c.
-func newHandler(c *guapocado.Client, log *slog.Logger) http.Handler {
+func newHandler(c *guapocado.Client, log *slog.Logger) (http.Handler, error) {
 	s := &service{c: c, log: log}
 	logBilling := guapocado.OnBillingError(func(r *http.Request, err error) {
 		log.Warn("billing call failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	})
-	mux := http.NewServeMux()
-	mux.Handle("POST /api/generate", c.Middleware(
+	metered, err := c.Middleware(
 		guapocado.ConsumeUsage("ai-credits", 1),
 		guapocado.RefundOnServerError(), // a failed generation costs nothing
 		logBilling,
-	)(http.HandlerFunc(s.generate)))
-	mux.Handle("GET /api/report", c.Middleware(
-		guapocado.RequireFeature("advanced-analytics"),
-		logBilling,
-	)(http.HandlerFunc(s.report)))
+	)
+	if err != nil {
+		return nil, err
+	}
+	entitled, err := c.Middleware(guapocado.RequireFeature("advanced-analytics"), logBilling)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/generate", metered(http.HandlerFunc(s.generate)))
+	mux.Handle("GET /api/report", entitled(http.HandlerFunc(s.report)))
 	mux.HandleFunc("GET /api/billing", s.billing)
-	return sameOrigin(mux)
+	return sameOrigin(mux), nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -50,7 +50,11 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	logs := &lockedBuffer{}
-	backend := httptest.NewServer(newHandler(c, slog.New(slog.NewTextHandler(logs, nil))))
+	h, err := newHandler(c, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := httptest.NewServer(h)
 	t.Cleanup(backend.Close)
 	return &env{t: t, srv: srv, backend: backend, logs: logs}
 }
