@@ -327,9 +327,9 @@ type floorContext struct {
 	} `json:"subscription"`
 }
 
-// bench runs op b.N times after one warm-up call (which opens the
+// benchCall runs op b.N times after one warm-up call (which opens the
 // connection).
-func bench(b *testing.B, op func() error) {
+func benchCall(b *testing.B, op func() error) {
 	b.Helper()
 	if err := op(); err != nil {
 		b.Fatal(err)
@@ -347,7 +347,7 @@ func BenchmarkConsume(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sdk", func(b *testing.B) {
 		c := newBenchClient(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			u, err := c.Usage.Consume(ctx, "api-calls", 1)
 			if err == nil && u.Balance != 95 {
 				err = fmt.Errorf("balance %d", u.Balance)
@@ -357,7 +357,7 @@ func BenchmarkConsume(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		f := newFloor(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			u, err := f.consume(ctx, "api-calls", 1)
 			if err == nil && u.Balance != 95 {
 				err = fmt.Errorf("balance %d", u.Balance)
@@ -371,7 +371,7 @@ func BenchmarkHas(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sdk", func(b *testing.B) {
 		c := newBenchClient(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			ok, err := c.Has(ctx, "csv-export")
 			if err == nil && !ok {
 				err = fmt.Errorf("not allowed")
@@ -381,7 +381,7 @@ func BenchmarkHas(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		f := newFloor(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			ok, err := f.has(ctx, f.cookie, "csv-export")
 			if err == nil && !ok {
 				err = fmt.Errorf("not allowed")
@@ -395,7 +395,7 @@ func BenchmarkBalance(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sdk", func(b *testing.B) {
 		c := newBenchClient(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			u, err := c.Usage.Balance(ctx, "api-calls")
 			if err == nil && u.Included != 100 {
 				err = fmt.Errorf("included %d", u.Included)
@@ -405,7 +405,7 @@ func BenchmarkBalance(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		f := newFloor(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			u, err := f.balance(ctx, "api-calls")
 			if err == nil && u.Included != 100 {
 				err = fmt.Errorf("included %d", u.Included)
@@ -415,8 +415,8 @@ func BenchmarkBalance(b *testing.B) {
 	})
 }
 
-// incoming is a request to the user's backend carrying a browser's cookies.
-func incoming() *http.Request {
+// browserRequest is a request to the user's backend carrying a browser's cookies.
+func browserRequest() *http.Request {
 	in := httptest.NewRequest("GET", "/dashboard", nil)
 	in.Header.Set("Cookie", "theme=dark; better-auth.session_token="+url.QueryEscape(benchToken)+"; better-auth.session_data=eyJzZXNzaW9uIjp7ImlkIjoiYWJjIn19")
 	return in
@@ -426,7 +426,7 @@ func incoming() *http.Request {
 // ForRequest copy per incoming request.
 func BenchmarkForRequestHas(b *testing.B) {
 	ctx := context.Background()
-	in := incoming()
+	in := browserRequest()
 	b.Run("sdk", func(b *testing.B) {
 		s := newBenchServer(b)
 		c, err := guapocado.NewClient(s.URL)
@@ -434,7 +434,7 @@ func BenchmarkForRequestHas(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(c.CloseIdleConnections)
-		bench(b, func() error {
+		benchCall(b, func() error {
 			ok, err := c.ForRequest(in).Has(ctx, "csv-export")
 			if err == nil && !ok {
 				err = fmt.Errorf("not allowed")
@@ -444,7 +444,7 @@ func BenchmarkForRequestHas(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		f := newFloor(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			ok, err := f.has(ctx, forRequestCookie(in), "csv-export")
 			if err == nil && !ok {
 				err = fmt.Errorf("not allowed")
@@ -459,7 +459,7 @@ func BenchmarkContextLarge(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sdk", func(b *testing.B) {
 		c := newBenchClient(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			bc, err := c.Context(ctx, nil)
 			if err == nil && (len(bc.Plans) != 20 || len(bc.Usage) != 100) {
 				err = fmt.Errorf("%d plans, %d meters", len(bc.Plans), len(bc.Usage))
@@ -469,7 +469,7 @@ func BenchmarkContextLarge(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		f := newFloor(b, newBenchServer(b))
-		bench(b, func() error {
+		benchCall(b, func() error {
 			var bc floorContext
 			err := f.post(ctx, "/guapocado/context", f.cookie, struct{}{}, &bc)
 			if err == nil && (len(bc.Plans) != 20 || len(bc.Usage) != 100) {

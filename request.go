@@ -219,7 +219,6 @@ func (c *Client) do(ctx context.Context, method, path string, write bool, in, ou
 	}
 	st.limit = io.LimitedReader{R: resp.Body, N: c.cfg.maxBody + 1}
 	n, rerr := buf.ReadFrom(&st.limit)
-	st.limit.R = nil
 	c.sess.update(c.cfg, resp)
 	data := buf.Bytes()
 	if rerr == nil && n > c.cfg.maxBody {

@@ -33,7 +33,7 @@ type callState struct {
 	url   url.URL
 	body  []byte
 	reads atomic.Int32 // calls of requestBody
-	rd    requestBody
+	rd    bytes.Reader
 	limit io.LimitedReader
 }
 
@@ -58,22 +58,20 @@ func (st *callState) path() string { return st.basePath + st.rel }
 
 func (st *callState) wroteHeaders() { st.wrote.Store(true) }
 
-// requestBody is the body of an attempt: a reader over the call's JSON.
-type requestBody struct{ bytes.Reader }
-
-func (*requestBody) Close() error { return nil }
-
 // requestBody is the call's retryablehttp.ReaderFunc. retryablehttp calls it
 // once to learn the length (Client.do then resets the count) and once per
 // attempt (and net/http through GetBody, to rewind). The first attempt gets
 // the call's own reader; later ones get a fresh reader, because the writer
-// of an earlier attempt may still be reading the previous one.
+// of an earlier attempt may still be reading the previous one. The reader is
+// a *bytes.Reader (which retryablehttp wraps in io.NopCloser) so that
+// net/http knows the body is in memory and writes headers and body in one
+// write, not two.
 func (st *callState) requestBody() (io.Reader, error) {
 	if st.reads.Add(1) == 1 {
 		st.rd.Reset(st.body)
 		return &st.rd, nil
 	}
-	return &requestBody{Reader: *bytes.NewReader(st.body)}, nil
+	return bytes.NewReader(st.body), nil
 }
 
 // attemptTransport sits under the http.Client: it counts attempts, records

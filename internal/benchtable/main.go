@@ -1,0 +1,299 @@
+// Command benchtable runs the SDK's benchmarks against the floor (a
+// hand-written net/http + encoding/json client, see bench_test.go) and
+// prints one Markdown table of ratios. It exits 1 when a target is missed,
+// so CI can run it as a check:
+//
+//	go run ./internal/benchtable             # build the test binary, run 5 rounds, check
+//	go test -run='^$' -bench=. -benchmem . | go run ./internal/benchtable -stdin
+//
+// Each round runs every benchmark once; rounds interleave the SDK and the
+// floor in time, so load from elsewhere on the machine hits both alike.
+// Figures are medians over the rounds, and a ratio is the median of the
+// rounds' ratios.
+//
+// Targets (issue 10): sequential Consume at most 1.15x the floor's ns/op and
+// at most the floor's allocs/op + 15; 64 goroutines at least 0.9x the
+// floor's calls/s, with at most 64 connections over 10,000 calls; webhook
+// verification of 1 KiB at most 1.3x bare HMAC-SHA256 plus hex decoding.
+// (No goroutines left after CloseIdleConnections is a test:
+// TestNoGoroutinesAfterCloseIdleConnections.)
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A run is one go test invocation of a group of benchmarks.
+type run struct {
+	bench     string // -test.bench pattern
+	benchtime string
+}
+
+// A row pairs an SDK benchmark with its floor.
+type row struct {
+	label      string
+	sdk, floor string // benchmark names without the -GOMAXPROCS suffix
+	parallel   bool   // report calls/s and conns
+	optional   bool   // absent from trees without the webhooks work
+}
+
+var rows = []row{
+	{label: "Consume", sdk: "BenchmarkConsume/sdk", floor: "BenchmarkConsume/floor"},
+	{label: "Has", sdk: "BenchmarkHas/sdk", floor: "BenchmarkHas/floor"},
+	{label: "Balance", sdk: "BenchmarkBalance/sdk", floor: "BenchmarkBalance/floor"},
+	{label: "ForRequest + Has", sdk: "BenchmarkForRequestHas/sdk", floor: "BenchmarkForRequestHas/floor"},
+	{label: "Context, large (~100 KB)", sdk: "BenchmarkContextLarge/sdk", floor: "BenchmarkContextLarge/floor"},
+	{label: "Consume, 64 goroutines", sdk: "BenchmarkParallel64/sdk", floor: "BenchmarkParallel64/floor", parallel: true},
+	{label: "Webhook verify 1 KiB", sdk: "BenchmarkWebhookVerify1KiB", floor: "BenchmarkHMACSHA256Hex1KiB", optional: true},
+}
+
+// result is one benchmark line: metric unit → value.
+type result map[string]float64
+
+func main() {
+	var (
+		rounds    = flag.Int("rounds", 5, "rounds (each runs every benchmark once)")
+		seqTime   = flag.String("benchtime", "2000x", "benchtime of the sequential benchmarks")
+		parTime   = flag.String("parallel-benchtime", "10000x", "benchtime of the 64-goroutine benchmark (the connection target is over 10,000 calls)")
+		ctxTime   = flag.String("context-benchtime", "100x", "benchtime of the large context benchmark")
+		hookTime  = flag.String("webhook-benchtime", "50000x", "benchtime of the webhook benchmarks")
+		stdin     = flag.Bool("stdin", false, "read `go test -bench` output from standard input instead of running the benchmarks")
+		pkg       = flag.String("pkg", ".", "package of the benchmarks")
+		noCheck   = flag.Bool("no-check", false, "print the table and exit 0 even when a target is missed")
+		verbosity = flag.Bool("v", false, "echo the benchmark output to standard error")
+	)
+	flag.Parse()
+
+	var out []string
+	if *stdin {
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			fatal(err)
+		}
+		out = append(out, string(b))
+	} else {
+		runs := []run{
+			{`^(BenchmarkConsume|BenchmarkHas|BenchmarkBalance|BenchmarkForRequestHas)$`, *seqTime},
+			{`^BenchmarkParallel64$`, *parTime},
+			{`^BenchmarkContextLarge$`, *ctxTime},
+			{`^(BenchmarkWebhookVerify1KiB|BenchmarkHMACSHA256Hex1KiB)$`, *hookTime},
+		}
+		var err error
+		out, err = runBenchmarks(*pkg, runs, *rounds, *verbosity)
+		if err != nil {
+			fatal(err)
+		}
+	}
+	byName := map[string][]result{}
+	for _, o := range out {
+		for name, rs := range parse(o) {
+			byName[name] = append(byName[name], rs...)
+		}
+	}
+	fmt.Print(machine())
+	ok := table(os.Stdout, byName)
+	if !ok && !*noCheck {
+		fmt.Println("\nbenchtable: a target was missed")
+		os.Exit(1)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "benchtable:", err)
+	os.Exit(2)
+}
+
+// runBenchmarks builds the package's test binary once and runs every group
+// once per round.
+func runBenchmarks(pkg string, runs []run, rounds int, verbose bool) ([]string, error) {
+	dir, err := os.MkdirTemp("", "benchtable")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bench.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, pkg)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("building the test binary: %w", err)
+	}
+	// The test binary runs in the package directory, where testdata is.
+	pkgDir, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %w", pkg, err)
+	}
+	var outs []string
+	for r := range rounds {
+		for _, g := range runs {
+			cmd := exec.Command(bin, "-test.run=^$", "-test.bench="+g.bench, "-test.benchmem", "-test.benchtime="+g.benchtime, "-test.count=1")
+			cmd.Dir = strings.TrimSpace(string(pkgDir))
+			cmd.Stderr = os.Stderr
+			b, err := cmd.Output()
+			if verbose {
+				os.Stderr.Write(b)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("round %d, %s: %w\n%s", r+1, g.bench, err, b)
+			}
+			outs = append(outs, string(b))
+		}
+	}
+	return outs, nil
+}
+
+var procSuffix = regexp.MustCompile(`-\d+$`)
+
+// parse reads benchmark lines: name, iterations, then value-unit pairs.
+func parse(out string) map[string][]result {
+	m := map[string][]result{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue
+		}
+		r := result{"N": mustFloat(f[1])}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				break
+			}
+			r[f[i+1]] = v
+		}
+		name := procSuffix.ReplaceAllString(f[0], "")
+		m[name] = append(m[name], r)
+	}
+	return m
+}
+
+func mustFloat(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// metric is the median of unit over rs.
+func metric(rs []result, unit string) float64 {
+	var xs []float64
+	for _, r := range rs {
+		if v, ok := r[unit]; ok {
+			xs = append(xs, v)
+		}
+	}
+	return median(xs)
+}
+
+// pairedRatio is the median over rounds of sdk[unit]/floor[unit] (rounds
+// pair up in order).
+func pairedRatio(sdk, floor []result, unit string) float64 {
+	var xs []float64
+	for i := range min(len(sdk), len(floor)) {
+		if f := floor[i][unit]; f > 0 {
+			xs = append(xs, sdk[i][unit]/f)
+		}
+	}
+	return median(xs)
+}
+
+// table prints the table and reports whether every target was met.
+func table(w io.Writer, byName map[string][]result) bool {
+	ok := true
+	fmt.Fprintln(w, "| benchmark | SDK ns/op | floor ns/op | ratio | allocs/op SDK / floor | calls/s SDK / floor | conns SDK / floor | target | met |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|---|")
+	rounds := 0
+	for _, rw := range rows {
+		sdk, floor := byName[rw.sdk], byName[rw.floor]
+		if len(sdk) == 0 || len(floor) == 0 {
+			if rw.optional {
+				fmt.Fprintf(w, "| %s | – | – | – | – | – | – | | not run (no such benchmarks in this tree) |\n", rw.label)
+				continue
+			}
+			fmt.Fprintf(w, "| %s | – | – | – | – | – | – | | missing |\n", rw.label)
+			ok = false
+			continue
+		}
+		rounds = max(rounds, len(sdk))
+		ns := pairedRatio(sdk, floor, "ns/op")
+		sa, fa := metric(sdk, "allocs/op"), metric(floor, "allocs/op")
+		calls, conns := "", ""
+		var target string
+		met := true
+		switch rw.label {
+		case "Consume":
+			target = "ns ≤ 1.15×, allocs ≤ floor + 15"
+			met = ns <= 1.15 && sa <= fa+15
+		case "Webhook verify 1 KiB":
+			target = "≤ 1.3×"
+			met = ns <= 1.3
+		}
+		if rw.parallel {
+			cr := pairedRatio(sdk, floor, "calls/s")
+			sc, fc := metric(sdk, "conns"), metric(floor, "conns")
+			calls = fmt.Sprintf("%.0f / %.0f (%.2f×)", metric(sdk, "calls/s"), metric(floor, "calls/s"), cr)
+			conns = fmt.Sprintf("%.0f / %.0f", sc, fc)
+			target = "calls/s ≥ 0.9×, conns ≤ 64 over 10,000 calls"
+			met = cr >= 0.9 && sc <= 64 && metric(sdk, "N") >= 10000
+		}
+		verdict := "–"
+		if target != "" {
+			verdict = "yes"
+			if !met {
+				verdict = "**no**"
+				ok = false
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f× | %.0f / %.0f | %s | %s | %s | %s |\n",
+			rw.label, fmtNs(metric(sdk, "ns/op")), fmtNs(metric(floor, "ns/op")), ns, sa, fa, calls, conns, target, verdict)
+	}
+	fmt.Fprintf(w, "\nMedians over %d rounds; a ratio is the median of the rounds' SDK/floor ratios. No goroutines after CloseIdleConnections: TestNoGoroutinesAfterCloseIdleConnections.\n", rounds)
+	return ok
+}
+
+func fmtNs(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f ms", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1f µs", v/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", v)
+}
+
+// machine describes where the figures come from.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s/%s, %d CPUs (%s), %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model, runtime.Version())
+}
