@@ -69,6 +69,23 @@
 // the maximum wait; the context's deadline bounds all attempts. See
 // WithRetry and WithLogger.
 //
+// # Platform API
+//
+// Backend jobs with no user session call the hosted platform API with a
+// secret key: NewAPIClient returns a *Client with the same services and
+// result types, acting for WithCustomerID's customer or the call's
+// ForCustomer, plus the platform-only Purchases, Contracts, Audit,
+// WebhookEndpoints, Customer.Create and Subscription.Refund (a session
+// client gets ErrPlatformOnly from these, a platform client ErrSessionOnly
+// from Auth). There consume and refund carry an idempotency key, generated
+// once per call or given with WithIdempotencyKey, sent unchanged on every
+// attempt: they retry like reads and are applied at most once per key. If
+// the retries run out after a request was sent, the error matches
+// ErrOutcomeUnknown and Error.IdempotencyKey is the key to repeat it with.
+//
+//	c, err := guapocado.NewAPIClient(apiKey, guapocado.WithCustomerID("org_123"))
+//	u, err := c.Usage.Consume(ctx, "api-calls", 1, guapocado.WithIdempotencyKey("job-42-item-7"))
+//
 // # WebAssembly
 //
 // Built with GOOS=js GOARCH=wasm, the client sends requests through the
@@ -77,5 +94,6 @@
 // and WithFetchCredentials("include") lets a page call an app on another
 // origin whose CORS policy allows it (exact origin, credentials, and
 // Access-Control-Expose-Headers: set-auth-token, X-Retry-After, Retry-After;
-// a header that is not exposed reads as absent).
+// a header that is not exposed reads as absent). NewAPIClient always fails
+// there: secret keys must not ship to browsers.
 package guapocado

@@ -57,6 +57,8 @@ func (c *Client) initTransport() {
 type callConfig struct {
 	customerID string
 	set        bool
+	idemKey    string // WithIdempotencyKey (platform mode)
+	idemSet    bool
 }
 
 // A CallOption changes one call.
@@ -84,6 +86,9 @@ func customerOf(opts []CallOption) (string, error) {
 	if cc.set && strings.TrimSpace(cc.customerID) == "" {
 		return "", &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
 	}
+	if cc.idemSet {
+		return "", &ValidationError{Field: "idempotencyKey", Reason: "the plugin drops idempotency keys; use a platform client (NewAPIClient)"}
+	}
 	return cc.customerID, nil
 }
 
@@ -93,6 +98,13 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // nil). write marks calls that are not idempotent. It returns an *Error for
 // every failure.
 func (c *Client) do(ctx context.Context, method, path string, write bool, in, out any) error {
+	return c.send(ctx, &callState{write: write, method: method}, path, in, out)
+}
+
+// send is do for a prepared call state (a platform write with an
+// idempotency key sets keyed).
+func (c *Client) send(ctx context.Context, st *callState, path string, in, out any) error {
+	method := st.method
 	if ctx == nil {
 		return &ValidationError{Field: "ctx", Reason: "nil context"}
 	}
@@ -104,7 +116,14 @@ func (c *Client) do(ctx context.Context, method, path string, write bool, in, ou
 		}
 		body = b
 	}
-	st := &callState{write: write, method: method, path: c.cfg.basePath + path}
+	if err := c.checkRoute(path); err != nil {
+		return err
+	}
+	p := path
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i] // platform routes carry a query; errors and logs never show it
+	}
+	st.path = c.cfg.basePath + p
 	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callStateKey{}, st), method, c.cfg.apiBase+path, body)
 	if err != nil {
 		return &Error{Method: method, Path: st.path, Message: transportMessage(err), err: err}
@@ -221,7 +240,7 @@ func (c *Client) transportError(ctx context.Context, st *callState, err error) *
 		e.err = ctx.Err()
 	}
 	e.Message = transportMessage(err)
-	if st.write && st.wrote.Load() {
+	if (st.write || st.keyed) && st.wrote.Load() {
 		e.outcomeUnknown = true
 	}
 	return e

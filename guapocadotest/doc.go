@@ -79,6 +79,23 @@
 // __Secure-better-auth.*, Origin must be https://…) while URL stays plain
 // http://, like an app behind a TLS proxy.
 //
+// # Platform API
+//
+// The same listener serves the hosted platform API (the routes under /v1/
+// that the plugin calls and that guapocado.NewAPIClient uses), over the
+// same ledger: a consume through one side shows in the other's balances.
+// Requests need x-guapocado-key: APIKey (random per server, or WithAPIKey),
+// else 401 {"error":"Missing API key"} or {"error":"Invalid API key"}; every
+// answer carries x-request-id. An idempotency key in a consume, refund or
+// refund body is applied at most once: a repeat gets the stored answer
+// (with Idempotent-Replayed: true), the same key on a different request
+// 409. Faults apply to these paths too (Path "/v1/usage/api-calls/consume"),
+// Better Auth's rate limiter does not. AddPurchase records a purchase to
+// list and refund; contracts, webhook endpoint registrations and an audit
+// log (newest first, cursor pages) are kept in memory.
+//
+//	c, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()), guapocado.WithCustomerID("org_1"))
+//
 // # What is not modelled
 //
 // Sessions do not expire (so tests can move the clock across months);
