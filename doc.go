@@ -77,5 +77,10 @@
 // and WithFetchCredentials("include") lets a page call an app on another
 // origin whose CORS policy allows it (exact origin, credentials, and
 // Access-Control-Expose-Headers: set-auth-token, X-Retry-After, Retry-After;
-// a header that is not exposed reads as absent).
+// a header that is not exposed reads as absent: RetryAfter is then 0 and the
+// SDK waits its own backoff). Cookies do not cross sites: for an app on
+// another site use WithBearerToken. fetch does not say whether a failed
+// request was sent, so a consume, refund or checkout that fails without an
+// answer is not retried and matches ErrOutcomeUnknown. examples/wasm
+// exposes the client to page JavaScript as Promises.
 package guapocado

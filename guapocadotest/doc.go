@@ -79,6 +79,17 @@
 // __Secure-better-auth.*, Origin must be https://…) while URL stays plain
 // http://, like an app behind a TLS proxy.
 //
+// # Browsers
+//
+// A Server is an http.Handler: mount it under BasePath on the server that
+// serves a WebAssembly or JavaScript front end, so that the page and the
+// fake share an origin (add the page's origin with WithTrustedOrigins, as
+// its Origin is not the fake's URL). For a front end on another origin,
+// WithCORS answers CORS the way such an app must (exact origin,
+// credentials, exposed set-auth-token, X-Retry-After and Retry-After,
+// preflights). Cookies ignore ports: two fakes on 127.0.0.1 seen by one
+// browser need different WithCookiePrefix values.
+//
 // # What is not modelled
 //
 // Sessions do not expire (so tests can move the clock across months);
