@@ -34,7 +34,10 @@
 //     organization, and billing calls fail with ErrNoCustomer until one is set.
 //     SessionToken exports the token for a CLI to store.
 //   - Client.ForRequest: in a backend, a cheap copy of the client carrying the
-//     session of an incoming request.
+//     session of an incoming request. Client.Middleware builds net/http
+//     middleware on it that gates a handler on a feature (RequireFeature) or
+//     consumes usage per request (ConsumeUsage), answering refusals with a
+//     JSON MiddlewareError (401, 402, 403, 429, 502, 503).
 //
 // ForCustomer acts for another customer id; the plugin does not check that
 // the session may, so offer it only to trusted code.

@@ -868,8 +868,8 @@ func TestSDKAcceptance5RateLimit(t *testing.T) {
 	}
 	_, err := burst.Has(ctx, "csv-export")
 	e := apiError(t, "has #101", err, guapocado.ErrRateLimited, 429, "Too many requests. Please try again later.")
-	if e.RetryAfter != 10*time.Second || e.Attempts != 1 || errors.Is(err, guapocado.ErrInsufficientBalance) {
-		t.Fatalf("has #101: RetryAfter %s attempts %d; want 10s, 1", e.RetryAfter, e.Attempts)
+	if e.RetryAfter < 9*time.Second || e.RetryAfter > 10*time.Second || e.Attempts != 1 || errors.Is(err, guapocado.ErrInsufficientBalance) {
+		t.Fatalf("has #101: RetryAfter %s attempts %d; want 9-10s (Better Auth rounds the time left up), 1", e.RetryAfter, e.Attempts)
 	}
 
 	// Retries on, but a cap below the server's wait: reported, not waited.
