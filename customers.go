@@ -1,9 +1,6 @@
 package guapocado
 
-import (
-	"context"
-	"encoding/json"
-)
+import "context"
 
 // Customer is a billing customer.
 type Customer struct {
@@ -40,21 +37,18 @@ func (s CustomerService) Sync(ctx context.Context, opts ...CallOption) (*Custome
 		CustomerID string `json:"customerId,omitempty"`
 	}{cust}
 	var out struct {
-		CustomerID string          `json:"customerId"`
-		Customer   json.RawMessage `json:"customer"`
+		CustomerID string    `json:"customerId"`
+		Customer   *Customer `json:"customer"`
 	}
 	if err := s.c.do(ctx, "POST", "/guapocado/customer", false, &in, &out); err != nil {
 		return nil, err
 	}
-	cu := &Customer{ID: out.CustomerID}
-	if len(out.Customer) > 0 && string(out.Customer) != "null" {
-		if err := json.Unmarshal(out.Customer, cu); err != nil {
-			return nil, &Error{Method: "POST", Path: s.c.cfg.basePath + "/guapocado/customer", StatusCode: 200,
-				Message: "decoding the response: " + decodeMessage(err), Snippet: snippet(out.Customer), unexpected: true}
-		}
-		if cu.ID == "" {
-			cu.ID = out.CustomerID
-		}
+	cu := out.Customer
+	if cu == nil {
+		cu = &Customer{}
+	}
+	if cu.ID == "" {
+		cu.ID = out.CustomerID
 	}
 	return cu, nil
 }

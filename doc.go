@@ -34,7 +34,10 @@
 //     organization, and billing calls fail with ErrNoCustomer until one is set.
 //     SessionToken exports the token for a CLI to store.
 //   - Client.ForRequest: in a backend, a cheap copy of the client carrying the
-//     session of an incoming request.
+//     session of an incoming request. Client.Middleware builds net/http
+//     middleware on it that gates a handler on a feature (RequireFeature) or
+//     consumes usage per request (ConsumeUsage), answering refusals with a
+//     JSON MiddlewareError (401, 402, 403, 429, 502, 503).
 //
 // ForCustomer acts for another customer id; the plugin does not check that
 // the session may, so offer it only to trusted code.
@@ -94,6 +97,11 @@
 // and WithFetchCredentials("include") lets a page call an app on another
 // origin whose CORS policy allows it (exact origin, credentials, and
 // Access-Control-Expose-Headers: set-auth-token, X-Retry-After, Retry-After;
-// a header that is not exposed reads as absent). NewAPIClient always fails
-// there: secret keys must not ship to browsers.
+// a header that is not exposed reads as absent: RetryAfter is then 0 and the
+// SDK waits its own backoff). Cookies do not cross sites: for an app on
+// another site use WithBearerToken. fetch does not say whether a failed
+// request was sent, so a consume, refund or checkout that fails without an
+// answer is not retried and matches ErrOutcomeUnknown. examples/wasm
+// exposes the client to page JavaScript as Promises. NewAPIClient always
+// fails there: secret keys must not ship to browsers.
 package guapocado

@@ -102,7 +102,10 @@ func TestConnectionReuseWithinIdleWindow(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if conns.Load() > 17 {
-		t.Errorf("16 concurrent callers opened %d connections", conns.Load())
+	// Go may dial while a caller waits and then hand it a freed idle
+	// connection instead, so a few extra dials are normal; churn (a new
+	// connection per call, 160 here) is not.
+	if conns.Load() > 33 {
+		t.Errorf("16 concurrent callers making 160 calls opened %d connections", conns.Load())
 	}
 }

@@ -139,41 +139,13 @@ func (s SubscriptionService) Refund(ctx context.Context, subscriptionID string, 
 	return s.c.refund(ctx, "Subscription.Refund", "/v1/subscriptions/"+seg(subscriptionID)+"/refunds", params, opts)
 }
 
-// PurchaseStatus is a one-time purchase's state.
-type PurchaseStatus string
-
-// Purchase statuses.
-const (
-	PurchasePending           PurchaseStatus = "pending"
-	PurchaseCompleted         PurchaseStatus = "completed"
-	PurchaseFailed            PurchaseStatus = "failed"
-	PurchasePartiallyRefunded PurchaseStatus = "partially_refunded"
-	PurchaseRefunded          PurchaseStatus = "refunded"
-)
-
-// Purchase is a one-time purchase (a credits pack, for instance).
-type Purchase struct {
-	ID                      string         `json:"id"`
-	CustomerID              string         `json:"customerId"`
-	ProductKey              string         `json:"productKey"`
-	Status                  PurchaseStatus `json:"status"`
-	Amount                  int64          `json:"amount"` // in the currency's minor unit
-	AmountRefunded          int64          `json:"amountRefunded,omitempty"`
-	Currency                string         `json:"currency"`
-	Quantity                int64          `json:"quantity"`
-	StripeCheckoutSessionID string         `json:"stripeCheckoutSessionId,omitempty"`
-	StripePaymentIntentID   string         `json:"stripePaymentIntentId,omitempty"`
-	CompletedAt             *time.Time     `json:"completedAt,omitempty"`
-	CreatedAt               *time.Time     `json:"createdAt,omitempty"`
-	UpdatedAt               *time.Time     `json:"updatedAt,omitempty"`
-}
-
 // PurchasesService lists and refunds one-time purchases (platform only).
 // Get it as Client.Purchases.
 type PurchasesService struct{ c *Client }
 
-// List returns the customer's purchases, newest first as the platform
-// orders them, at most 100 (GET /v1/purchases?customerId=&limit=100).
+// List returns the customer's one-time purchases (the Purchase of the
+// purchase webhook events), as the platform orders them, at most 100
+// (GET /v1/purchases?customerId=&limit=100).
 func (s PurchasesService) List(ctx context.Context, opts ...CallOption) ([]Purchase, error) {
 	if err := s.c.needPlatform("Purchases.List"); err != nil {
 		return nil, err
@@ -446,8 +418,9 @@ func (s AuditService) All(ctx context.Context, params *AuditListParams) iter.Seq
 type WebhookEndpointParams struct {
 	// URL is the receiver's absolute URL.
 	URL string
-	// Events are the event types to deliver; nil lets the platform choose
-	// (all), and []string{"*"} asks for all explicitly.
+	// AllEvents subscribes to every event type (events "*"); else Events
+	// lists the types. With neither, the platform chooses (all).
+	AllEvents   bool
 	Events      []string
 	Description string
 	Integration string
@@ -458,20 +431,28 @@ type WebhookEndpointParams struct {
 
 // WebhookEndpoint is a registered webhook receiver.
 type WebhookEndpoint struct {
-	ID     string
-	Status string // "active" or "pending_approval"
+	ID string
+	// Status is WebhookStatusActive, WebhookStatusPendingApproval or
+	// another state the platform added.
+	Status string
 	URL    string
-	// Events are the delivered event types; ["*"] means all.
-	Events []string
-	// SigningSecret verifies the endpoint's deliveries. Keep it secret:
-	// String and the SDK's logs never show it.
+	// AllEvents is true when the endpoint receives every type (events "*");
+	// Events is then nil.
+	AllEvents bool
+	Events    []string
+	// SigningSecret verifies the endpoint's deliveries (see
+	// VerifyWebhook). Keep it secret: String never shows it.
 	SigningSecret string
 }
 
 // String describes the endpoint without its signing secret.
 func (w WebhookEndpoint) String() string {
+	events := "[" + strings.Join(w.Events, " ") + "]"
+	if w.AllEvents {
+		events = "*"
+	}
 	return "WebhookEndpoint{ID:" + w.ID + " Status:" + w.Status + " URL:" + w.URL +
-		" Events:[" + strings.Join(w.Events, " ") + "] SigningSecret:[redacted]}"
+		" Events:" + events + " SigningSecret:[redacted]}"
 }
 
 // UnmarshalJSON reads {id, status, url, events:"*"|[…], signingSecret}.
@@ -488,9 +469,13 @@ func (w *WebhookEndpoint) UnmarshalJSON(b []byte) error {
 	}
 	*w = WebhookEndpoint{ID: v.ID, Status: v.Status, URL: v.URL, SigningSecret: v.SigningSecret}
 	if len(v.Events) > 0 && string(v.Events) != "null" {
-		var all string
-		if json.Unmarshal(v.Events, &all) == nil {
-			w.Events = []string{all}
+		var one string
+		if json.Unmarshal(v.Events, &one) == nil {
+			if one == "*" {
+				w.AllEvents = true
+			} else {
+				w.Events = []string{one}
+			}
 		} else if err := json.Unmarshal(v.Events, &w.Events); err != nil {
 			return err
 		}
@@ -526,7 +511,7 @@ func (s WebhookEndpointsService) Register(ctx context.Context, params *WebhookEn
 		RegistrationKey string `json:"registrationKey,omitempty"`
 	}{URL: params.URL, Description: params.Description, Integration: params.Integration, RegistrationKey: params.RegistrationKey}
 	switch {
-	case len(params.Events) == 1 && params.Events[0] == "*":
+	case params.AllEvents || len(params.Events) == 1 && params.Events[0] == "*":
 		in.Events = "*"
 	case len(params.Events) > 0:
 		in.Events = params.Events

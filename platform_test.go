@@ -277,7 +277,7 @@ func platformActions() []platformAction {
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.Purchases.List(ctx) },
 			check: func(t *testing.T, v any) {
 				ps := v.([]Purchase)
-				if len(ps) != 1 || ps[0].ID != "pur_1" || ps[0].Status != PurchasePartiallyRefunded || ps[0].AmountRefunded != 400 || ps[0].CompletedAt == nil {
+				if len(ps) != 1 || ps[0].ID != "pur_1" || ps[0].Status != "partially_refunded" || *ps[0].AmountRefunded != 400 || ps[0].CompletedAt == nil {
 					t.Errorf("got %+v", ps)
 				}
 			},
@@ -299,12 +299,12 @@ func platformActions() []platformAction {
 			body:   `{"url":"https://app.test/hooks","events":"*","description":"jobs","integration":"go","registrationKey":"jobs"}`,
 			answer: `{"id":"we_1","status":"pending_approval","url":"https://app.test/hooks","events":"*","signingSecret":"whsec_SECRETSECRET"}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.WebhookEndpoints.Register(ctx, &WebhookEndpointParams{URL: "https://app.test/hooks", Events: []string{"*"},
+				return c.WebhookEndpoints.Register(ctx, &WebhookEndpointParams{URL: "https://app.test/hooks", AllEvents: true,
 					Description: "jobs", Integration: "go", RegistrationKey: "jobs"})
 			},
 			check: func(t *testing.T, v any) {
 				w := v.(*WebhookEndpoint)
-				if w.ID != "we_1" || w.Status != "pending_approval" || !reflect.DeepEqual(w.Events, []string{"*"}) || w.SigningSecret != "whsec_SECRETSECRET" {
+				if w.ID != "we_1" || w.Status != WebhookStatusPendingApproval || !w.AllEvents || w.Events != nil || w.SigningSecret != "whsec_SECRETSECRET" {
 					t.Errorf("got %+v", *w)
 				}
 				if s := w.String(); strings.Contains(s, "SECRETSECRET") {
@@ -320,7 +320,7 @@ func platformActions() []platformAction {
 				return c.WebhookEndpoints.Register(ctx, &WebhookEndpointParams{URL: "https://app.test/hooks", Events: []string{"usage.updated", "invoice.updated"}})
 			},
 			check: func(t *testing.T, v any) {
-				if w := v.(*WebhookEndpoint); !reflect.DeepEqual(w.Events, []string{"usage.updated", "invoice.updated"}) {
+				if w := v.(*WebhookEndpoint); w.AllEvents || !reflect.DeepEqual(w.Events, []string{"usage.updated", "invoice.updated"}) {
 					t.Errorf("got %+v", *w)
 				}
 			},

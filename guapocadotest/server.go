@@ -58,6 +58,7 @@ type config struct {
 	now            func() time.Time
 	https          bool
 	trusted        []string
+	cors           []string
 	cookiePrefix   string
 	customerSource string
 	plans          []Plan
@@ -254,7 +255,8 @@ func (s *Server) Advance(d time.Duration) {
 	s.clockMu.Unlock()
 }
 
-// ServeHTTP runs one request: faults, the rate limiter, then the endpoint.
+// ServeHTTP runs one request: CORS (WithCORS), faults, the rate limiter,
+// then the endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	r.Body = io.NopCloser(bytes.NewReader(raw))
@@ -265,6 +267,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: redactHeader(r.Header),
 		Body:   redactBody(r.URL.Path, raw),
 		At:     s.Now(),
+	}
+	if s.cors(w, r) {
+		s.logRequest(rec, http.StatusNoContent)
+		return
 	}
 	f := s.takeFault(r)
 	r.Body = io.NopCloser(bytes.NewReader(raw))
