@@ -33,6 +33,8 @@ type Client struct {
 	Checkout CheckoutService
 	// Auth: sign-in, sign-out and the session's active organization or team.
 	Auth AuthService
+	// Webhook: the registration of the app's webhook receiver.
+	Webhook WebhookService
 
 	cfg  *config
 	rc   *retryablehttp.Client
@@ -148,6 +150,7 @@ func (c *Client) bind() {
 	c.Subscription.c = c
 	c.Checkout.c = c
 	c.Auth.c = c
+	c.Webhook.c = c
 }
 
 // CloseIdleConnections closes the idle connections of the client's transport.
