@@ -72,6 +72,21 @@
 // the maximum wait; the context's deadline bounds all attempts. See
 // WithRetry and WithLogger.
 //
+// # Webhooks
+//
+// Guapocado tells the app about billing changes with signed webhooks.
+// NewWebhookHandler verifies them (HMAC-SHA256 over "<t>.<body>", any of
+// several v1 signatures, a 300 s tolerance), drops repeated deliveries by
+// event id, and calls typed callbacks:
+//
+//	h := guapocado.NewWebhookHandler(secret)
+//	h.OnSubscriptionUpdated(func(ctx context.Context, e *guapocado.Event, d *guapocado.SubscriptionUpdated) error { … })
+//	mux.Handle("POST /webhooks/guapocado", h)
+//
+// ConstructEvent verifies and parses one delivery by hand;
+// guapocadotest.SignWebhook signs test payloads. Client.Webhook.Status reads
+// the app's own receiver registration.
+//
 // # Platform API
 //
 // Backend jobs with no user session call the hosted platform API with a
@@ -80,7 +95,7 @@
 // ForCustomer, plus the platform-only Purchases, Contracts, Audit,
 // WebhookEndpoints, Customer.Create and Subscription.Refund (a session
 // client gets ErrPlatformOnly from these, a platform client ErrSessionOnly
-// from Auth). There consume and refund carry an idempotency key, generated
+// from Auth and Webhook.Status). There consume and refund carry an idempotency key, generated
 // once per call or given with WithIdempotencyKey, sent unchanged on every
 // attempt: they retry like reads and are applied at most once per key. If
 // the retries run out after a request was sent, the error matches

@@ -35,6 +35,8 @@ type Client struct {
 	Checkout CheckoutService
 	// Auth: sign-in, sign-out and the session's active organization or team.
 	Auth AuthService
+	// Webhook: the registration of the app's webhook receiver.
+	Webhook WebhookService
 
 	// Platform API only (NewAPIClient); a session client's calls fail with
 	// ErrPlatformOnly before any request.
@@ -167,6 +169,7 @@ func (c *Client) bind() {
 	c.Subscription.c = c
 	c.Checkout.c = c
 	c.Auth.c = c
+	c.Webhook.c = c
 	c.Purchases.c = c
 	c.Contracts.c = c
 	c.Audit.c = c

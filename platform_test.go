@@ -768,6 +768,7 @@ func TestModes(t *testing.T) {
 		"Auth.SignInEmail": func() error { _, err := pc.Auth.SignInEmail(ctx, "a@b.test", "password123"); return err },
 		"Auth.Session":     func() error { _, err := pc.Auth.Session(ctx); return err },
 		"Auth.SignOut":     func() error { return pc.Auth.SignOut(ctx) },
+		"Webhook.Status":   func() error { _, err := pc.Webhook.Status(ctx); return err },
 	} {
 		if err := call(); !errors.Is(err, ErrSessionOnly) {
 			t.Errorf("platform %s: got %v", name, err)
