@@ -223,12 +223,17 @@ type CheckoutParams struct {
 // PlansService reads the plan catalogue. Get it as Client.Plans.
 type PlansService struct{ c *Client }
 
-// List returns the catalogue (GET {base}/guapocado/plans).
+// List returns the catalogue (GET {base}/guapocado/plans; platform client:
+// GET /v1/plans).
 func (s PlansService) List(ctx context.Context) ([]Plan, error) {
 	var out struct {
 		Plans []Plan `json:"plans"`
 	}
-	if err := s.c.do(ctx, "GET", "/guapocado/plans", false, nil, &out); err != nil {
+	path := "/guapocado/plans"
+	if s.c.platform() {
+		path = "/v1/plans"
+	}
+	if err := s.c.do(ctx, "GET", path, false, nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Plans, nil
@@ -239,8 +244,14 @@ func (s PlansService) List(ctx context.Context) ([]Plan, error) {
 type SubscriptionService struct{ c *Client }
 
 // Current returns the customer's subscription, or nil and no error when it
-// has none (POST {base}/guapocado/subscription).
+// has none (POST {base}/guapocado/subscription; platform client:
+// GET /v1/subscriptions?customerId=&limit=10, of which the current one is
+// the first active, trialing, past_due or incomplete subscription, else the
+// first).
 func (s SubscriptionService) Current(ctx context.Context, opts ...CallOption) (*Subscription, error) {
+	if s.c.platform() {
+		return s.platformCurrent(ctx, opts)
+	}
 	cust, err := customerOf(opts)
 	if err != nil {
 		return nil, err
@@ -258,12 +269,16 @@ func (s SubscriptionService) Current(ctx context.Context, opts ...CallOption) (*
 }
 
 // Change moves the customer to the recurring plan planKey
-// (POST {base}/guapocado/subscription/change). Changing to the current plan
+// (POST {base}/guapocado/subscription/change; platform client:
+// POST /v1/subscriptions/change). Changing to the current plan
 // is a no-op reported by Changed false, so the call is idempotent. An
 // unknown plan is ErrNotFound; a one-time product is ErrInvalidRequest.
 func (s SubscriptionService) Change(ctx context.Context, planKey string, opts ...CallOption) (*SubscriptionChange, error) {
 	if err := checkKey("planKey", planKey); err != nil {
 		return nil, err
+	}
+	if s.c.platform() {
+		return s.platformChange(ctx, planKey, opts)
 	}
 	cust, err := customerOf(opts)
 	if err != nil {
@@ -290,7 +305,8 @@ func (s SubscriptionService) Change(ctx context.Context, planKey string, opts ..
 type CheckoutService struct{ c *Client }
 
 // Create starts a checkout of params.ProductKey and returns the URL to send
-// the user to (POST {base}/guapocado/checkout). It is not idempotent: it is
+// the user to (POST {base}/guapocado/checkout; platform client:
+// POST /v1/checkout, which needs a customer). It is not idempotent: it is
 // retried only where the request provably never reached the server, and may
 // fail with ErrOutcomeUnknown.
 func (s CheckoutService) Create(ctx context.Context, params *CheckoutParams, opts ...CallOption) (*Checkout, error) {
@@ -305,6 +321,9 @@ func (s CheckoutService) Create(ctx context.Context, params *CheckoutParams, opt
 	}
 	if err := checkAbsoluteURL("cancelUrl", params.CancelURL); err != nil {
 		return nil, err
+	}
+	if s.c.platform() {
+		return s.platformCheckout(ctx, params, opts)
 	}
 	cust, err := customerOf(opts)
 	if err != nil {

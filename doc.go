@@ -72,6 +72,38 @@
 // the maximum wait; the context's deadline bounds all attempts. See
 // WithRetry and WithLogger.
 //
+// # Webhooks
+//
+// Guapocado tells the app about billing changes with signed webhooks.
+// NewWebhookHandler verifies them (HMAC-SHA256 over "<t>.<body>", any of
+// several v1 signatures, a 300 s tolerance), drops repeated deliveries by
+// event id, and calls typed callbacks:
+//
+//	h := guapocado.NewWebhookHandler(secret)
+//	h.OnSubscriptionUpdated(func(ctx context.Context, e *guapocado.Event, d *guapocado.SubscriptionUpdated) error { … })
+//	mux.Handle("POST /webhooks/guapocado", h)
+//
+// ConstructEvent verifies and parses one delivery by hand;
+// guapocadotest.SignWebhook signs test payloads. Client.Webhook.Status reads
+// the app's own receiver registration.
+//
+// # Platform API
+//
+// Backend jobs with no user session call the hosted platform API with a
+// secret key: NewAPIClient returns a *Client with the same services and
+// result types, acting for WithCustomerID's customer or the call's
+// ForCustomer, plus the platform-only Purchases, Contracts, Audit,
+// WebhookEndpoints, Customer.Create and Subscription.Refund (a session
+// client gets ErrPlatformOnly from these, a platform client ErrSessionOnly
+// from Auth and Webhook.Status). There consume and refund carry an idempotency key, generated
+// once per call or given with WithIdempotencyKey, sent unchanged on every
+// attempt: they retry like reads and are applied at most once per key. If
+// the retries run out after a request was sent, the error matches
+// ErrOutcomeUnknown and Error.IdempotencyKey is the key to repeat it with.
+//
+//	c, err := guapocado.NewAPIClient(apiKey, guapocado.WithCustomerID("org_123"))
+//	u, err := c.Usage.Consume(ctx, "api-calls", 1, guapocado.WithIdempotencyKey("job-42-item-7"))
+//
 // # WebAssembly
 //
 // Built with GOOS=js GOARCH=wasm, the client sends requests through the
@@ -80,5 +112,11 @@
 // and WithFetchCredentials("include") lets a page call an app on another
 // origin whose CORS policy allows it (exact origin, credentials, and
 // Access-Control-Expose-Headers: set-auth-token, X-Retry-After, Retry-After;
-// a header that is not exposed reads as absent).
+// a header that is not exposed reads as absent: RetryAfter is then 0 and the
+// SDK waits its own backoff). Cookies do not cross sites: for an app on
+// another site use WithBearerToken. fetch does not say whether a failed
+// request was sent, so a consume, refund or checkout that fails without an
+// answer is not retried and matches ErrOutcomeUnknown. examples/wasm
+// exposes the client to page JavaScript as Promises. NewAPIClient always
+// fails there: secret keys must not ship to browsers.
 package guapocado

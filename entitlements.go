@@ -73,11 +73,16 @@ type keyBody struct {
 }
 
 // Has reports whether the customer is entitled to the feature key
-// (POST {base}/guapocado/has). Errors: ErrNotFound for an unknown key, and
-// the session errors (ErrUnauthorized, ErrNoCustomer, ErrOriginRejected).
+// (POST {base}/guapocado/has; platform client:
+// GET /v1/entitlements/{key}/has?customerId=). Errors: ErrNotFound for an
+// unknown key, and the session errors (ErrUnauthorized, ErrNoCustomer,
+// ErrOriginRejected).
 func (c *Client) Has(ctx context.Context, key string, opts ...CallOption) (bool, error) {
 	if err := checkKey("key", key); err != nil {
 		return false, err
+	}
+	if c.platform() {
+		return c.platformHas(ctx, key, opts)
 	}
 	cust, err := customerOf(opts)
 	if err != nil {
@@ -92,10 +97,14 @@ func (c *Client) Has(ctx context.Context, key string, opts ...CallOption) (bool,
 	return out.Allowed, nil
 }
 
-// Limit returns the customer's limit key (POST {base}/guapocado/limit).
+// Limit returns the customer's limit key (POST {base}/guapocado/limit;
+// platform client: GET /v1/entitlements/{key}/limit?customerId=).
 func (c *Client) Limit(ctx context.Context, key string, opts ...CallOption) (*Limit, error) {
 	if err := checkKey("key", key); err != nil {
 		return nil, err
+	}
+	if c.platform() {
+		return c.platformLimit(ctx, key, opts)
 	}
 	cust, err := customerOf(opts)
 	if err != nil {
@@ -109,7 +118,8 @@ func (c *Client) Limit(ctx context.Context, key string, opts ...CallOption) (*Li
 }
 
 // Configure changes the customer's settings of the limit key and returns the
-// limit (POST {base}/guapocado/limit/settings). Buying units on a plan that
+// limit (POST {base}/guapocado/limit/settings; platform client:
+// POST /v1/entitlements/{key}/limit/settings). Buying units on a plan that
 // does not allow expansion fails with ErrInvalidRequest. It is idempotent.
 func (s LimitsService) Configure(ctx context.Context, key string, settings LimitSettings, opts ...CallOption) (*Limit, error) {
 	if err := checkKey("key", key); err != nil {
@@ -117,6 +127,9 @@ func (s LimitsService) Configure(ctx context.Context, key string, settings Limit
 	}
 	if p := settings.Purchased; p != nil && (*p < 0 || *p > maxAmount) {
 		return nil, &ValidationError{Field: "purchased", Reason: "must be between 0 and 2^53"}
+	}
+	if s.c.platform() {
+		return s.platformConfigure(ctx, key, settings, opts)
 	}
 	cust, err := customerOf(opts)
 	if err != nil {
@@ -169,7 +182,8 @@ type ContextDebug struct {
 
 // Context returns the customer, the requested features, meters and limits,
 // and by default the plans and subscription, in one call
-// (POST {base}/guapocado/context). params may be nil.
+// (POST {base}/guapocado/context; platform client: POST /v1/context, where
+// Debug has no counterpart). params may be nil.
 func (c *Client) Context(ctx context.Context, params *ContextParams, opts ...CallOption) (*BillingContext, error) {
 	if params == nil {
 		params = &ContextParams{}
@@ -181,6 +195,9 @@ func (c *Client) Context(ctx context.Context, params *ContextParams, opts ...Cal
 		if err := checkKeys(l.field, l.keys); err != nil {
 			return nil, err
 		}
+	}
+	if c.platform() {
+		return c.platformContext(ctx, params, opts)
 	}
 	cust, err := customerOf(opts)
 	if err != nil {

@@ -78,6 +78,11 @@ type Error struct {
 	Attempts int
 	// Snippet is a short, redacted excerpt of a body the SDK could not decode.
 	Snippet string
+	// IdempotencyKey is the key a platform client's consume or refund was
+	// sent with (generated or given). After ErrOutcomeUnknown, repeating the
+	// call with WithIdempotencyKey(IdempotencyKey) is safe: the platform
+	// applies a key at most once.
+	IdempotencyKey string
 
 	outcomeUnknown bool
 	unexpected     bool
@@ -117,6 +122,9 @@ func (e *Error) Error() string {
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	if e.IdempotencyKey != "" {
+		fmt.Fprintf(&b, " (idempotency key %s)", e.IdempotencyKey)
 	}
 	return b.String()
 }

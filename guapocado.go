@@ -13,8 +13,10 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// Client calls the Guapocado endpoints of a Better Auth app for one session.
-// It is safe for concurrent use. Its services are fields:
+// Client calls the Guapocado endpoints of a Better Auth app for one session
+// (NewClient), or the hosted platform API with a secret key for backend jobs
+// (NewAPIClient): the same services and result types in both modes. It is
+// safe for concurrent use. Its services are fields:
 //
 //	c.Usage.Consume(ctx, "api-calls", 1)
 //	c.Has(ctx, "advanced-analytics")
@@ -33,13 +35,27 @@ type Client struct {
 	Checkout CheckoutService
 	// Auth: sign-in, sign-out and the session's active organization or team.
 	Auth AuthService
+	// Webhook: the registration of the app's webhook receiver.
+	Webhook WebhookService
 
-	cfg  *config
-	rc   *retryablehttp.Client
-	base http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
-	wire *wire             // parsed endpoint URLs and constant header values, shared with ForRequest copies
-	gate *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
-	sess *session
+	// Platform API only (NewAPIClient); a session client's calls fail with
+	// ErrPlatformOnly before any request.
+
+	// Purchases: one-time purchases and their refunds.
+	Purchases PurchasesService
+	// Contracts: per-customer negotiated deals.
+	Contracts ContractsService
+	// Audit: the platform's audit log.
+	Audit AuditService
+	// WebhookEndpoints: registration of webhook receivers.
+	WebhookEndpoints WebhookEndpointsService
+
+	cfg   *config
+	rc    *retryablehttp.Client
+	base  http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
+	parts *requestParts     // parsed endpoint URLs and constant header values, shared with ForRequest copies
+	gate  *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
+	sess  *session
 }
 
 // session is the credential state of one Client: the cookie jar (or a fixed
@@ -81,20 +97,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	cfg := &config{
-		base:         u,
-		basePath:     DefaultBasePath,
-		origin:       u.Scheme + "://" + u.Host,
-		userAgent:    "guapocado-go/" + Version + " (" + runtime.Version() + ")",
-		headers:      http.Header{},
-		cookiePrefix: DefaultCookiePrefix,
-		secure:       u.Scheme == "https",
-		retryMax:     DefaultRetryMax,
-		retryWaitMin: DefaultRetryWaitMin,
-		retryWaitMax: DefaultRetryWaitMax,
-		maxBody:      DefaultMaxResponseBytes,
-		webhookPath:  DefaultWebhookPath,
-	}
+	cfg := newConfig(u)
 	for _, o := range opts {
 		if o == nil {
 			return nil, errors.New("guapocado: NewClient: nil option")
@@ -128,6 +131,24 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// newConfig returns the default configuration for the base URL u.
+func newConfig(u *url.URL) *config {
+	return &config{
+		base:         u,
+		basePath:     DefaultBasePath,
+		origin:       u.Scheme + "://" + u.Host,
+		userAgent:    "guapocado-go/" + Version + " (" + runtime.Version() + ")",
+		headers:      http.Header{},
+		cookiePrefix: DefaultCookiePrefix,
+		secure:       u.Scheme == "https",
+		retryMax:     DefaultRetryMax,
+		retryWaitMin: DefaultRetryWaitMin,
+		retryWaitMax: DefaultRetryWaitMax,
+		maxBody:      DefaultMaxResponseBytes,
+		webhookPath:  DefaultWebhookPath,
+	}
+}
+
 // sessionCookie is the Better Auth session cookie carrying a signed token.
 func (cfg *config) sessionCookie(token string) *http.Cookie {
 	return &http.Cookie{
@@ -157,6 +178,11 @@ func (c *Client) bind() {
 	c.Subscription.c = c
 	c.Checkout.c = c
 	c.Auth.c = c
+	c.Webhook.c = c
+	c.Purchases.c = c
+	c.Contracts.c = c
+	c.Audit.c = c
+	c.WebhookEndpoints.c = c
 }
 
 // CloseIdleConnections closes the idle connections of the client's transport.
@@ -178,12 +204,16 @@ func Ptr[T any](v T) *T { return &v }
 // the session cache if present, under the plain or "__Secure-" prefixed
 // names) or, when it has none, its "Authorization: Bearer" token. The copy
 // shares c's transport, connection pool and retry policy, and does not carry
-// c's own session. It is cheap: make one per request.
+// c's own session. It is cheap: make one per request. A platform client
+// (NewAPIClient) acts for customers, not sessions: it returns c itself.
 //
 // The copy sends the cookies with c's Origin, as the browser would to the
 // app: your handler is then cookie-authenticated, so protect it from
 // cross-site requests as you would any such endpoint.
 func (c *Client) ForRequest(r *http.Request) *Client {
+	if c.platform() {
+		return c // never forward a user's cookies or token to the platform
+	}
 	nc := *c
 	s := &session{}
 	prefix := c.cfg.cookiePrefix + "."

@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// Version is the SDK's version, sent in the User-Agent.
+// Version is the SDK's version, sent in the User-Agent (and, to the
+// platform API, in Guapocado-SDK-Version).
 const Version = "0.1.0"
 
 // Defaults.
@@ -46,6 +47,9 @@ type config struct {
 	jar          http.CookieJar
 	httpClient   *http.Client
 	credentials  string // browser fetch credentials mode
+
+	apiKey     string // platform mode (NewAPIClient) when not empty
+	customerID string // platform mode: the default customer
 
 	retryMax     int
 	retryWaitMin time.Duration

@@ -54,13 +54,15 @@ func (c *Client) initTransport() {
 		return nil
 	}
 	c.rc = newRetryClient(cfg, &hc)
-	c.wire = newWire(cfg)
+	c.parts = newRequestParts(cfg)
 }
 
 // callConfig holds per-call options.
 type callConfig struct {
 	customerID string
 	set        bool
+	idemKey    string // WithIdempotencyKey (platform mode)
+	idemSet    bool
 }
 
 // A CallOption changes one call.
@@ -88,6 +90,9 @@ func customerOf(opts []CallOption) (string, error) {
 	if cc.set && strings.TrimSpace(cc.customerID) == "" {
 		return "", &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
 	}
+	if cc.idemSet {
+		return "", &ValidationError{Field: "idempotencyKey", Reason: "the plugin drops idempotency keys; use a platform client (NewAPIClient)"}
+	}
 	return cc.customerID, nil
 }
 
@@ -96,19 +101,20 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // maxPooledBuffer is the largest response buffer kept for reuse.
 const maxPooledBuffer = 64 << 10
 
-// wire holds what every request of a client (and of its ForRequest copies)
-// shares: the parsed endpoint URLs and the constant header values. Header
-// value slices are shared between requests and never written to, as
+// requestParts holds what every request of a client (and of its ForRequest
+// copies) shares: the parsed endpoint URLs and the constant header values.
+// Header value slices are shared between requests and never written to, as
 // http.RoundTripper requires of the requests it is given.
-type wire struct {
+type requestParts struct {
 	urls      sync.Map // path → *endpoint
 	nurls     atomic.Int32
 	userAgent []string
 	origin    []string
 }
 
-// maxEndpoints bounds the parsed-URL cache (the SDK's paths are constants;
-// the bound only guards against a caller building paths from data).
+// maxEndpoints bounds the parsed-URL cache. Session paths are constants;
+// platform paths carry keys and ids (bounded by the account's keys, and by
+// this bound) and, for listings, a query (never cached).
 const maxEndpoints = 256
 
 // endpoint is the parsed URL of one path, copied into each call.
@@ -122,12 +128,12 @@ var (
 	contentTypeJSON = []string{"application/json"}
 )
 
-func newWire(cfg *config) *wire {
-	return &wire{userAgent: []string{cfg.userAgent}, origin: []string{cfg.origin}}
+func newRequestParts(cfg *config) *requestParts {
+	return &requestParts{userAgent: []string{cfg.userAgent}, origin: []string{cfg.origin}}
 }
 
 // endpoint returns the parsed URL of apiBase+path, parsing it once.
-func (w *wire) endpoint(cfg *config, method, path string) (*endpoint, error) {
+func (w *requestParts) endpoint(cfg *config, method, path string) (*endpoint, error) {
 	if e, ok := w.urls.Load(path); ok {
 		return e.(*endpoint), nil
 	}
@@ -136,7 +142,7 @@ func (w *wire) endpoint(cfg *config, method, path string) (*endpoint, error) {
 		return nil, err
 	}
 	e := &endpoint{url: *r.URL, host: r.Host}
-	if w.nurls.Add(1) <= maxEndpoints {
+	if !strings.Contains(path, "?") && w.nurls.Add(1) <= maxEndpoints {
 		w.urls.Store(path, e)
 	}
 	return e, nil
@@ -153,10 +159,17 @@ func (w *wire) endpoint(cfg *config, method, path string) (*endpoint, error) {
 // session.cookieValues). The benchmarks in bench_test.go hold this to the
 // cost of a hand-written net/http call (README, "Performance").
 func (c *Client) do(ctx context.Context, method, path string, write bool, in, out any) error {
+	return c.send(ctx, &callState{write: write, method: method}, path, in, out)
+}
+
+// send is do for a prepared call state (a platform write with an
+// idempotency key sets keyed).
+func (c *Client) send(ctx context.Context, st *callState, path string, in, out any) error {
+	method := st.method
 	if ctx == nil {
 		return &ValidationError{Field: "ctx", Reason: "nil context"}
 	}
-	st := &callState{Context: ctx, write: write, method: method, basePath: c.cfg.basePath, rel: path}
+	st.Context = ctx
 	if g := c.gate; g != nil {
 		g.begin()
 		defer g.end()
@@ -168,13 +181,21 @@ func (c *Client) do(ctx context.Context, method, path string, write bool, in, ou
 		}
 		st.body = b
 	}
-	ep, err := c.wire.endpoint(c.cfg, method, path)
+	if err := c.checkRoute(path); err != nil {
+		return err
+	}
+	p := path
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i] // platform routes carry a query; errors and logs never show it
+	}
+	st.basePath, st.rel = c.cfg.basePath, p
+	ep, err := c.parts.endpoint(c.cfg, method, path)
 	if err != nil {
 		return &Error{Method: method, Path: st.path(), Message: transportMessage(err), err: err}
 	}
 	st.url = ep.url
 	var rctx context.Context = st
-	if write && !browserBuild {
+	if (st.write || st.keyed) && !browserBuild {
 		// Records whether the current attempt wrote its request headers;
 		// attemptTransport clears the mark before each attempt.
 		rctx = httptrace.WithClientTrace(st, &httptrace.ClientTrace{WroteHeaders: st.wroteHeaders})
@@ -252,7 +273,7 @@ func (c *Client) setHeaders(r *http.Request, hasBody bool) {
 	for k, v := range cfg.headers {
 		h[k] = v
 	}
-	h["User-Agent"] = c.wire.userAgent
+	h["User-Agent"] = c.parts.userAgent
 	h["Accept"] = acceptJSON
 	if hasBody {
 		h["Content-Type"] = contentTypeJSON
@@ -260,7 +281,7 @@ func (c *Client) setHeaders(r *http.Request, hasBody bool) {
 	if ck := c.sess.cookieValues(cfg); ck != nil {
 		h["Cookie"] = ck
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			h["Origin"] = c.wire.origin
+			h["Origin"] = c.parts.origin
 		}
 	}
 	if auth := c.sess.authorization(); auth != nil {
@@ -275,7 +296,7 @@ func (c *Client) transportError(ctx context.Context, st *callState, err error) *
 		e.err = ctx.Err()
 	}
 	e.Message = transportMessage(err)
-	if st.write && st.wrote.Load() {
+	if (st.write || st.keyed) && st.wrote.Load() {
 		e.outcomeUnknown = true
 	}
 	return e

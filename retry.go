@@ -22,6 +22,7 @@ import (
 type callState struct {
 	context.Context
 	write    bool         // not idempotent: retried only where provably never handled
+	keyed    bool         // a platform write with an idempotency key: retried like a read
 	wrote    atomic.Bool  // the current attempt wrote request headers
 	attempts atomic.Int32 // round trips started
 	finished atomic.Int32 // round trips returned
@@ -59,7 +60,7 @@ func (st *callState) path() string { return st.basePath + st.rel }
 func (st *callState) wroteHeaders() { st.wrote.Store(true) }
 
 // requestBody is the call's retryablehttp.ReaderFunc. retryablehttp calls it
-// once to learn the length (Client.do then resets the count) and once per
+// once to learn the length (Client.send then resets the count) and once per
 // attempt (and net/http through GetBody, to rewind). The first attempt gets
 // the call's own reader; later ones get a fresh reader, because the writer
 // of an earlier attempt may still be reading the previous one. The reader is
@@ -87,7 +88,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	st := stateFrom(req.Context())
 	if st != nil {
 		st.attempts.Add(1)
-		if st.write {
+		if st.write || st.keyed {
 			if browserBuild {
 				// fetch gives no view of the wire: assume the request was sent.
 				st.wrote.Store(true)
@@ -141,6 +142,8 @@ func newRetryClient(cfg *config, hc *http.Client) *retryablehttp.Client {
 // only where the request provably never reached a handler: a connection
 // error before any of the request was written, or a 429 carrying
 // X-Retry-After (Better Auth's limiter answers before any handler runs).
+// A platform client's consume and refund carry an idempotency key and are
+// classed as reads, except that 429 "Insufficient balance" is final.
 func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, nil
@@ -162,6 +165,9 @@ func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err erro
 		case http.StatusTooManyRequests:
 			if st.write && resp.Header.Get("X-Retry-After") == "" {
 				return false, nil // insufficient balance, or a limit past a handler
+			}
+			if !st.write && insufficientBalance(resp) {
+				return false, nil // a keyed platform consume: final
 			}
 		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			if st.write {

@@ -41,10 +41,14 @@ type keyAmountBody struct {
 }
 
 // Balance returns the customer's balance of the meter key
-// (POST {base}/guapocado/usage/balance). Errors: ErrNotFound for an unknown
-// key, and the session errors (ErrUnauthorized, ErrNoCustomer,
+// (POST {base}/guapocado/usage/balance; platform client:
+// GET /v1/usage/{key}/balance?customerId=). Errors: ErrNotFound for an
+// unknown key, and the session errors (ErrUnauthorized, ErrNoCustomer,
 // ErrOriginRejected).
 func (s UsageService) Balance(ctx context.Context, key string, opts ...CallOption) (*Usage, error) {
+	if s.c.platform() {
+		return s.platformUsage(ctx, "balance", key, 0, opts)
+	}
 	return s.keyCall(ctx, "/guapocado/usage/balance", key, 0, false, opts)
 }
 
@@ -56,28 +60,47 @@ func (s UsageService) Balance(ctx context.Context, key string, opts ...CallOptio
 // request provably never reached the server. When the connection breaks after
 // the request was sent, the error matches ErrOutcomeUnknown: read the balance
 // before repeating the call.
+//
+// On a platform client (POST /v1/usage/{key}/consume) the call carries an
+// idempotency key, random per call or set with WithIdempotencyKey, and sent
+// unchanged on every attempt: it is retried like a read and is applied at
+// most once per key. If the retries run out after a request was sent, the
+// error matches ErrOutcomeUnknown and Error.IdempotencyKey is the key to
+// repeat the call with.
 func (s UsageService) Consume(ctx context.Context, key string, amount int64, opts ...CallOption) (*Usage, error) {
 	if err := checkAmount(amount); err != nil {
 		return nil, err
+	}
+	if s.c.platform() {
+		return s.platformUsage(ctx, "consume", key, amount, opts)
 	}
 	return s.keyCall(ctx, "/guapocado/usage/consume", key, amount, true, opts)
 }
 
 // Refund gives amount (> 0, at most 2^53) back to the meter key and returns
 // the balance after it (POST {base}/guapocado/usage/refund). Like Consume it
-// is not idempotent and may fail with ErrOutcomeUnknown.
+// is not idempotent and may fail with ErrOutcomeUnknown. On a platform
+// client (POST /v1/usage/{key}/refund) it carries an idempotency key like
+// Consume.
 func (s UsageService) Refund(ctx context.Context, key string, amount int64, opts ...CallOption) (*Usage, error) {
 	if err := checkAmount(amount); err != nil {
 		return nil, err
+	}
+	if s.c.platform() {
+		return s.platformUsage(ctx, "refund", key, amount, opts)
 	}
 	return s.keyCall(ctx, "/guapocado/usage/refund", key, amount, true, opts)
 }
 
 // Configure sets the customer's settings of the meter key and returns its
-// balance (POST {base}/guapocado/usage/settings). It is idempotent.
+// balance (POST {base}/guapocado/usage/settings; platform client:
+// POST /v1/usage/{key}/settings). It is idempotent.
 func (s UsageService) Configure(ctx context.Context, key string, settings UsageSettings, opts ...CallOption) (*Usage, error) {
 	if err := checkKey("key", key); err != nil {
 		return nil, err
+	}
+	if s.c.platform() {
+		return s.platformConfigure(ctx, key, settings, opts)
 	}
 	cust, err := customerOf(opts)
 	if err != nil {

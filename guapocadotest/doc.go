@@ -79,6 +79,34 @@
 // __Secure-better-auth.*, Origin must be https://…) while URL stays plain
 // http://, like an app behind a TLS proxy.
 //
+// # Platform API
+//
+// The same listener serves the hosted platform API (the routes under /v1/
+// that the plugin calls and that guapocado.NewAPIClient uses), over the
+// same ledger: a consume through one side shows in the other's balances.
+// Requests need x-guapocado-key: APIKey (random per server, or WithAPIKey),
+// else 401 {"error":"Missing API key"} or {"error":"Invalid API key"}; every
+// answer carries x-request-id. An idempotency key (usage consume and
+// refund, purchase and subscription refunds) is applied at most once: a
+// repeat gets the stored answer (with Idempotent-Replayed: true), the same
+// key on a different request 409. Faults apply to these paths too (Path "/v1/usage/api-calls/consume"),
+// Better Auth's rate limiter does not. AddPurchase records a purchase to
+// list and refund; contracts, webhook endpoint registrations and an audit
+// log (newest first, cursor pages) are kept in memory.
+//
+//	c, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()), guapocado.WithCustomerID("org_1"))
+//
+// # Browsers
+//
+// A Server is an http.Handler: mount it under BasePath on the server that
+// serves a WebAssembly or JavaScript front end, so that the page and the
+// fake share an origin (add the page's origin with WithTrustedOrigins, as
+// its Origin is not the fake's URL). For a front end on another origin,
+// WithCORS answers CORS the way such an app must (exact origin,
+// credentials, exposed set-auth-token, X-Retry-After and Retry-After,
+// preflights). Cookies ignore ports: two fakes on 127.0.0.1 seen by one
+// browser need different WithCookiePrefix values.
+//
 // # What is not modelled
 //
 // Sessions do not expire (so tests can move the clock across months);

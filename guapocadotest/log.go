@@ -15,8 +15,9 @@ type Request struct {
 	Method string
 	Path   string
 	Query  string
-	// Header is the request's header with Cookie and Authorization values
-	// replaced by "[REDACTED]" (their presence stays visible).
+	// Header is the request's header with Cookie, Authorization and
+	// X-Guapocado-Key values replaced by "[REDACTED]" (their presence stays
+	// visible).
 	Header http.Header
 	// Body is the raw body (a password in a sign-in/sign-up body is
 	// replaced by "[REDACTED]").
@@ -35,8 +36,12 @@ type LedgerOp struct {
 	Key        string
 	Amount     float64
 	At         time.Time
-	// Header is the request's header without Cookie and Authorization.
+	// Header is the request's header without Cookie, Authorization and
+	// X-Guapocado-Key.
 	Header http.Header
+	// IdempotencyKey is the platform request's idempotency key ("" for none,
+	// and for the Better Auth routes, which have none).
+	IdempotencyKey string
 }
 
 func redactHeader(h http.Header) http.Header {
@@ -44,7 +49,7 @@ func redactHeader(h http.Header) http.Header {
 	if out == nil {
 		out = http.Header{}
 	}
-	for _, k := range []string{"Cookie", "Authorization"} {
+	for _, k := range []string{"Cookie", "Authorization", "X-Guapocado-Key"} {
 		if vs, ok := out[k]; ok {
 			red := make([]string, len(vs))
 			for i := range red {
@@ -111,8 +116,12 @@ func (s *Server) Ops() []LedgerOp {
 }
 
 // Reset clears the queued faults, the fault func, the request and ledger
-// logs and the rate limiter's counts. Users, sessions and the ledger stay.
+// logs, the rate limiter's counts and the IdempotentReplays count. Users,
+// sessions, the ledger and the platform's stored idempotent answers stay.
 func (s *Server) Reset() {
+	s.mu.Lock()
+	s.plat.replays = 0
+	s.mu.Unlock()
 	s.logMu.Lock()
 	s.faults, s.faultFn, s.requests, s.ops = nil, nil, nil, nil
 	s.buckets = map[string]*bucket{}

@@ -205,3 +205,25 @@ func TestSDKConcurrentConsumesExact(t *testing.T) {
 		t.Errorf("%d ledger ops, want 1000", n)
 	}
 }
+
+// TestSDKWebhookStatus: Webhook.Status against the fake, with and without a
+// receiver secret.
+func TestSDKWebhookStatus(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{"", "whsec_test"} {
+		var opts []guapocadotest.Option
+		if secret != "" {
+			opts = append(opts, guapocadotest.WithWebhookSecret(secret))
+		}
+		srv := guapocadotest.NewServer(opts...)
+		c, _ := guapocado.NewClient(srv.URL)
+		st, err := c.Webhook.Status(context.Background())
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Enabled != (secret != "") || (st.Enabled && (!st.AllEvents || st.URL != srv.URL+"/api/auth/guap" || st.ID == "")) {
+			t.Errorf("secret %q: %+v", secret, st)
+		}
+	}
+}

@@ -40,8 +40,10 @@ type Server struct {
 	frozenT time.Time
 	offset  time.Duration
 
-	mu sync.Mutex // guards st
-	st state
+	mu      sync.Mutex // guards st and plat
+	st      state
+	plat    platformState
+	pRoutes []platformRoute
 
 	logMu    sync.Mutex // guards the logs, the faults and the limiter
 	requests []Request
@@ -56,6 +58,7 @@ type config struct {
 	now            func() time.Time
 	https          bool
 	trusted        []string
+	cors           []string
 	cookiePrefix   string
 	customerSource string
 	plans          []Plan
@@ -66,6 +69,7 @@ type config struct {
 	webhookSecret  string
 	rateMax        int
 	rateWindow     time.Duration
+	apiKey         string
 }
 
 // Option configures a Server.
@@ -176,6 +180,9 @@ func NewServer(opts ...Option) *Server {
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
+	if cfg.apiKey == "" {
+		cfg.apiKey = "sk_guap_test_" + randomHex(16)
+	}
 	switch cfg.customerSource {
 	case "organization", "team", "user":
 	default:
@@ -194,6 +201,7 @@ func NewServer(opts ...Option) *Server {
 		panic("guapocadotest: " + err.Error())
 	}
 	s.routes = s.routeTable()
+	s.plat, s.pRoutes = newPlatformState(), s.platformRoutes()
 	s.ts = httptest.NewUnstartedServer(s)
 	host := s.ts.Listener.Addr().String()
 	s.URL, s.baseURL = "http://"+host, "http://"+host
@@ -247,7 +255,8 @@ func (s *Server) Advance(d time.Duration) {
 	s.clockMu.Unlock()
 }
 
-// ServeHTTP runs one request: faults, the rate limiter, then the endpoint.
+// ServeHTTP runs one request: CORS (WithCORS), faults, the rate limiter,
+// then the endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	r.Body = io.NopCloser(bytes.NewReader(raw))
@@ -258,6 +267,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: redactHeader(r.Header),
 		Body:   redactBody(r.URL.Path, raw),
 		At:     s.Now(),
+	}
+	if s.cors(w, r) {
+		s.logRequest(rec, http.StatusNoContent)
+		return
 	}
 	f := s.takeFault(r)
 	r.Body = io.NopCloser(bytes.NewReader(raw))
@@ -288,7 +301,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, limited := s.rateLimit(r.URL.Path)
+	var resp response
+	limited := false
+	if !strings.HasPrefix(r.URL.Path, platformPrefix) { // Better Auth's limiter is not in front of the platform
+		resp, limited = s.rateLimit(r.URL.Path)
+	}
 	if !limited {
 		resp = s.handle(r, raw)
 	}
@@ -316,6 +333,9 @@ func dropConnection(w http.ResponseWriter) {
 // body parsing (415, invalid JSON), the Origin check, body validation, the
 // session middleware, then the endpoint.
 func (s *Server) handle(r *http.Request, raw []byte) response {
+	if strings.HasPrefix(r.URL.Path, platformPrefix) {
+		return s.handlePlatform(r, raw)
+	}
 	rel, ok := strings.CutPrefix(r.URL.Path, BasePath)
 	if !ok || !strings.HasPrefix(rel, "/") {
 		return notFound()

@@ -1,0 +1,289 @@
+//go:build js && wasm
+
+// Command wasm is the Go/WebAssembly module of the example page: it puts a
+// guapocado object on the page's global scope whose methods call the SDK
+// and return Promises, so that page JavaScript can write
+//
+//	const u = await guapocado.consume("api-calls", 5) // {customerId, balance, …}
+//	if (await guapocado.has("csv-export")) { … }
+//
+// Build it with GOOS=js GOARCH=wasm go build -o main.wasm ./examples/wasm,
+// or run go run ./examples/wasm/serve, which builds it and serves it with the
+// page (index.html, app.js) and an embedded fake app.
+//
+// The module reads globalThis.guapocadoConfig when it starts: baseURL (the
+// Better Auth app; default: the page's origin) and credentials (the fetch
+// credentials mode; "include" for an app on another origin whose CORS policy
+// allows the page). The browser owns the session cookie; the client also
+// keeps the bearer token from set-auth-token where the app exposes it.
+package main
+
+import (
+	"context"
+	"errors"
+	"math"
+	"syscall/js"
+	"time"
+
+	guapocado "github.com/guapocado/guapocado-go"
+)
+
+func main() {
+	if err := install(js.Global().Get("guapocadoConfig")); err != nil {
+		js.Global().Set("guapocadoError", jsError(err))
+		println("guapocado:", err.Error())
+		return
+	}
+	select {} // serve calls from the page until it closes
+}
+
+// callTimeout bounds each call, retries included.
+const callTimeout = 30 * time.Second
+
+// install creates the client from config (a JS object, or undefined) and
+// sets globalThis.guapocado.
+func install(config js.Value) error {
+	base, mode := js.Global().Get("location").Get("origin").String(), ""
+	if config.Type() == js.TypeObject {
+		if v := config.Get("baseURL"); v.Type() == js.TypeString && v.String() != "" {
+			base = v.String()
+		}
+		if v := config.Get("credentials"); v.Type() == js.TypeString {
+			mode = v.String()
+		}
+	}
+	c, err := guapocado.NewClient(base, guapocado.WithFetchCredentials(mode))
+	if err != nil {
+		return err
+	}
+	api := js.Global().Get("Object").New()
+	api.Set("baseURL", c.BaseURL())
+	for name, fn := range map[string]func(context.Context, []js.Value) (any, error){
+		"has": func(ctx context.Context, a []js.Value) (any, error) {
+			key, err := str(a, 0, "key")
+			if err != nil {
+				return nil, err
+			}
+			return c.Has(ctx, key)
+		},
+		"balance": func(ctx context.Context, a []js.Value) (any, error) {
+			key, err := str(a, 0, "key")
+			if err != nil {
+				return nil, err
+			}
+			return usage(c.Usage.Balance(ctx, key))
+		},
+		"consume": func(ctx context.Context, a []js.Value) (any, error) {
+			key, amount, err := keyAmount(a)
+			if err != nil {
+				return nil, err
+			}
+			return usage(c.Usage.Consume(ctx, key, amount))
+		},
+		"refund": func(ctx context.Context, a []js.Value) (any, error) {
+			key, amount, err := keyAmount(a)
+			if err != nil {
+				return nil, err
+			}
+			return usage(c.Usage.Refund(ctx, key, amount))
+		},
+		"sync": func(ctx context.Context, _ []js.Value) (any, error) {
+			cu, err := c.Customer.Sync(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"id": cu.ID, "name": cu.Name, "email": cu.Email}, nil
+		},
+		"signUp": func(ctx context.Context, a []js.Value) (any, error) {
+			email, password, err := credentials(a)
+			if err != nil {
+				return nil, err
+			}
+			name, err := str(a, 2, "name")
+			if err != nil {
+				return nil, err
+			}
+			return user(c.Auth.SignUpEmail(ctx, email, password, name))
+		},
+		"signIn": func(ctx context.Context, a []js.Value) (any, error) {
+			email, password, err := credentials(a)
+			if err != nil {
+				return nil, err
+			}
+			return user(c.Auth.SignInEmail(ctx, email, password))
+		},
+		"createOrganization": func(ctx context.Context, a []js.Value) (any, error) {
+			name, err := str(a, 0, "name")
+			if err != nil {
+				return nil, err
+			}
+			slug, err := str(a, 1, "slug")
+			if err != nil {
+				return nil, err
+			}
+			o, err := c.Auth.CreateOrganization(ctx, name, slug)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug}, nil
+		},
+		"session": func(ctx context.Context, _ []js.Value) (any, error) {
+			s, err := c.Auth.Session(ctx)
+			if err != nil || s == nil {
+				return nil, err
+			}
+			return map[string]any{
+				"user":                 map[string]any{"id": s.User.ID, "name": s.User.Name, "email": s.User.Email},
+				"activeOrganizationId": s.Session.ActiveOrganizationID,
+			}, nil
+		},
+	} {
+		api.Set(name, promiseFunc(fn))
+	}
+	js.Global().Set("guapocado", api)
+	return nil
+}
+
+// promiseFunc wraps fn as a JS function returning a Promise. fn runs on its
+// own goroutine: an HTTP call blocks until fetch answers, which needs the
+// JS event loop that a blocked callback would hold.
+func promiseFunc(fn func(context.Context, []js.Value) (any, error)) js.Func {
+	return js.FuncOf(func(_ js.Value, args []js.Value) any {
+		args = append([]js.Value(nil), args...)
+		executor := js.FuncOf(func(_ js.Value, rr []js.Value) any {
+			resolve, reject := rr[0], rr[1]
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+				defer cancel()
+				v, err := fn(ctx, args)
+				if err != nil {
+					reject.Invoke(jsError(err))
+					return
+				}
+				resolve.Invoke(v)
+			}()
+			return nil
+		})
+		defer executor.Release() // Promise calls the executor synchronously
+		return js.Global().Get("Promise").New(executor)
+	})
+}
+
+// usage converts a *guapocado.Usage to a plain object; resets is an ISO 8601
+// string or null.
+func usage(u *guapocado.Usage, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	var resets any
+	if u.Resets != nil {
+		resets = u.Resets.UTC().Format(time.RFC3339)
+	}
+	return map[string]any{
+		"customerId":     u.CustomerID,
+		"balance":        u.Balance,
+		"included":       u.Included,
+		"consumed":       u.Consumed,
+		"overage":        u.Overage,
+		"overageAllowed": u.OverageAllowed,
+		"overageEnabled": u.OverageEnabled,
+		"resets":         resets,
+	}, nil
+}
+
+func user(u *guapocado.User, err error) (any, error) {
+	if err != nil || u == nil {
+		return nil, err
+	}
+	return map[string]any{"id": u.ID, "name": u.Name, "email": u.Email}, nil
+}
+
+// argError is a wrong argument from JavaScript: it rejects like the SDK's
+// own *ValidationError (status 0, kind "invalid_request", field).
+func argError(field, reason string) error {
+	return &guapocado.ValidationError{Field: field, Reason: reason}
+}
+
+func str(a []js.Value, i int, field string) (string, error) {
+	if i >= len(a) || a[i].Type() != js.TypeString {
+		return "", argError(field, "must be a string")
+	}
+	return a[i].String(), nil
+}
+
+// credentials reads (email, password).
+func credentials(a []js.Value) (string, string, error) {
+	email, err := str(a, 0, "email")
+	if err != nil {
+		return "", "", err
+	}
+	password, err := str(a, 1, "password")
+	return email, password, err
+}
+
+// keyAmount reads (key string, amount integer number).
+func keyAmount(a []js.Value) (string, int64, error) {
+	key, err := str(a, 0, "key")
+	if err != nil {
+		return "", 0, err
+	}
+	if len(a) < 2 || a[1].Type() != js.TypeNumber {
+		return "", 0, argError("amount", "must be a number")
+	}
+	f := a[1].Float()
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return "", 0, argError("amount", "must be a safe integer")
+	}
+	return key, int64(f), nil
+}
+
+// kinds names the SDK's error classes for JavaScript, in the order they
+// are tested.
+var kinds = []struct {
+	err  error
+	name string
+}{
+	{guapocado.ErrOutcomeUnknown, "outcome_unknown"},
+	{guapocado.ErrInsufficientBalance, "insufficient_balance"},
+	{guapocado.ErrRateLimited, "rate_limited"},
+	{guapocado.ErrNoCustomer, "no_customer"},
+	{guapocado.ErrUnauthorized, "unauthorized"},
+	{guapocado.ErrOriginRejected, "origin_rejected"},
+	{guapocado.ErrForbidden, "forbidden"},
+	{guapocado.ErrNotFound, "not_found"},
+	{guapocado.ErrInvalidRequest, "invalid_request"},
+	{guapocado.ErrServer, "server"},
+	{guapocado.ErrUnexpectedResponse, "unexpected_response"},
+}
+
+// jsError converts err to a JS Error named "GuapocadoError" with status (0
+// when no answer), code (Better Auth's, or ""), kind (see kinds; "network"
+// for a failure without an answer, "" otherwise), retryAfter (seconds) and,
+// for an invalid argument, field.
+func jsError(err error) js.Value {
+	e := js.Global().Get("Error").New(err.Error())
+	e.Set("name", "GuapocadoError")
+	status, code, kind, retryAfter := 0, "", "", 0.0
+	var ae *guapocado.Error
+	if errors.As(err, &ae) {
+		status, code, retryAfter = ae.StatusCode, ae.Code, ae.RetryAfter.Seconds()
+		if status == 0 {
+			kind = "network"
+		}
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			kind = k.name
+			break
+		}
+	}
+	var ve *guapocado.ValidationError
+	if errors.As(err, &ve) {
+		e.Set("field", ve.Field)
+	}
+	e.Set("status", status)
+	e.Set("code", code)
+	e.Set("kind", kind)
+	e.Set("retryAfter", retryAfter)
+	return e
+}
