@@ -198,7 +198,8 @@ func (c *Client) send(ctx context.Context, st *callState, path string, in, out a
 	if (st.write || st.keyed) && !browserBuild {
 		// Records whether the current attempt wrote its request headers;
 		// attemptTransport clears the mark before each attempt.
-		rctx = httptrace.WithClientTrace(st, &httptrace.ClientTrace{WroteHeaders: st.wroteHeaders})
+		st.trace.WroteHeaders = st.wroteHeaders
+		rctx = httptrace.WithClientTrace(st, &st.trace)
 	}
 	h := make(http.Header, 6+len(c.cfg.headers))
 	hr := (&http.Request{

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type callState struct {
 	reads atomic.Int32 // calls of requestBody
 	rd    bytes.Reader
 	limit io.LimitedReader
+	trace httptrace.ClientTrace // writes: WroteHeaders sets wrote
 }
 
 type callStateKey struct{}
