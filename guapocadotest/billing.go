@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -120,45 +121,46 @@ func (s *Server) context(c *call) response {
 		return signInFirst()
 	}
 	cust := s.customer(id)
+	o := append(obj{
+		{"customerId", id},
+		{"customer", s.customerObj(c, cust)},
+	}, s.contextFields(cust, c.body, c.now)...)
+	if boolOr(c.body, "debug", false) {
+		o = append(o, kv{"_debug", obj{{"totalMs", 0}, {"timings", obj{{"platform.context", 0}}}}})
+	}
+	return jsonResponse(http.StatusOK, o)
+}
+
+// contextFields are the features, usage, limits, plans and subscription of
+// a context answer (the plugin's and the platform's), for the keys in body.
+func (s *Server) contextFields(cust *customer, body map[string]any, now time.Time) obj {
 	features := obj{}
-	for _, k := range stringList(c.body, "features") {
+	for _, k := range stringList(body, "features") {
 		features = append(features, kv{k, s.st.known[k] && s.hasFeature(cust, k)})
 	}
 	usage := obj{}
-	for _, k := range stringList(c.body, "usage") {
+	for _, k := range stringList(body, "usage") {
 		if s.st.known[k] {
-			usage = append(usage, kv{k, s.balance(cust, k, c.now).fields()})
+			usage = append(usage, kv{k, s.balance(cust, k, now).fields()})
 		}
 	}
 	limits := obj{}
-	for _, k := range stringList(c.body, "limits") {
+	for _, k := range stringList(body, "limits") {
 		if s.st.known[k] {
 			limits = append(limits, kv{k, s.limitOf(cust, k).fields()})
 		}
 	}
 	plans := []any{}
-	if boolOr(c.body, "includePlans", true) {
+	if boolOr(body, "includePlans", true) {
 		plans = s.planList()
 	}
 	var sub any
-	if boolOr(c.body, "includeSubscription", true) {
-		if cs := s.subscriptionOf(cust, c.now); cs != nil {
-			sub = subscriptionJSON(id, cs)
+	if boolOr(body, "includeSubscription", true) {
+		if cs := s.subscriptionOf(cust, now); cs != nil {
+			sub = subscriptionJSON(cust.id, cs)
 		}
 	}
-	o := obj{
-		{"customerId", id},
-		{"customer", s.customerObj(c, cust)},
-		{"features", features},
-		{"usage", usage},
-		{"limits", limits},
-		{"plans", plans},
-		{"subscription", sub},
-	}
-	if boolOr(c.body, "debug", false) {
-		o = append(o, kv{"_debug", obj{{"totalMs", 0}, {"timings", obj{{"platform.context", 0}}}}})
-	}
-	return jsonResponse(http.StatusOK, o)
+	return obj{{"features", features}, {"usage", usage}, {"limits", limits}, {"plans", plans}, {"subscription", sub}}
 }
 
 // POST /guapocado/has {key}

@@ -446,41 +446,10 @@ func (s *Server) pContext(pc *pcall) response {
 	if v, ok := cm["email"].(string); ok {
 		cust.email = v
 	}
-	features := obj{}
-	for _, k := range stringList(pc.body, "features") {
-		features = append(features, kv{k, s.st.known[k] && s.hasFeature(cust, k)})
-	}
-	usage := obj{}
-	for _, k := range stringList(pc.body, "usage") {
-		if s.st.known[k] {
-			usage = append(usage, kv{k, s.balance(cust, k, pc.now).fields()})
-		}
-	}
-	limits := obj{}
-	for _, k := range stringList(pc.body, "limits") {
-		if s.st.known[k] {
-			limits = append(limits, kv{k, s.limitOf(cust, k).fields()})
-		}
-	}
-	plans := []any{}
-	if boolOr(pc.body, "includePlans", true) {
-		plans = s.planList()
-	}
-	var sub any
-	if boolOr(pc.body, "includeSubscription", true) {
-		if cs := s.subscriptionOf(cust, pc.now); cs != nil {
-			sub = subscriptionJSON(id, cs)
-		}
-	}
-	return pJSON(http.StatusOK, obj{
+	return pJSON(http.StatusOK, append(obj{
 		{"customerId", id},
 		{"customer", obj{{"id", id}, {"name", nullIfEmpty(cust.name)}, {"email", nullIfEmpty(cust.email)}}},
-		{"features", features},
-		{"usage", usage},
-		{"limits", limits},
-		{"plans", plans},
-		{"subscription", sub},
-	})
+	}, s.contextFields(cust, pc.body, pc.now)...))
 }
 
 // GET /v1/plans → {plans}.
