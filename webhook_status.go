@@ -1,6 +1,12 @@
 package guapocado
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
 
 // WebhookService reads the app's webhook receiver. Get it as Client.Webhook.
 type WebhookService struct{ c *Client }
@@ -16,4 +22,107 @@ func (s WebhookService) Status(ctx context.Context) (*WebhookStatus, error) {
 		return nil, err
 	}
 	return &st, nil
+}
+
+// WebhookStatus is the Better Auth receiver's registration, as answered by
+// GET /api/auth/guap: {enabled:true, id, status, url, events:"*"|[…],
+// relay:null|{…}} or {enabled:false}.
+type WebhookStatus struct {
+	Enabled bool
+	ID      string
+	// Status is WebhookStatusActive, WebhookStatusPendingApproval or
+	// another state the platform added.
+	Status string
+	URL    string
+	// AllEvents is true when the receiver subscribes to every type
+	// (events:"*"); Events is then nil.
+	AllEvents bool
+	Events    []string
+	// Relay is the relay configuration as sent, nil when null or absent.
+	Relay json.RawMessage
+}
+
+type whStatusWire struct {
+	Enabled bool            `json:"enabled"`
+	ID      string          `json:"id,omitempty"`
+	Status  string          `json:"status,omitempty"`
+	URL     string          `json:"url,omitempty"`
+	Events  json.RawMessage `json:"events,omitempty"`
+	Relay   json.RawMessage `json:"relay,omitempty"`
+}
+
+// UnmarshalJSON reads the wire form; events may be "*", an array of types
+// or a single type.
+func (s *WebhookStatus) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	var w whStatusWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	out := WebhookStatus{Enabled: w.Enabled, ID: w.ID, Status: w.Status, URL: w.URL}
+	if r := bytes.TrimSpace(w.Relay); len(r) > 0 && string(r) != "null" {
+		out.Relay = bytes.Clone(r)
+	}
+	ev := bytes.TrimSpace(w.Events)
+	switch {
+	case len(ev) == 0 || string(ev) == "null":
+	case ev[0] == '"':
+		var one string
+		if err := json.Unmarshal(ev, &one); err != nil {
+			return err
+		}
+		if one == "*" {
+			out.AllEvents = true
+		} else {
+			out.Events = []string{one}
+		}
+	case ev[0] == '[':
+		if err := json.Unmarshal(ev, &out.Events); err != nil {
+			return fmt.Errorf("guapocado: webhook status events: %s", whJSONErr(err))
+		}
+		if out.Events == nil {
+			out.Events = []string{}
+		}
+	default:
+		return errors.New(`guapocado: webhook status events is neither "*" nor an array`)
+	}
+	*s = out
+	return nil
+}
+
+// MarshalJSON writes the wire form.
+func (s WebhookStatus) MarshalJSON() ([]byte, error) {
+	w := whStatusWire{Enabled: s.Enabled, ID: s.ID, Status: s.Status, URL: s.URL, Relay: s.Relay}
+	if s.Enabled && s.Relay == nil {
+		w.Relay = json.RawMessage("null")
+	}
+	switch {
+	case s.AllEvents:
+		w.Events = json.RawMessage(`"*"`)
+	case s.Events != nil:
+		b, err := json.Marshal(s.Events)
+		if err != nil {
+			return nil, err
+		}
+		w.Events = b
+	}
+	return json.Marshal(w)
+}
+
+// Subscribed reports whether the receiver gets events of eventType.
+func (s *WebhookStatus) Subscribed(eventType string) bool {
+	if !s.Enabled {
+		return false
+	}
+	if s.AllEvents {
+		return true
+	}
+	for _, e := range s.Events {
+		if e == eventType || e == "*" {
+			return true
+		}
+	}
+	return false
 }
