@@ -175,6 +175,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error names the field and the rule it broke.
 func (e *ValidationError) Error() string {
 	return "guapocado: invalid " + e.Field + ": " + e.Reason
 }

@@ -47,6 +47,7 @@ type EventTypeError struct {
 	Got  string // the event's type
 }
 
+// Error says which event type was expected and which arrived.
 func (e *EventTypeError) Error() string {
 	return fmt.Sprintf("guapocado: webhook event is %q, not %q", e.Got, e.Want)
 }
