@@ -265,16 +265,11 @@ func (a *app) has(args []string) error {
 		return err
 	}
 	key := pos[0]
-	s, c, err := a.session()
-	if err != nil {
+	var ok bool
+	if err := a.withSession(key, func(_ *storedSession, c *guapocado.Client) (err error) {
+		ok, err = c.Has(a.ctx, key)
 		return err
-	}
-	defer c.CloseIdleConnections()
-	ok, err := c.Has(a.ctx, key)
-	if err != nil {
-		return explain(err, key)
-	}
-	if err := a.keep(s, c); err != nil {
+	}); err != nil {
 		return err
 	}
 	if a.json {
@@ -316,31 +311,25 @@ func (a *app) usage(args []string) error {
 	if verb == "balance" && len(pos) == 3 {
 		return usagef("usage balance takes no amount")
 	}
-	s, c, err := a.session()
-	if err != nil {
-		return err
-	}
-	defer c.CloseIdleConnections()
 	var u *guapocado.Usage
-	switch verb {
-	case "balance":
-		u, err = c.Usage.Balance(a.ctx, key)
-	case "consume":
-		u, err = c.Usage.Consume(a.ctx, key, amount)
-		if errors.Is(err, guapocado.ErrInsufficientBalance) {
-			msg := fmt.Sprintf("insufficient balance: %d %s requested", amount, key)
-			if b, berr := c.Usage.Balance(a.ctx, key); berr == nil {
-				msg += fmt.Sprintf(", %d left of %d", b.Balance, b.Included)
+	if err := a.withSession(key, func(_ *storedSession, c *guapocado.Client) (err error) {
+		switch verb {
+		case "balance":
+			u, err = c.Usage.Balance(a.ctx, key)
+		case "consume":
+			u, err = c.Usage.Consume(a.ctx, key, amount)
+			if errors.Is(err, guapocado.ErrInsufficientBalance) {
+				msg := fmt.Sprintf("insufficient balance: %d %s requested", amount, key)
+				if b, berr := c.Usage.Balance(a.ctx, key); berr == nil {
+					msg += fmt.Sprintf(", %d left of %d", b.Balance, b.Included)
+				}
+				return errors.New(msg + " (buy more, or enable overage if the plan allows it)")
 			}
-			return errors.New(msg + " (buy more, or enable overage if the plan allows it)")
+		case "refund":
+			u, err = c.Usage.Refund(a.ctx, key, amount)
 		}
-	case "refund":
-		u, err = c.Usage.Refund(a.ctx, key, amount)
-	}
-	if err != nil {
-		return explain(err, key)
-	}
-	if err := a.keep(s, c); err != nil {
+		return err
+	}); err != nil {
 		return err
 	}
 	if a.json {
@@ -378,16 +367,11 @@ func (a *app) limit(args []string) error {
 		return err
 	}
 	key := pos[0]
-	s, c, err := a.session()
-	if err != nil {
+	var l *guapocado.Limit
+	if err := a.withSession(key, func(_ *storedSession, c *guapocado.Client) (err error) {
+		l, err = c.Limit(a.ctx, key)
 		return err
-	}
-	defer c.CloseIdleConnections()
-	l, err := c.Limit(a.ctx, key)
-	if err != nil {
-		return explain(err, key)
-	}
-	if err := a.keep(s, c); err != nil {
+	}); err != nil {
 		return err
 	}
 	if a.json {
@@ -432,16 +416,11 @@ func (a *app) plans(args []string) error {
 	if _, err := a.positional("plans", args, 0, 0, nil); err != nil {
 		return err
 	}
-	s, c, err := a.session()
-	if err != nil {
+	var plans []guapocado.Plan
+	if err := a.withSession("", func(_ *storedSession, c *guapocado.Client) (err error) {
+		plans, err = c.Plans.List(a.ctx)
 		return err
-	}
-	defer c.CloseIdleConnections()
-	plans, err := c.Plans.List(a.ctx)
-	if err != nil {
-		return explain(err, "")
-	}
-	if err := a.keep(s, c); err != nil {
+	}); err != nil {
 		return err
 	}
 	if a.json {
@@ -458,16 +437,11 @@ func (a *app) subscription(args []string) error {
 	if _, err := a.positional("subscription", args, 0, 0, nil); err != nil {
 		return err
 	}
-	s, c, err := a.session()
-	if err != nil {
+	var sub *guapocado.Subscription
+	if err := a.withSession("", func(_ *storedSession, c *guapocado.Client) (err error) {
+		sub, err = c.Subscription.Current(a.ctx)
 		return err
-	}
-	defer c.CloseIdleConnections()
-	sub, err := c.Subscription.Current(a.ctx)
-	if err != nil {
-		return explain(err, "")
-	}
-	if err := a.keep(s, c); err != nil {
+	}); err != nil {
 		return err
 	}
 	if a.json {
@@ -494,22 +468,17 @@ func (a *app) checkout(args []string) error {
 	if err != nil {
 		return err
 	}
-	s, c, err := a.session()
-	if err != nil {
+	var co *guapocado.Checkout
+	if err := a.withSession(pos[0], func(s *storedSession, c *guapocado.Client) (err error) {
+		if *success == "" {
+			*success = s.BaseURL + "/"
+		}
+		if *cancel == "" {
+			*cancel = s.BaseURL + "/"
+		}
+		co, err = c.Checkout.Create(a.ctx, &guapocado.CheckoutParams{ProductKey: pos[0], SuccessURL: *success, CancelURL: *cancel})
 		return err
-	}
-	defer c.CloseIdleConnections()
-	if *success == "" {
-		*success = s.BaseURL + "/"
-	}
-	if *cancel == "" {
-		*cancel = s.BaseURL + "/"
-	}
-	co, err := c.Checkout.Create(a.ctx, &guapocado.CheckoutParams{ProductKey: pos[0], SuccessURL: *success, CancelURL: *cancel})
-	if err != nil {
-		return explain(err, pos[0])
-	}
-	if err := a.keep(s, c); err != nil {
+	}); err != nil {
 		return err
 	}
 	if a.json {

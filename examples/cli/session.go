@@ -165,6 +165,21 @@ func (a *app) session() (*storedSession, *guapocado.Client, error) {
 	return s, c, nil
 }
 
+// withSession runs call with a client for the stored session, explains its
+// error (key names the entitlement the call was about, "" for none), and
+// stores the session again if the server changed its token.
+func (a *app) withSession(key string, call func(s *storedSession, c *guapocado.Client) error) error {
+	s, c, err := a.session()
+	if err != nil {
+		return err
+	}
+	defer c.CloseIdleConnections()
+	if err := call(s, c); err != nil {
+		return explain(err, key)
+	}
+	return a.keep(s, c)
+}
+
 // keep stores the session again when the server changed its token.
 func (a *app) keep(s *storedSession, c *guapocado.Client) error {
 	tok := c.Auth.SessionToken()
