@@ -59,7 +59,7 @@ type Team struct {
 
 // AuthService signs in and chooses what the session bills: the Better Auth
 // endpoints a CLI or a test needs. Get it as Client.Auth.
-type AuthService struct{ c *Client }
+type AuthService struct{ c *core }
 
 type authAnswer struct {
 	Token string `json:"token"`
@@ -82,7 +82,7 @@ func (s AuthService) SignUpEmail(ctx context.Context, email, password, name stri
 		Name     string `json:"name"`
 	}{email, password, name}
 	var out authAnswer
-	if err := s.c.doSession(ctx, "/sign-up/email", &in, &out); err != nil {
+	if err := s.c.signIn(ctx, &actSignUp, &in, &out); err != nil {
 		return nil, err
 	}
 	return out.User, nil
@@ -103,17 +103,17 @@ func (s AuthService) SignInEmail(ctx context.Context, email, password string) (*
 		Password string `json:"password"`
 	}{email, password}
 	var out authAnswer
-	if err := s.c.doSession(ctx, "/sign-in/email", &in, &out); err != nil {
+	if err := s.c.signIn(ctx, &actSignIn, &in, &out); err != nil {
 		return nil, err
 	}
 	return out.User, nil
 }
 
-// doSession sends a sign-up or sign-in and adopts the session it returns.
+// signIn sends a sign-up or sign-in and adopts the session it returns.
 // Both create something, so they are retried only where never sent.
-func (c *Client) doSession(ctx context.Context, path string, in, out any) error {
+func (c *core) signIn(ctx context.Context, a *action, in, out any) error {
 	c.sess.adoptBearer.Store(true)
-	return c.do(ctx, "POST", path, true, in, out)
+	return c.call(ctx, a, &callArgs{in: in}, out)
 }
 
 func checkCredentials(email, password string) error {
@@ -129,7 +129,7 @@ func checkCredentials(email, password string) error {
 // SignOut ends the session on the server and forgets it here
 // (POST {base}/sign-out).
 func (s AuthService) SignOut(ctx context.Context) error {
-	err := s.c.do(ctx, "POST", "/sign-out", false, struct{}{}, nil)
+	err := s.c.call(ctx, &actSignOut, &callArgs{in: struct{}{}}, nil)
 	if err == nil {
 		s.c.sess.bearer.Store(nil)
 	}
@@ -140,7 +140,7 @@ func (s AuthService) SignOut(ctx context.Context) error {
 // client has no valid session (GET {base}/get-session).
 func (s AuthService) Session(ctx context.Context) (*SessionInfo, error) {
 	var out *SessionInfo
-	if err := s.c.do(ctx, "GET", "/get-session", false, nil, &out); err != nil {
+	if err := s.c.call(ctx, &actGetSession, &callArgs{}, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -150,7 +150,7 @@ func (s AuthService) Session(ctx context.Context) (*SessionInfo, error) {
 // (GET {base}/organization/list).
 func (s AuthService) ListOrganizations(ctx context.Context) ([]Organization, error) {
 	var out []Organization
-	if err := s.c.do(ctx, "GET", "/organization/list", false, nil, &out); err != nil {
+	if err := s.c.call(ctx, &actOrgList, &callArgs{}, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -171,7 +171,7 @@ func (s AuthService) CreateOrganization(ctx context.Context, name, slug string) 
 		Slug string `json:"slug"`
 	}{name, slug}
 	var out Organization
-	if err := s.c.do(ctx, "POST", "/organization/create", true, &in, &out); err != nil {
+	if err := s.c.call(ctx, &actOrgCreate, &callArgs{in: &in}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -198,7 +198,7 @@ func (s AuthService) SetActiveOrganizationBySlug(ctx context.Context, slug strin
 
 func (s AuthService) setActive(ctx context.Context, in any) (*Organization, error) {
 	var out *Organization
-	if err := s.c.do(ctx, "POST", "/organization/set-active", false, in, &out); err != nil {
+	if err := s.c.call(ctx, &actOrgSetActive, &callArgs{in: in}, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -207,7 +207,7 @@ func (s AuthService) setActive(ctx context.Context, in any) (*Organization, erro
 // ClearActiveOrganization leaves the session with no active organization
 // or team.
 func (s AuthService) ClearActiveOrganization(ctx context.Context) error {
-	return s.c.do(ctx, "POST", "/organization/set-active", false, map[string]any{"organizationId": nil}, nil)
+	return s.c.call(ctx, &actOrgSetActive, &callArgs{in: map[string]any{"organizationId": nil}}, nil)
 }
 
 // SetActiveTeam makes the team the session's active one
@@ -217,7 +217,7 @@ func (s AuthService) SetActiveTeam(ctx context.Context, teamID string) (*Team, e
 		return nil, err
 	}
 	var out *Team
-	if err := s.c.do(ctx, "POST", "/organization/set-active-team", false, map[string]string{"teamId": teamID}, &out); err != nil {
+	if err := s.c.call(ctx, &actTeamSetActive, &callArgs{in: map[string]string{"teamId": teamID}}, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -227,7 +227,7 @@ func (s AuthService) SetActiveTeam(ctx context.Context, teamID string) (*Team, e
 // (GET {base}/organization/list-teams).
 func (s AuthService) ListTeams(ctx context.Context) ([]Team, error) {
 	var out []Team
-	if err := s.c.do(ctx, "GET", "/organization/list-teams", false, nil, &out); err != nil {
+	if err := s.c.call(ctx, &actTeamList, &callArgs{}, &out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -279,7 +279,7 @@ func forRequestCookie(r *http.Request) string {
 	return strings.Join(parts, "; ")
 }
 
-// floorContext mirrors BillingContext with plain encoding/json types.
+// floorContext mirrors Snapshot with plain encoding/json types.
 type floorContext struct {
 	CustomerID string `json:"customerId"`
 	Customer   *struct {
@@ -460,7 +460,7 @@ func BenchmarkContextLarge(b *testing.B) {
 	b.Run("sdk", func(b *testing.B) {
 		c := newBenchClient(b, newBenchServer(b))
 		benchCall(b, func() error {
-			bc, err := c.Context(ctx, nil)
+			bc, err := c.Snapshot(ctx, nil)
 			if err == nil && (len(bc.Plans) != 20 || len(bc.Usage) != 100) {
 				err = fmt.Errorf("%d plans, %d meters", len(bc.Plans), len(bc.Usage))
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -211,104 +212,142 @@ type Checkout struct {
 	URL        string `json:"url"`
 }
 
+func (co *Checkout) fill(customerID, _ string) {
+	if co.CustomerID == "" {
+		co.CustomerID = customerID
+	}
+}
+
 // CheckoutParams describe a checkout.
 type CheckoutParams struct {
 	// ProductKey is the plan or one-time product to buy.
 	ProductKey string
-	// SuccessURL and CancelURL are absolute URLs the checkout returns to.
+	// SuccessURL and CancelURL are absolute http(s) URLs the checkout
+	// returns to.
 	SuccessURL string
 	CancelURL  string
 }
 
-// PlansService reads the plan catalogue. Get it as Client.Plans.
-type PlansService struct{ c *Client }
+// PlansService reads the plan catalogue. Get it as Plans of either client.
+type PlansService struct{ c *core }
 
-// List returns the catalogue (GET {base}/guapocado/plans; platform client:
-// GET /v1/plans).
+// List returns the catalogue (session: GET {base}/guapocado/plans;
+// platform: GET /v1/plans).
 func (s PlansService) List(ctx context.Context) ([]Plan, error) {
 	var out struct {
 		Plans []Plan `json:"plans"`
 	}
-	path := "/guapocado/plans"
-	if s.c.platform() {
-		path = "/v1/plans"
-	}
-	if err := s.c.do(ctx, "GET", path, false, nil, &out); err != nil {
+	if err := s.c.call(ctx, &actPlansList, &callArgs{}, &out); err != nil {
 		return nil, err
 	}
 	return out.Plans, nil
 }
 
 // SubscriptionService reads and changes the customer's subscription. Get it
-// as Client.Subscription.
-type SubscriptionService struct{ c *Client }
+// as Subscription of either client.
+type SubscriptionService struct{ c *core }
+
+// currentAnswer is Subscription.Current's answer: {customerId,
+// subscription} from the plugin; {subscriptions:[…]} from the platform, of
+// which the current one is the first active, trialing, past_due or
+// incomplete subscription, else the first, else none.
+type currentAnswer struct{ sub *Subscription }
+
+func (a *currentAnswer) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Subscription  *Subscription  `json:"subscription"`
+		Subscriptions []Subscription `json:"subscriptions"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	a.sub = v.Subscription
+	for i := range v.Subscriptions {
+		switch v.Subscriptions[i].Status {
+		case StatusActive, StatusTrialing, StatusPastDue, StatusIncomplete:
+			a.sub = &v.Subscriptions[i]
+			return nil
+		}
+	}
+	if a.sub == nil && len(v.Subscriptions) > 0 {
+		a.sub = &v.Subscriptions[0]
+	}
+	return nil
+}
 
 // Current returns the customer's subscription, or nil and no error when it
-// has none (POST {base}/guapocado/subscription; platform client:
+// has none (session: POST {base}/guapocado/subscription; platform:
 // GET /v1/subscriptions?customerId=&limit=10, of which the current one is
 // the first active, trialing, past_due or incomplete subscription, else the
 // first).
 func (s SubscriptionService) Current(ctx context.Context, opts ...CallOption) (*Subscription, error) {
-	if s.c.platform() {
-		return s.platformCurrent(ctx, opts)
-	}
-	cust, err := customerOf(opts)
-	if err != nil {
+	var out currentAnswer
+	if err := s.c.call(ctx, &actSubscriptionCurrent, &callArgs{in: &keyBody{}, opts: opts}, &out); err != nil {
 		return nil, err
 	}
-	in := struct {
-		CustomerID string `json:"customerId,omitempty"`
-	}{cust}
-	var out struct {
-		Subscription *Subscription `json:"subscription"`
-	}
-	if err := s.c.do(ctx, "POST", "/guapocado/subscription", false, &in, &out); err != nil {
-		return nil, err
-	}
-	return out.Subscription, nil
+	return out.sub, nil
 }
 
-// Change moves the customer to the recurring plan planKey
-// (POST {base}/guapocado/subscription/change; platform client:
-// POST /v1/subscriptions/change). Changing to the current plan
-// is a no-op reported by Changed false, so the call is idempotent. An
-// unknown plan is ErrNotFound; a one-time product is ErrInvalidRequest.
+// changeAnswer is Subscription.Change's answer: {customerId, subscription}
+// from the plugin; the subscription, bare or wrapped, from the platform.
+type changeAnswer struct{ SubscriptionChange }
+
+func (a *changeAnswer) UnmarshalJSON(b []byte) error {
+	var wrapped struct {
+		Subscription *SubscriptionChange `json:"subscription"`
+	}
+	if err := json.Unmarshal(b, &wrapped); err != nil {
+		return err
+	}
+	if wrapped.Subscription != nil {
+		a.SubscriptionChange = *wrapped.Subscription
+		return nil
+	}
+	if err := json.Unmarshal(b, &a.SubscriptionChange); err != nil {
+		return err
+	}
+	if a.ID == "" && a.PlanKey == "" {
+		return errNoSubscription
+	}
+	return nil
+}
+
+var errNoSubscription = errors.New("no subscription in the answer")
+
+func (a *changeAnswer) fill(customerID, _ string) {
+	if a.CustomerID == "" {
+		a.CustomerID = customerID
+	}
+}
+
+// Change moves the customer to the recurring plan planKey (session:
+// POST {base}/guapocado/subscription/change; platform:
+// POST /v1/subscriptions/change). Changing to the current plan is a no-op
+// reported by Changed false, so the call is idempotent. An unknown plan is
+// ErrNotFound; a one-time product is ErrInvalidRequest.
 func (s SubscriptionService) Change(ctx context.Context, planKey string, opts ...CallOption) (*SubscriptionChange, error) {
 	if err := checkKey("planKey", planKey); err != nil {
 		return nil, err
 	}
-	if s.c.platform() {
-		return s.platformChange(ctx, planKey, opts)
-	}
-	cust, err := customerOf(opts)
-	if err != nil {
-		return nil, err
-	}
 	in := struct {
-		PlanKey    string `json:"planKey"`
-		CustomerID string `json:"customerId,omitempty"`
-	}{planKey, cust}
-	var out struct {
-		Subscription *SubscriptionChange `json:"subscription"`
-	}
-	if err := s.c.do(ctx, "POST", "/guapocado/subscription/change", false, &in, &out); err != nil {
+		wireCommon
+		PlanKey string `json:"planKey"`
+	}{PlanKey: planKey}
+	var out changeAnswer
+	if err := s.c.call(ctx, &actSubscriptionChange, &callArgs{in: &in, opts: opts}, &out); err != nil {
 		return nil, err
 	}
-	if out.Subscription == nil {
-		return nil, &Error{Method: "POST", Path: s.c.cfg.basePath + "/guapocado/subscription/change", StatusCode: 200,
-			Message: "decoding the response: no subscription in the answer", unexpected: true}
-	}
-	return out.Subscription, nil
+	return &out.SubscriptionChange, nil
 }
 
-// CheckoutService starts checkouts. Get it as Client.Checkout.
-type CheckoutService struct{ c *Client }
+// CheckoutService starts checkouts. Get it as Checkout of either client.
+type CheckoutService struct{ c *core }
 
 // Create starts a checkout of params.ProductKey and returns the URL to send
-// the user to (POST {base}/guapocado/checkout; platform client:
-// POST /v1/checkout, which needs a customer). It is not idempotent: it is
-// retried only where the request provably never reached the server, and may
-// fail with ErrOutcomeUnknown.
+// the user to (session: POST {base}/guapocado/checkout; platform:
+// POST /v1/checkout). It is not idempotent: it is retried only where the
+// request provably never reached the server, and may fail with
+// ErrOutcomeUnknown.
 func (s CheckoutService) Create(ctx context.Context, params *CheckoutParams, opts ...CallOption) (*Checkout, error) {
 	if params == nil {
 		return nil, &ValidationError{Field: "params", Reason: "must not be nil"}
@@ -322,21 +361,14 @@ func (s CheckoutService) Create(ctx context.Context, params *CheckoutParams, opt
 	if err := checkAbsoluteURL("cancelUrl", params.CancelURL); err != nil {
 		return nil, err
 	}
-	if s.c.platform() {
-		return s.platformCheckout(ctx, params, opts)
-	}
-	cust, err := customerOf(opts)
-	if err != nil {
-		return nil, err
-	}
 	in := struct {
+		wireCommon
 		ProductKey string `json:"productKey"`
 		SuccessURL string `json:"successUrl"`
 		CancelURL  string `json:"cancelUrl"`
-		CustomerID string `json:"customerId,omitempty"`
-	}{params.ProductKey, params.SuccessURL, params.CancelURL, cust}
+	}{ProductKey: params.ProductKey, SuccessURL: params.SuccessURL, CancelURL: params.CancelURL}
 	var co Checkout
-	if err := s.c.do(ctx, "POST", "/guapocado/checkout", true, &in, &co); err != nil {
+	if err := s.c.call(ctx, &actCheckout, &callArgs{in: &in, opts: opts}, &co); err != nil {
 		return nil, err
 	}
 	return &co, nil

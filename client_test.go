@@ -136,8 +136,8 @@ func mustTime(t *testing.T, s string) time.Time {
 	return tm
 }
 
-// action is one SDK call with what it must send and what it must decode.
-type action struct {
+// actionCase is one SDK call with what it must send and what it must decode.
+type actionCase struct {
 	name     string
 	method   string
 	path     string // under /api/auth
@@ -148,8 +148,8 @@ type action struct {
 	check    func(t *testing.T, v any)
 }
 
-func actions() []action {
-	return []action{
+func actions() []actionCase {
+	return []actionCase{
 		{
 			name: "Customer.Sync", method: "POST", path: "/guapocado/customer", wantBody: `{}`, fixture: "customer_sync.json",
 			call: func(ctx context.Context, c *Client) (any, error) { return c.Customer.Sync(ctx) },
@@ -173,13 +173,13 @@ func actions() []action {
 			name: "Context", method: "POST", path: "/guapocado/context", fixture: "context_debug.json",
 			wantBody: `{"features":["advanced-analytics","csv-export"],"usage":["api-calls","ai-credits"],"limits":["seats"],"includePlans":false,"includeSubscription":true,"debug":true}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Context(ctx, &ContextParams{
+				return c.Snapshot(ctx, &SnapshotParams{
 					Features: []string{"advanced-analytics", "csv-export"}, Usage: []string{"api-calls", "ai-credits"},
 					Limits: []string{"seats"}, IncludePlans: Ptr(false), IncludeSubscription: Ptr(true), Debug: true,
 				})
 			},
 			check: func(t *testing.T, v any) {
-				bc := v.(*BillingContext)
+				bc := v.(*Snapshot)
 				if bc.CustomerID != acme || bc.Customer == nil || bc.Customer.Email != "alice@example.com" {
 					t.Errorf("customer: %+v", bc)
 				}
@@ -214,7 +214,7 @@ func actions() []action {
 			name: "Limit", method: "POST", path: "/guapocado/limit", wantBody: `{"key":"seats"}`, fixture: "limit.json",
 			call: func(ctx context.Context, c *Client) (any, error) { return c.Limit(ctx, "seats") },
 			check: func(t *testing.T, v any) {
-				want := &Limit{CustomerID: acme, Limit: 3, Included: 3}
+				want := &Limit{CustomerID: acme, Key: "seats", Limit: 3, Included: 3}
 				if !reflect.DeepEqual(v, want) {
 					t.Errorf("got %+v", v)
 				}
@@ -227,7 +227,7 @@ func actions() []action {
 				return c.Limits.Configure(ctx, "seats", LimitSettings{Purchased: Ptr(int64(2)), AutoExpansionEnabled: Ptr(true)})
 			},
 			check: func(t *testing.T, v any) {
-				want := &Limit{CustomerID: acme, Limit: 12, Included: 10, Purchased: 2, ExpansionAllowed: true, AutoExpansionEnabled: true}
+				want := &Limit{CustomerID: acme, Key: "seats", Limit: 12, Included: 10, Purchased: 2, ExpansionAllowed: true, AutoExpansionEnabled: true}
 				if !reflect.DeepEqual(v, want) {
 					t.Errorf("got %+v", v)
 				}
@@ -250,8 +250,8 @@ func actions() []action {
 			call: func(ctx context.Context, c *Client) (any, error) { return c.Usage.Consume(ctx, "api-calls", 5) },
 			check: func(t *testing.T, v any) {
 				r := mustTime(t, "2026-12-01T00:00:00Z")
-				want := &Usage{CustomerID: acme, Balance: 95, Included: 100, Consumed: 5, Resets: &r}
-				if u := v.(*Usage); u.Resets == nil || !u.Resets.Equal(r) || *u != (Usage{CustomerID: acme, Balance: 95, Included: 100, Consumed: 5, Resets: u.Resets}) {
+				want := &Usage{CustomerID: acme, Key: "api-calls", Balance: 95, Included: 100, Consumed: 5, Resets: &r}
+				if u := v.(*Usage); u.Resets == nil || !u.Resets.Equal(r) || *u != (Usage{CustomerID: acme, Key: "api-calls", Balance: 95, Included: 100, Consumed: 5, Resets: u.Resets}) {
 					t.Errorf("got %+v, want %+v", u, want)
 				}
 			},
@@ -369,7 +369,7 @@ func init() {
 	}
 }
 
-// TestActionsCookieSession: every action sends the right method, path, JSON
+// TestActionsCookieSession: every actionCase sends the right method, path, JSON
 // body and headers with a cookie session (Origin added), and decodes the
 // real server's recorded answer.
 func TestActionsCookieSession(t *testing.T) {
@@ -412,7 +412,7 @@ func TestActionsCookieSession(t *testing.T) {
 	}
 }
 
-// TestActionsBearerSession: with a bearer token alone, every action sends
+// TestActionsBearerSession: with a bearer token alone, every actionCase sends
 // Authorization and neither a Cookie nor an Origin.
 func TestActionsBearerSession(t *testing.T) {
 	t.Parallel()
@@ -441,7 +441,7 @@ func TestActionsBearerSession(t *testing.T) {
 	}
 }
 
-// TestActionsErrors: every action maps each failure the contract records to
+// TestActionsErrors: every actionCase maps each failure the contract records to
 // the right sentinel and to *Error, and never shows the token.
 func TestActionsErrors(t *testing.T) {
 	t.Parallel()

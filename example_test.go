@@ -137,10 +137,10 @@ func ExampleClient_Limit() {
 	// 400 Limit expansion is not allowed for seats on this plan
 }
 
-func ExampleClient_Context() {
+func ExampleBilling_Snapshot() {
 	c, done := newExampleClient()
 	defer done()
-	bc, err := c.Context(context.Background(), &guapocado.ContextParams{
+	bc, err := c.Snapshot(context.Background(), &guapocado.SnapshotParams{
 		Features: []string{"csv-export"}, Usage: []string{"api-calls"}, Limits: []string{"seats"},
 		IncludePlans: guapocado.Ptr(false),
 	})

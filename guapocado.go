@@ -9,21 +9,26 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
-// Client calls the Guapocado endpoints of a Better Auth app for one session
-// (NewClient), or the hosted platform API with a secret key for backend jobs
-// (NewAPIClient): the same services and result types in both modes. It is
-// safe for concurrent use. Its services are fields:
+// Billing is what both clients serve, with the same names and result
+// types: entitlements (Has, Limit, Limits), usage, the customer sync, plans,
+// the subscription, checkout and the billing snapshot. Both clients embed
+// it, so code that needs only these (a middleware, a read model, your own
+// helpers) takes a *Billing and runs on either:
 //
-//	c.Usage.Consume(ctx, "api-calls", 1)
-//	c.Has(ctx, "advanced-analytics")
-type Client struct {
+//	func charge(ctx context.Context, b *guapocado.Billing) error {
+//		_, err := b.Usage.Consume(ctx, "api-calls", 1)
+//		return err
+//	}
+//	charge(ctx, &sessionClient.Billing)
+//	charge(ctx, &apiClient.Billing)
+//
+// A Billing is safe for concurrent use.
+type Billing struct {
 	// Usage: balances, consume, refund and overage settings of metered features.
 	Usage UsageService
-	// Customer: the billing customer of the session.
+	// Customer: the billing customer (Sync).
 	Customer CustomerService
 	// Limits: limit settings (purchased expansion).
 	Limits LimitsService
@@ -33,29 +38,44 @@ type Client struct {
 	Subscription SubscriptionService
 	// Checkout: checkout sessions.
 	Checkout CheckoutService
+
+	*core
+}
+
+// bind points the shared services at c.
+func (b *Billing) bind(c *core) {
+	b.core = c
+	b.Usage.c = c
+	b.Customer.c = c
+	b.Limits.c = c
+	b.Plans.c = c
+	b.Subscription.c = c
+	b.Checkout.c = c
+}
+
+// Client calls the Guapocado endpoints of a Better Auth app for one user
+// session: the Go twin of the browser's authClient.guapocado. Make one with
+// NewClient. It serves everything of Billing (promoted: c.Usage.Consume,
+// c.Has…) for the session's active customer, plus what only a session has:
+// Auth (sign-in and the active organization or team), Customer.ID and the
+// webhook receiver's status. It is safe for concurrent use; ForRequest makes
+// a cheap copy for an incoming request's session.
+type Client struct {
+	Billing
+
+	// Customer: the session's billing customer (Sync, ID).
+	Customer SessionCustomerService
 	// Auth: sign-in, sign-out and the session's active organization or team.
 	Auth AuthService
-	// Webhook: the registration of the app's webhook receiver.
+	// Webhook: the app's webhook receiver.
 	Webhook WebhookService
+}
 
-	// Platform API only (NewAPIClient); a session client's calls fail with
-	// ErrPlatformOnly before any request.
-
-	// Purchases: one-time purchases and their refunds.
-	Purchases PurchasesService
-	// Contracts: per-customer negotiated deals.
-	Contracts ContractsService
-	// Audit: the platform's audit log.
-	Audit AuditService
-	// WebhookEndpoints: registration of webhook receivers.
-	WebhookEndpoints WebhookEndpointsService
-
-	cfg   *config
-	rc    *retryablehttp.Client
-	base  http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
-	parts *requestParts     // parsed endpoint URLs and constant header values, shared with ForRequest copies
-	gate  *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
-	sess  *session
+func (c *Client) bind(core *core) {
+	c.Billing.bind(core)
+	c.Customer.CustomerService.c = core
+	c.Auth.c = core
+	c.Webhook.c = core
 }
 
 // session is the credential state of one Client: the cookie jar (or a fixed
@@ -80,10 +100,12 @@ func (s *session) bearerToken() string {
 	return ""
 }
 
-// NewClient returns a client for the Better Auth app at baseURL (its origin,
-// plus a mount prefix if the app is not at the root; the Better Auth base
-// path "/api/auth" is added, see WithBasePath). It does no I/O; an invalid URL
-// or option returns an error.
+// NewClient returns a session client for the Better Auth app at baseURL:
+// its origin, plus a mount prefix if the app is not at the root. The Better
+// Auth base path ("/api/auth", see WithBasePath) is added unless baseURL
+// already ends with it, as Better Auth's own client does:
+// "https://app.example.com" and "https://app.example.com/api/auth" name the
+// same app. It does no I/O; an invalid URL or option returns an error.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
@@ -106,10 +128,13 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if cfg.basePath != "" && strings.HasSuffix(u.Path, cfg.basePath) {
+		u.Path = strings.TrimSuffix(u.Path, cfg.basePath) // the base path was given with the app
+	}
 	cfg.apiBase = u.String() + cfg.basePath
-
-	c := &Client{cfg: cfg}
-	c.initTransport()
+	if cfg.jar == nil && cfg.httpClient != nil && cfg.httpClient.Jar != nil {
+		cfg.jar = cfg.httpClient.Jar // the SDK manages cookies itself, with the user's jar
+	}
 
 	s := &session{jar: cfg.jar}
 	if cfg.bearerToken != "" {
@@ -126,8 +151,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.sessionToken != "" {
 		s.setCookies(cfg, []*http.Cookie{cfg.sessionCookie(cfg.sessionToken)})
 	}
-	c.sess = s
-	c.bind()
+	c := &Client{}
+	c.bind(newCore(cfg, sessionMode{webhookPath: cfg.webhookPath}, s))
 	return c, nil
 }
 
@@ -169,32 +194,10 @@ func (cfg *config) cookieName(short string) string {
 	return n
 }
 
-// bind points every service at c.
-func (c *Client) bind() {
-	c.Usage.c = c
-	c.Customer.c = c
-	c.Limits.c = c
-	c.Plans.c = c
-	c.Subscription.c = c
-	c.Checkout.c = c
-	c.Auth.c = c
-	c.Webhook.c = c
-	c.Purchases.c = c
-	c.Contracts.c = c
-	c.Audit.c = c
-	c.WebhookEndpoints.c = c
-}
-
-// CloseIdleConnections closes the idle connections of the client's transport.
-func (c *Client) CloseIdleConnections() {
-	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
-	}
-}
-
 // BaseURL returns the URL the client's endpoint paths are relative to, e.g.
-// "https://app.example.com/api/auth".
-func (c *Client) BaseURL() string { return c.cfg.apiBase }
+// "https://app.example.com/api/auth" (a session client) or
+// "https://api.guapocado.dev" (a platform client).
+func (c *core) BaseURL() string { return c.cfg.apiBase }
 
 // Ptr returns a pointer to v, for optional fields such as LimitSettings.Purchased.
 func Ptr[T any](v T) *T { return &v }
@@ -204,19 +207,52 @@ func Ptr[T any](v T) *T { return &v }
 // the session cache if present, under the plain or "__Secure-" prefixed
 // names) or, when it has none, its "Authorization: Bearer" token. The copy
 // shares c's transport, connection pool and retry policy, and does not carry
-// c's own session. It is cheap: make one per request. A platform client
-// (NewAPIClient) acts for customers, not sessions: it returns c itself.
+// c's own session. It is cheap (one allocation): make one per request.
 //
 // The copy sends the cookies with c's Origin, as the browser would to the
 // app: your handler is then cookie-authenticated, so protect it from
 // cross-site requests as you would any such endpoint.
 func (c *Client) ForRequest(r *http.Request) *Client {
-	if c.platform() {
-		return c // never forward a user's cookies or token to the platform
+	rc := &requestClient{Client: *c, core: *c.core}
+	rc.core.sess = &rc.sess
+	rc.sess.fromRequest(c.cfg, r)
+	rc.Client.bind(&rc.core)
+	return &rc.Client
+}
+
+// forRequest is ForRequest for the shared surface: on a session client, a
+// copy acting for r's session; a platform client acts for customers, not
+// sessions, and is returned as it is (it never forwards a user's cookies or
+// token to the platform).
+func (b *Billing) forRequest(r *http.Request) *Billing {
+	if _, ok := b.mode.(sessionMode); !ok {
+		return b
 	}
-	nc := *c
-	s := &session{}
-	prefix := c.cfg.cookiePrefix + "."
+	rb := &requestBilling{Billing: *b, core: *b.core}
+	rb.core.sess = &rb.sess
+	rb.sess.fromRequest(b.cfg, r)
+	rb.Billing.bind(&rb.core)
+	return &rb.Billing
+}
+
+// requestBilling is forRequest's copy, in one allocation.
+type requestBilling struct {
+	Billing
+	core core
+	sess session
+}
+
+// requestClient is a ForRequest copy and what it does not share with its
+// parent, in one allocation.
+type requestClient struct {
+	Client
+	core core
+	sess session
+}
+
+// fromRequest sets s to the Better Auth session of the incoming request r.
+func (s *session) fromRequest(cfg *config, r *http.Request) {
+	prefix := cfg.cookiePrefix + "."
 	var b strings.Builder
 	for _, line := range r.Header.Values("Cookie") {
 		for part := range strings.SplitSeq(line, ";") {
@@ -239,7 +275,4 @@ func (c *Client) ForRequest(r *http.Request) *Client {
 			s.bearer.Store(&tok)
 		}
 	}
-	nc.sess = s
-	nc.bind()
-	return &nc
 }

@@ -169,7 +169,7 @@ func OnBillingError(fn func(r *http.Request, err error)) MiddlewareOption {
 // twice, RefundOnServerError without ConsumeUsage) is reported as a
 // *ValidationError when the middleware is built. A nil next handler means
 // http.DefaultServeMux, as for http.Server.
-func (c *Client) Middleware(opts ...MiddlewareOption) (func(http.Handler) http.Handler, error) {
+func (b *Billing) Middleware(opts ...MiddlewareOption) (func(http.Handler) http.Handler, error) {
 	mc := &middlewareConfig{refundLimit: 15 * time.Second}
 	for _, o := range opts {
 		if o == nil {
@@ -190,19 +190,19 @@ func (c *Client) Middleware(opts ...MiddlewareOption) (func(http.Handler) http.H
 		if next == nil {
 			next = http.DefaultServeMux
 		}
-		return &middleware{c: c, mc: mc, next: next}
+		return &middleware{b: b, mc: mc, next: next}
 	}, nil
 }
 
 type middleware struct {
-	c    *Client
+	b    *Billing
 	mc   *middlewareConfig
 	next http.Handler
 }
 
 // requestValues is what the middleware hands to the handler.
 type requestValues struct {
-	client *Client
+	client *Billing
 	usage  *Usage
 }
 
@@ -210,7 +210,7 @@ type requestValuesKey struct{}
 
 // ClientFromContext returns the per-request client (Client.ForRequest) that
 // Client.Middleware put in the request's context, and whether there is one.
-func ClientFromContext(ctx context.Context) (*Client, bool) {
+func ClientFromContext(ctx context.Context) (*Billing, bool) {
 	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
 	if !ok {
 		return nil, false
@@ -231,7 +231,7 @@ func UsageFromContext(ctx context.Context) (*Usage, bool) {
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mc := m.mc
-	gc := m.c.ForRequest(r)
+	gc := m.b.forRequest(r)
 	checks := len(mc.features) > 0 || mc.meter != ""
 	if checks && gc.sess.staticCookie == "" && gc.sess.bearerToken() == "" {
 		writeMiddlewareError(w, http.StatusUnauthorized, &MiddlewareError{Code: CodeUnauthenticated, Message: msgUnauthenticated})
@@ -276,7 +276,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // refund gives back a consume after the handler failed.
-func (m *middleware) refund(r *http.Request, gc *Client) {
+func (m *middleware) refund(r *http.Request, gc *Billing) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), m.mc.refundLimit)
 	defer cancel()
 	if _, err := gc.Usage.Refund(ctx, m.mc.meter, m.mc.amount); err != nil && m.mc.onError != nil {

@@ -22,7 +22,7 @@ type handlerSeen struct {
 	calls  int
 	usage  *guapocado.Usage
 	hasUse bool
-	client *guapocado.Client
+	client *guapocado.Billing
 }
 
 func (h *handlerSeen) handler(status int) http.Handler {
@@ -326,9 +326,9 @@ func TestMiddlewareWithoutChecksOnlyAttachesTheClient(t *testing.T) {
 		t.Fatalf("anonymous: status %d client %v usage %v requests %d", rec.Code, seen.client, seen.hasUse, len(srv.Requests()))
 	}
 	h.ServeHTTP(httptest.NewRecorder(), withBearer("GET", "/", sess.Token))
-	ref, err := seen.client.Customer.ID(t.Context())
-	if err != nil || ref == nil || ref.CustomerID != sess.CustomerID {
-		t.Errorf("ClientFromContext acts for %+v, %v", ref, err)
+	cu, err := seen.client.Customer.Sync(t.Context())
+	if err != nil || cu == nil || cu.ID != sess.CustomerID {
+		t.Errorf("ClientFromContext acts for %+v, %v", cu, err)
 	}
 	if _, ok := guapocado.ClientFromContext(t.Context()); ok {
 		t.Error("ClientFromContext on a bare context")

@@ -1,19 +1,11 @@
 package guapocado
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/google/go-querystring/query"
 )
 
 // Platform API defaults.
@@ -25,38 +17,44 @@ const (
 	PlatformAPIVersion = "0.0.11"
 )
 
-var (
-	// ErrPlatformOnly: a call only the platform API serves (purchases,
-	// contracts, audit log, webhook endpoints, customer creation,
-	// subscription refunds) made on a session client. Nothing was sent.
-	ErrPlatformOnly = errors.New("guapocado: platform API only")
-	// ErrSessionOnly: a Better Auth call (Auth, the webhook receiver) made on
-	// a platform client. Nothing was sent.
-	ErrSessionOnly = errors.New("guapocado: Better Auth session only")
-)
+// APIClient calls the hosted platform API with a secret key, for backend
+// jobs, queues and webhook handlers that have no user session: the Go twin
+// of the upstream server SDK (createGuapocadoClient). Make one with
+// NewAPIClient. It serves everything of Billing (promoted: c.Usage.Consume,
+// c.Has…) for the customer each call names, plus what only the platform
+// serves: Customer.Create, Subscription.Refund, Purchases, Contracts, Audit
+// and WebhookEndpoints. It is safe for concurrent use.
+type APIClient struct {
+	Billing
 
-// modeError is a call made on the wrong kind of client.
-type modeError struct {
-	op       string
-	sentinel error
+	// Customer: customers (Sync, Create).
+	Customer APICustomerService
+	// Subscription: the customer's subscription (Current, Change, Refund).
+	Subscription APISubscriptionService
+	// Purchases: one-time purchases and their refunds.
+	Purchases PurchasesService
+	// Contracts: per-customer negotiated deals.
+	Contracts ContractsService
+	// Audit: the platform's audit log.
+	Audit AuditService
+	// WebhookEndpoints: registration of webhook receivers.
+	WebhookEndpoints WebhookEndpointsService
 }
 
-func (e *modeError) Error() string {
-	if e.sentinel == ErrPlatformOnly {
-		return "guapocado: " + e.op + " needs a platform client (NewAPIClient with a secret key)"
-	}
-	return "guapocado: " + e.op + " needs a Better Auth session client (NewClient); a platform client has no session"
+func (c *APIClient) bind(core *core) {
+	c.Billing.bind(core)
+	c.Customer.CustomerService.c = core
+	c.Subscription.SubscriptionService.c = core
+	c.Purchases.c = core
+	c.Contracts.c = core
+	c.Audit.c = core
+	c.WebhookEndpoints.c = core
 }
 
-// Is makes the error match ErrPlatformOnly or ErrSessionOnly.
-func (e *modeError) Is(target error) bool { return target == e.sentinel }
-
-// NewAPIClient returns a client for the hosted platform API, authenticated
-// with the secret key apiKey (header x-guapocado-key), for backend jobs,
-// queues and webhook handlers that have no user session. It has the same
-// services and result types as a session client (NewClient), plus the
-// platform-only ones (Purchases, Contracts, Audit, WebhookEndpoints,
-// Customer.Create, Subscription.Refund).
+// NewAPIClient returns a platform client for the hosted platform API,
+// authenticated with the secret key apiKey (header x-guapocado-key). It has
+// the same shared services and result types as a session client
+// (NewClient), plus the platform-only ones.
 //
 // The platform bills the customer id a call names: the client's default
 // (WithCustomerID) or the call's ForCustomer. A call that needs a customer
@@ -78,7 +76,7 @@ func (e *modeError) Is(target error) bool { return target == e.sentinel }
 //
 // In a WebAssembly build (GOOS=js) it always fails: a secret key in a page
 // is readable by anyone who opens it.
-func NewAPIClient(apiKey string, opts ...Option) (*Client, error) {
+func NewAPIClient(apiKey string, opts ...Option) (*APIClient, error) {
 	if browserBuild {
 		return nil, errors.New("guapocado: NewAPIClient: secret keys must not ship to browsers (anyone can read them from the page); call the platform API from a backend, and use NewClient with the user's session here")
 	}
@@ -114,10 +112,8 @@ func NewAPIClient(apiKey string, opts ...Option) (*Client, error) {
 	h.Set("Guapocado-Sdk-Version", Version)
 	h.Set("Guapocado-Sdk-Language", "go")
 
-	c := &Client{cfg: cfg}
-	c.initTransport()
-	c.sess = &session{} // no cookies, no bearer token
-	c.bind()
+	c := &APIClient{}
+	c.bind(newCore(cfg, platformMode{customerID: cfg.customerID}, &session{})) // no cookies, no bearer token
 	return c, nil
 }
 
@@ -196,160 +192,4 @@ func WithCustomerID(id string) Option {
 		c.customerID = id
 		return nil
 	}
-}
-
-// maxIdempotencyKey is the longest idempotency key accepted.
-const maxIdempotencyKey = 255
-
-// WithIdempotencyKey sends key as the call's idempotency key: the platform
-// applies a key at most once and answers a repeat with the stored result.
-// It is accepted by the platform client's Usage.Consume and Usage.Refund
-// (which otherwise generate a random key per call) and required by
-// Purchases.Refund and Subscription.Refund. Derive it from the work it
-// stands for ("job-42-item-7") so a job that is restarted repeats the same
-// keys and charges nothing twice. Keys are at most 255 bytes of printable
-// ASCII. Other calls, and every call of a session client (the plugin drops
-// idempotency keys), refuse it with a *ValidationError.
-func WithIdempotencyKey(key string) CallOption {
-	return func(cc *callConfig) { cc.idemKey, cc.idemSet = key, true }
-}
-
-// checkRoute refuses a platform route on a session client and a Better
-// Auth route on a platform client.
-func (c *Client) checkRoute(path string) error {
-	platformRoute := strings.HasPrefix(path, "/v1/")
-	switch {
-	case c.platform() && !platformRoute:
-		return &modeError{op: path, sentinel: ErrSessionOnly}
-	case !c.platform() && platformRoute:
-		return &modeError{op: path, sentinel: ErrPlatformOnly}
-	}
-	return nil
-}
-
-// platform reports whether c is a platform client.
-func (c *Client) platform() bool { return c.cfg.apiKey != "" }
-
-// needPlatform fails a platform-only call on a session client.
-func (c *Client) needPlatform(op string) error {
-	if !c.platform() {
-		return &modeError{op: op, sentinel: ErrPlatformOnly}
-	}
-	return nil
-}
-
-// keyUse says what a platform call does with an idempotency key.
-type keyUse int
-
-const (
-	keyRefused  keyUse = iota // WithIdempotencyKey is an error
-	keyGenerate               // the caller's key, else a fresh random one
-	keyRequired               // the caller's key, else an error
-)
-
-// platformCall is a platform call's resolved options.
-type platformCall struct {
-	customerID string
-	idemKey    string
-}
-
-// platformOptions applies opts for a platform call: the customer (ForCustomer,
-// else the client's default; required when needCustomer) and the
-// idempotency key per use.
-func (c *Client) platformOptions(opts []CallOption, needCustomer bool, use keyUse) (platformCall, error) {
-	var cc callConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&cc)
-		}
-	}
-	var pc platformCall
-	if cc.set && strings.TrimSpace(cc.customerID) == "" {
-		return pc, &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
-	}
-	pc.customerID = c.cfg.customerID
-	if cc.set {
-		pc.customerID = cc.customerID
-	}
-	if needCustomer && pc.customerID == "" {
-		return pc, &ValidationError{Field: "customerId", Reason: "no customer: give the client a default (WithCustomerID) or pass ForCustomer"}
-	}
-	switch {
-	case cc.idemSet && use == keyRefused:
-		return pc, &ValidationError{Field: "idempotencyKey", Reason: "this call takes no idempotency key"}
-	case cc.idemSet:
-		if err := checkIdempotencyKey(cc.idemKey); err != nil {
-			return pc, err
-		}
-		pc.idemKey = cc.idemKey
-	case use == keyGenerate:
-		pc.idemKey = newIdempotencyKey()
-	case use == keyRequired:
-		return pc, &ValidationError{Field: "idempotencyKey", Reason: "a refund needs a stable key: pass WithIdempotencyKey"}
-	}
-	return pc, nil
-}
-
-func checkIdempotencyKey(k string) error {
-	if strings.TrimSpace(k) == "" {
-		return &ValidationError{Field: "idempotencyKey", Reason: "must not be empty"}
-	}
-	if len(k) > maxIdempotencyKey {
-		return &ValidationError{Field: "idempotencyKey", Reason: "must be at most 255 bytes"}
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < ' ' || k[i] > '~' {
-			return &ValidationError{Field: "idempotencyKey", Reason: "must be printable ASCII"}
-		}
-	}
-	return nil
-}
-
-// newIdempotencyKey returns a random key: "gsdk_" and 128 random bits in hex.
-func newIdempotencyKey() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
-	return "gsdk_" + hex.EncodeToString(b[:])
-}
-
-// route joins a path and the query encoded from q (a struct with url tags).
-func route(path string, q any) string {
-	v, err := query.Values(q)
-	if err != nil {
-		panic("guapocado: query encoding: " + err.Error()) // only the SDK's own structs reach here
-	}
-	if enc := v.Encode(); enc != "" {
-		return path + "?" + enc
-	}
-	return path
-}
-
-// seg escapes one path segment.
-func seg(s string) string { return url.PathEscape(s) }
-
-// customerQuery is the query of the customer-scoped reads.
-type customerQuery struct {
-	CustomerID string `url:"customerId"`
-	Limit      int    `url:"limit,omitempty"`
-}
-
-// insufficientBalance reports whether a 429 is the ledger's "Insufficient
-// balance" rather than a rate limit. It reads a little of the body and puts
-// it back.
-func insufficientBalance(resp *http.Response) bool {
-	if resp == nil || resp.Body == nil {
-		return false
-	}
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(resp.Body, head)
-	head = head[:n]
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
-	var ae apiError
-	if json.Unmarshal(head, &ae) != nil {
-		return false
-	}
-	return ae.Error == "Insufficient balance" || ae.Message == "Insufficient balance"
 }

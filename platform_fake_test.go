@@ -18,7 +18,7 @@ import (
 )
 
 // newFakeAPIClient is a platform client of srv's platform routes.
-func newFakeAPIClient(t *testing.T, srv *guapocadotest.Server, opts ...Option) *Client {
+func newFakeAPIClient(t *testing.T, srv *guapocadotest.Server, opts ...Option) *APIClient {
 	t.Helper()
 	all := append([]Option{WithAPIURL(srv.APIURL()), WithRetry(3, 0, 0)}, opts...)
 	c, err := NewAPIClient(srv.APIKey(), all...)
@@ -45,7 +45,7 @@ func TestPlatformOnFake(t *testing.T) {
 		}
 	}
 
-	cu, err := c.Customer.Create(ctx, &CustomerParams{Name: "Round Trip", Email: "rt@example.test", Metadata: map[string]any{"tier": "gold"}})
+	cu, err := c.Customer.Create(ctx, &CustomerParams{ID: "org_rt", Name: "Round Trip", Email: "rt@example.test", Metadata: map[string]any{"tier": "gold"}})
 	must(err)
 	if cu.ID != "org_rt" || cu.Name != "Round Trip" || cu.Metadata["tier"] != "gold" {
 		t.Errorf("customer %+v", cu)
@@ -89,7 +89,7 @@ func TestPlatformOnFake(t *testing.T) {
 		t.Errorf("beyond the balance: %v", err)
 	}
 
-	bc, err := c.Context(ctx, &ContextParams{Features: []string{"csv-export"}, Usage: []string{"api-calls"}, Limits: []string{"seats"}})
+	bc, err := c.Snapshot(ctx, &SnapshotParams{Features: []string{"csv-export"}, Usage: []string{"api-calls"}, Limits: []string{"seats"}})
 	must(err)
 	if bc.CustomerID != "org_rt" || !bc.Features["csv-export"] || bc.Usage["api-calls"].Consumed != 3 || bc.Limits["seats"].Limit != 12 ||
 		len(bc.Plans) != 4 || bc.Customer == nil || bc.Customer.Name != "Round Trip" {

@@ -30,13 +30,13 @@ type wireRequest struct {
 	body                []byte
 }
 
-// wire records every request of a mock transport and answers from a script.
-type wire struct {
+// wireLog records every request of a mock transport and answers from a script.
+type wireLog struct {
 	mu   sync.Mutex
 	reqs []wireRequest
 }
 
-func (w *wire) all() []wireRequest {
+func (w *wireLog) all() []wireRequest {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]wireRequest(nil), w.reqs...)
@@ -44,7 +44,7 @@ func (w *wire) all() []wireRequest {
 
 // install makes mt answer every request with the responders in turn (the
 // last one repeats), recording each request.
-func (w *wire) install(mt *httpmock.MockTransport, answers ...httpmock.Responder) {
+func (w *wireLog) install(mt *httpmock.MockTransport, answers ...httpmock.Responder) {
 	n := 0
 	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
 		var b []byte
@@ -62,7 +62,7 @@ func (w *wire) install(mt *httpmock.MockTransport, answers ...httpmock.Responder
 
 // newMockAPIClient is a platform client (default customer org_1) on a fresh
 // httpmock transport, whose retry waits are recorded, not slept.
-func newMockAPIClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport, *sleeps) {
+func newMockAPIClient(t *testing.T, opts ...Option) (*APIClient, *httpmock.MockTransport, *sleeps) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
 	all := append([]Option{WithHTTPClient(&http.Client{Transport: mt}), WithAPIURL(apiBase), WithCustomerID(defCust)}, opts...)
@@ -83,7 +83,7 @@ type platformAction struct {
 	body         string // "" for none
 	status       int    // answer status (default 200)
 	answer       string
-	call         func(ctx context.Context, c *Client) (any, error)
+	call         func(ctx context.Context, c *APIClient) (any, error)
 	check        func(t *testing.T, v any)
 }
 
@@ -102,7 +102,7 @@ func platformActions() []platformAction {
 	return []platformAction{
 		{
 			name: "Has", method: "GET", path: "/v1/entitlements/csv-export/has", query: "customerId=org_1", answer: `true`,
-			call: func(ctx context.Context, c *Client) (any, error) { return c.Has(ctx, "csv-export") },
+			call: func(ctx context.Context, c *APIClient) (any, error) { return c.Has(ctx, "csv-export") },
 			check: func(t *testing.T, v any) {
 				if v != true {
 					t.Errorf("got %v", v)
@@ -111,7 +111,7 @@ func platformActions() []platformAction {
 		},
 		{
 			name: "Has/escaped", method: "GET", path: "/v1/entitlements/a%2Fb%20c/has", query: "customerId=team%2F7+%26+co%3D1", answer: `false`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Has(ctx, "a/b c", ForCustomer("team/7 & co=1"))
 			},
 			check: func(t *testing.T, v any) {
@@ -123,9 +123,9 @@ func platformActions() []platformAction {
 		{
 			name: "Limit", method: "GET", path: "/v1/entitlements/seats/limit", query: "customerId=org_1",
 			answer: `{"limit":12,"included":10,"purchased":2,"expansionAllowed":true,"autoExpansionEnabled":false}`,
-			call:   func(ctx context.Context, c *Client) (any, error) { return c.Limit(ctx, "seats") },
+			call:   func(ctx context.Context, c *APIClient) (any, error) { return c.Limit(ctx, "seats") },
 			check: func(t *testing.T, v any) {
-				want := &Limit{CustomerID: defCust, Limit: 12, Included: 10, Purchased: 2, ExpansionAllowed: true}
+				want := &Limit{CustomerID: defCust, Key: "seats", Limit: 12, Included: 10, Purchased: 2, ExpansionAllowed: true}
 				if !reflect.DeepEqual(v, want) {
 					t.Errorf("got %+v", v)
 				}
@@ -135,7 +135,7 @@ func platformActions() []platformAction {
 			name: "Limits.Configure", method: "POST", path: "/v1/entitlements/seats/limit/settings",
 			body:   `{"customerId":"org_1","purchased":2,"autoExpansionEnabled":true}`,
 			answer: `{"limit":12,"included":10,"purchased":2,"expansionAllowed":true,"autoExpansionEnabled":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Limits.Configure(ctx, "seats", LimitSettings{Purchased: Ptr(int64(2)), AutoExpansionEnabled: Ptr(true)})
 			},
 			check: func(t *testing.T, v any) {
@@ -146,13 +146,13 @@ func platformActions() []platformAction {
 		},
 		{
 			name: "Usage.Balance", method: "GET", path: "/v1/usage/api-calls/balance", query: "customerId=org_1", answer: usage,
-			call:  func(ctx context.Context, c *Client) (any, error) { return c.Usage.Balance(ctx, "api-calls") },
+			call:  func(ctx context.Context, c *APIClient) (any, error) { return c.Usage.Balance(ctx, "api-calls") },
 			check: checkUsage(95),
 		},
 		{
 			name: "Usage.Consume", method: "POST", path: "/v1/usage/api-calls/consume",
 			body: `{"customerId":"org_1","amount":5,"idempotencyKey":"job-1-item-1"}`, answer: usage,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Usage.Consume(ctx, "api-calls", 5, WithIdempotencyKey("job-1-item-1"))
 			},
 			check: checkUsage(95),
@@ -160,7 +160,7 @@ func platformActions() []platformAction {
 		{
 			name: "Usage.Refund", method: "POST", path: "/v1/usage/api-calls/refund",
 			body: `{"customerId":"org_2","amount":2,"idempotencyKey":"job-1-undo-1"}`, answer: `{"customerId":"org_2","balance":97,"resets":null}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Usage.Refund(ctx, "api-calls", 2, WithIdempotencyKey("job-1-undo-1"), ForCustomer("org_2"))
 			},
 			check: func(t *testing.T, v any) {
@@ -172,7 +172,7 @@ func platformActions() []platformAction {
 		{
 			name: "Usage.Configure", method: "POST", path: "/v1/usage/api-calls/settings",
 			body: `{"customerId":"org_1","overageEnabled":true}`, answer: usage,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Usage.Configure(ctx, "api-calls", UsageSettings{OverageEnabled: true})
 			},
 			check: checkUsage(95),
@@ -180,7 +180,7 @@ func platformActions() []platformAction {
 		{
 			name: "Customer.Sync", method: "POST", path: "/v1/customers", body: `{"id":"org_1"}`, status: 201,
 			answer: `{"id":"org_1","name":null,"email":null,"metadata":{}}`,
-			call:   func(ctx context.Context, c *Client) (any, error) { return c.Customer.Sync(ctx) },
+			call:   func(ctx context.Context, c *APIClient) (any, error) { return c.Customer.Sync(ctx) },
 			check: func(t *testing.T, v any) {
 				if cu := v.(*Customer); cu.ID != defCust || cu.Name != "" {
 					t.Errorf("got %+v", cu)
@@ -191,9 +191,9 @@ func platformActions() []platformAction {
 			name: "Customer.Create", method: "POST", path: "/v1/customers", status: 201,
 			body:   `{"id":"org_2","name":"Acme","email":"ap@acme.test","stripeCustomerId":"cus_1","metadata":{"tier":"gold"}}`,
 			answer: `{"id":"org_2","name":"Acme","email":"ap@acme.test","metadata":{"tier":"gold"}}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Customer.Create(ctx, &CustomerParams{Name: "Acme", Email: "ap@acme.test", StripeCustomerID: "cus_1",
-					Metadata: map[string]any{"tier": "gold"}}, ForCustomer("org_2"))
+			call: func(ctx context.Context, c *APIClient) (any, error) {
+				return c.Customer.Create(ctx, &CustomerParams{ID: "org_2", Name: "Acme", Email: "ap@acme.test", StripeCustomerID: "cus_1",
+					Metadata: map[string]any{"tier": "gold"}})
 			},
 			check: func(t *testing.T, v any) {
 				want := &Customer{ID: "org_2", Name: "Acme", Email: "ap@acme.test", Metadata: map[string]any{"tier": "gold"}}
@@ -206,11 +206,11 @@ func platformActions() []platformAction {
 			name: "Context", method: "POST", path: "/v1/context",
 			body:   `{"customer":{"id":"org_1"},"features":["csv-export"],"usage":["api-calls"],"limits":[],"includePlans":false,"includeSubscription":true}`,
 			answer: `{"customerId":"org_1","features":{"csv-export":true},"usage":{"api-calls":` + usage + `},"limits":{},"plans":[],"subscription":null}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Context(ctx, &ContextParams{Features: []string{"csv-export"}, Usage: []string{"api-calls"}, IncludePlans: Ptr(false), Debug: true})
+			call: func(ctx context.Context, c *APIClient) (any, error) {
+				return c.Snapshot(ctx, &SnapshotParams{Features: []string{"csv-export"}, Usage: []string{"api-calls"}, IncludePlans: Ptr(false), Debug: true})
 			},
 			check: func(t *testing.T, v any) {
-				bc := v.(*BillingContext)
+				bc := v.(*Snapshot)
 				if bc.CustomerID != defCust || !bc.Features["csv-export"] || bc.Usage["api-calls"].Balance != 95 || bc.Usage["api-calls"].CustomerID != defCust {
 					t.Errorf("got %+v", bc)
 				}
@@ -218,7 +218,7 @@ func platformActions() []platformAction {
 		},
 		{
 			name: "Plans.List", method: "GET", path: "/v1/plans", answer: `{"plans":[{"id":"prod_1","key":"free","config":{"pricing":{"mode":"recurring"}}}]}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return c.Plans.List(ctx) },
+			call: func(ctx context.Context, c *APIClient) (any, error) { return c.Plans.List(ctx) },
 			check: func(t *testing.T, v any) {
 				if ps := v.([]Plan); len(ps) != 1 || ps[0].Key != "free" || ps[0].Config.Pricing.Mode != "recurring" {
 					t.Errorf("got %+v", ps)
@@ -228,7 +228,7 @@ func platformActions() []platformAction {
 		{
 			name: "Subscription.Current", method: "GET", path: "/v1/subscriptions", query: "customerId=org_1&limit=10",
 			answer: `{"subscriptions":[{"id":"sub_0","customerId":"org_1","planKey":"free","status":"canceled"},{"id":"sub_1","customerId":"org_1","planKey":"pro","status":"past_due"}]}`,
-			call:   func(ctx context.Context, c *Client) (any, error) { return c.Subscription.Current(ctx) },
+			call:   func(ctx context.Context, c *APIClient) (any, error) { return c.Subscription.Current(ctx) },
 			check: func(t *testing.T, v any) {
 				if s := v.(*Subscription); s == nil || s.ID != "sub_1" || s.Status != StatusPastDue {
 					t.Errorf("got %+v", s)
@@ -238,7 +238,7 @@ func platformActions() []platformAction {
 		{
 			name: "Subscription.Change", method: "POST", path: "/v1/subscriptions/change", body: `{"customerId":"org_1","planKey":"pro"}`,
 			answer: `{"id":"sub_1","customerId":"org_1","planKey":"pro","status":"active","changed":true}`,
-			call:   func(ctx context.Context, c *Client) (any, error) { return c.Subscription.Change(ctx, "pro") },
+			call:   func(ctx context.Context, c *APIClient) (any, error) { return c.Subscription.Change(ctx, "pro") },
 			check: func(t *testing.T, v any) {
 				if s := v.(*SubscriptionChange); s.ID != "sub_1" || s.PlanKey != "pro" || !s.Changed {
 					t.Errorf("got %+v", s)
@@ -249,7 +249,7 @@ func platformActions() []platformAction {
 			name: "Subscription.Refund", method: "POST", path: "/v1/subscriptions/sub_1/refunds",
 			body:   `{"mode":"prorated","idempotencyKey":"refund-sub_1-nov","reason":"downgrade"}`,
 			answer: `{"refund":{"id":"re_2","subscriptionId":"sub_1","amount":1450,"currency":"usd","status":"succeeded","mode":"prorated"}}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Subscription.Refund(ctx, "sub_1", &RefundParams{Mode: RefundProrated, Reason: "downgrade"}, WithIdempotencyKey("refund-sub_1-nov"))
 			},
 			check: func(t *testing.T, v any) {
@@ -262,7 +262,7 @@ func platformActions() []platformAction {
 			name: "Checkout.Create", method: "POST", path: "/v1/checkout",
 			body:   `{"productKey":"credits-pack","successUrl":"https://app.test/ok","cancelUrl":"https://app.test/billing","customerId":"org_1"}`,
 			answer: `{"url":"https://checkout.test/c/1"}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Checkout.Create(ctx, &CheckoutParams{ProductKey: "credits-pack", SuccessURL: "https://app.test/ok", CancelURL: "https://app.test/billing"})
 			},
 			check: func(t *testing.T, v any) {
@@ -274,7 +274,7 @@ func platformActions() []platformAction {
 		{
 			name: "Purchases.List", method: "GET", path: "/v1/purchases", query: "customerId=org_1&limit=100",
 			answer: `{"purchases":[{"id":"pur_1","customerId":"org_1","productKey":"credits-pack","status":"partially_refunded","amount":1000,"amountRefunded":400,"currency":"usd","quantity":1,"stripePaymentIntentId":null,"completedAt":"2026-11-26T12:00:00.000Z"}]}`,
-			call:   func(ctx context.Context, c *Client) (any, error) { return c.Purchases.List(ctx) },
+			call:   func(ctx context.Context, c *APIClient) (any, error) { return c.Purchases.List(ctx) },
 			check: func(t *testing.T, v any) {
 				ps := v.([]Purchase)
 				if len(ps) != 1 || ps[0].ID != "pur_1" || ps[0].Status != "partially_refunded" || *ps[0].AmountRefunded != 400 || ps[0].CompletedAt == nil {
@@ -285,7 +285,7 @@ func platformActions() []platformAction {
 		{
 			name: "Purchases.Refund", method: "POST", path: "/v1/purchases/pur_1/refunds", body: `{"idempotencyKey":"refund-pur_1"}`,
 			answer: refund,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Purchases.Refund(ctx, "pur_1", nil, WithIdempotencyKey("refund-pur_1"))
 			},
 			check: func(t *testing.T, v any) {
@@ -298,7 +298,7 @@ func platformActions() []platformAction {
 			name: "WebhookEndpoints.Register", method: "POST", path: "/v1/webhook-endpoints/register",
 			body:   `{"url":"https://app.test/hooks","events":"*","description":"jobs","integration":"go","registrationKey":"jobs"}`,
 			answer: `{"id":"we_1","status":"pending_approval","url":"https://app.test/hooks","events":"*","signingSecret":"whsec_SECRETSECRET"}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.WebhookEndpoints.Register(ctx, &WebhookEndpointParams{URL: "https://app.test/hooks", AllEvents: true,
 					Description: "jobs", Integration: "go", RegistrationKey: "jobs"})
 			},
@@ -316,7 +316,7 @@ func platformActions() []platformAction {
 			name: "WebhookEndpoints.Register/list", method: "POST", path: "/v1/webhook-endpoints/register",
 			body:   `{"url":"https://app.test/hooks","events":["usage.updated","invoice.updated"]}`,
 			answer: `{"id":"we_1","status":"active","url":"https://app.test/hooks","events":["usage.updated","invoice.updated"],"signingSecret":"whsec_x"}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.WebhookEndpoints.Register(ctx, &WebhookEndpointParams{URL: "https://app.test/hooks", Events: []string{"usage.updated", "invoice.updated"}})
 			},
 			check: func(t *testing.T, v any) {
@@ -327,7 +327,7 @@ func platformActions() []platformAction {
 		},
 		{
 			name: "Contracts.Get", method: "GET", path: "/v1/contracts/org_1", answer: contract,
-			call: func(ctx context.Context, c *Client) (any, error) { return c.Contracts.Get(ctx) },
+			call: func(ctx context.Context, c *APIClient) (any, error) { return c.Contracts.Get(ctx) },
 			check: func(t *testing.T, v any) {
 				ct := v.(*Contract)
 				if ct.ID != "ct_1" || *ct.PriceAmount != 50000 || ct.PriceInterval != "year" || ct.Status != ContractActive ||
@@ -340,7 +340,7 @@ func platformActions() []platformAction {
 			name: "Contracts.Set", method: "PUT", path: "/v1/contracts/org%2F1",
 			body:   `{"priceAmount":50000,"priceInterval":"year","entitlements":{"seats":{"included":500}},"status":"active"}`,
 			answer: contract,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Contracts.Set(ctx, &ContractParams{PriceAmount: Ptr(int64(50000)), PriceInterval: "year",
 					Entitlements: map[string]Entitlement{"seats": {Included: 500}}, Status: ContractActive}, ForCustomer("org/1"))
 			},
@@ -352,7 +352,7 @@ func platformActions() []platformAction {
 		},
 		{
 			name: "Contracts.Delete", method: "DELETE", path: "/v1/contracts/org_1", answer: `{"deleted":true}`,
-			call: func(ctx context.Context, c *Client) (any, error) { return c.Contracts.Delete(ctx) },
+			call: func(ctx context.Context, c *APIClient) (any, error) { return c.Contracts.Delete(ctx) },
 			check: func(t *testing.T, v any) {
 				if v != true {
 					t.Errorf("got %v", v)
@@ -362,7 +362,7 @@ func platformActions() []platformAction {
 		{
 			name: "Audit.List", method: "GET", path: "/v1/audit", query: "action=usage.consume&actorId=key_1&cursor=aud_9&limit=2&resourceId=org_1&resourceType=customer",
 			answer: `{"logs":[{"id":"aud_8","action":"usage.consume","actorType":"api_key","actorId":"key_1","resourceType":"customer","resourceId":"org_1","requestId":"req_1","metadata":{"amount":1},"createdAt":"2026-11-26T12:00:00.000Z"}],"hasMore":true,"nextCursor":"aud_8"}`,
-			call: func(ctx context.Context, c *Client) (any, error) {
+			call: func(ctx context.Context, c *APIClient) (any, error) {
 				return c.Audit.List(ctx, &AuditListParams{Action: "usage.consume", ResourceType: "customer", ResourceID: "org_1", ActorID: "key_1", Cursor: "aud_9", Limit: 2})
 			},
 			check: func(t *testing.T, v any) {
@@ -409,7 +409,7 @@ func TestPlatformRoutes(t *testing.T) {
 			if status == 0 {
 				status = 200
 			}
-			var w wire
+			var w wireLog
 			w.install(mt, jsonResponder(status, a.answer))
 			v, err := a.call(context.Background(), c)
 			if err != nil {
@@ -444,7 +444,7 @@ func TestPlatformErrors(t *testing.T) {
 		t.Run(a.name, func(t *testing.T) {
 			t.Parallel()
 			c, mt, _ := newMockAPIClient(t, WithRetry(2, 0, 0))
-			var w wire
+			var w wireLog
 			w.install(mt, status(400, `{"error":"bad input"}`, "X-Request-Id", "req_4f2a", "Content-Type", "application/json; charset=utf-8"))
 			_, err := a.call(context.Background(), c)
 			var e *Error
@@ -483,7 +483,7 @@ func TestPlatformErrorClasses(t *testing.T) {
 		{503, `{"error":"maintenance"}`, ErrServer, 3},
 	} {
 		c, mt, _ := newMockAPIClient(t, WithRetry(2, 0, 0))
-		var w wire
+		var w wireLog
 		w.install(mt, status(tc.status, tc.body, "X-Request-Id", "req_1"))
 		_, err := c.Usage.Consume(context.Background(), "api-calls", 1)
 		var e *Error
@@ -519,7 +519,7 @@ func idemKeyOf(t *testing.T, body []byte) string {
 func TestConsumeIdempotencyKeyAcrossRetries(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newMockAPIClient(t, WithRetry(5, 0, time.Second))
-	var w wire
+	var w wireLog
 	usage := `{"balance":9,"included":10,"consumed":1,"overage":0,"overageAllowed":false,"overageEnabled":false,"resets":null}`
 	w.install(mt,
 		status(503, `{"error":"maintenance"}`),
@@ -561,7 +561,7 @@ func TestConsumeIdempotencyKeyAcrossRetries(t *testing.T) {
 func TestConsumeCallerKeyOnEveryAttempt(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newMockAPIClient(t, WithRetry(3, 0, 0))
-	var w wire
+	var w wireLog
 	w.install(mt, status(500, `{"error":"boom"}`), status(502, ""), jsonResponder(200, `{"balance":1}`))
 	if _, err := c.Usage.Consume(context.Background(), "api-calls", 3, WithIdempotencyKey("job-9-item-4")); err != nil {
 		t.Fatal(err)
@@ -581,7 +581,7 @@ func TestConsumeCallerKeyOnEveryAttempt(t *testing.T) {
 func TestPlatformRetryAfter(t *testing.T) {
 	t.Parallel()
 	c, mt, sl := newMockAPIClient(t, WithRetry(3, 0, 10*time.Second))
-	var w wire
+	var w wireLog
 	w.install(mt, status(429, `{"error":"slow down"}`, "Retry-After", "7"), jsonResponder(200, `true`))
 	if ok, err := c.Has(context.Background(), "csv-export"); err != nil || !ok {
 		t.Fatalf("got %v, %v", ok, err)
@@ -591,7 +591,7 @@ func TestPlatformRetryAfter(t *testing.T) {
 	}
 
 	c, mt, _ = newMockAPIClient(t, WithRetry(3, 0, 5*time.Second))
-	var w2 wire
+	var w2 wireLog
 	w2.install(mt, status(429, `{"error":"slow down"}`, "Retry-After", "30", "X-Request-Id", "req_9"))
 	_, err := c.Usage.Consume(context.Background(), "api-calls", 1)
 	var e *Error
@@ -604,7 +604,7 @@ func TestPlatformInsufficientBalanceNotRetried(t *testing.T) {
 	t.Parallel()
 	for _, hdr := range [][]string{nil, {"Retry-After", "1"}} {
 		c, mt, _ := newMockAPIClient(t, WithRetry(3, 0, time.Minute))
-		var w wire
+		var w wireLog
 		w.install(mt, status(429, `{"error":"Insufficient balance"}`, hdr...))
 		_, err := c.Usage.Consume(context.Background(), "ai-credits", 11)
 		if !errors.Is(err, ErrInsufficientBalance) || errors.Is(err, ErrRateLimited) {
@@ -629,7 +629,7 @@ func TestPlatformNeedsCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var w wire
+	var w wireLog
 	w.install(mt, jsonResponder(200, `{}`))
 	ctx := context.Background()
 	for name, call := range map[string]func() error{
@@ -641,8 +641,7 @@ func TestPlatformNeedsCustomer(t *testing.T) {
 		"Usage.Refund":         func() error { _, err := c.Usage.Refund(ctx, "k", 1); return err },
 		"Usage.Configure":      func() error { _, err := c.Usage.Configure(ctx, "k", UsageSettings{}); return err },
 		"Customer.Sync":        func() error { _, err := c.Customer.Sync(ctx); return err },
-		"Customer.Create":      func() error { _, err := c.Customer.Create(ctx, &CustomerParams{Name: "x"}); return err },
-		"Context":              func() error { _, err := c.Context(ctx, nil); return err },
+		"Context":              func() error { _, err := c.Snapshot(ctx, nil); return err },
 		"Subscription.Current": func() error { _, err := c.Subscription.Current(ctx); return err },
 		"Subscription.Change":  func() error { _, err := c.Subscription.Change(ctx, "pro"); return err },
 		"Checkout.Create": func() error {
@@ -662,9 +661,6 @@ func TestPlatformNeedsCustomer(t *testing.T) {
 	if n := len(w.all()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
-	if ref, err := c.Customer.ID(ctx); ref != nil || err != nil {
-		t.Errorf("Customer.ID without a default: %v, %v", ref, err)
-	}
 	// Calls that need none go out.
 	if _, err := c.Plans.List(ctx); err != nil {
 		t.Errorf("Plans.List: %v", err)
@@ -677,7 +673,7 @@ func TestPlatformNeedsCustomer(t *testing.T) {
 func TestPlatformCallOptionChecks(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newMockAPIClient(t)
-	var w wire
+	var w wireLog
 	w.install(mt, jsonResponder(200, `{}`))
 	ctx := context.Background()
 	for name, tc := range map[string]struct {
@@ -721,67 +717,35 @@ func TestPlatformCallOptionChecks(t *testing.T) {
 	}
 }
 
-// TestModes: each kind of client refuses the other's calls and options
-// before any request.
+// TestModes: a session client refuses idempotency keys (the plugin would
+// drop them) before any request; a platform client is never a session copy.
+// That each client lacks the other's services is a compile error
+// (TestModesDoNotCompile).
 func TestModes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sc, smt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
-	var sw wire
+	var sw wireLog
 	sw.install(smt, jsonResponder(200, `{}`))
-	for name, call := range map[string]func() error{
-		"Purchases.List":      func() error { _, err := sc.Purchases.List(ctx, ForCustomer("x")); return err },
-		"Purchases.Refund":    func() error { _, err := sc.Purchases.Refund(ctx, "p", nil, WithIdempotencyKey("k")); return err },
-		"Subscription.Refund": func() error { _, err := sc.Subscription.Refund(ctx, "s", nil, WithIdempotencyKey("k")); return err },
-		"Customer.Create":     func() error { _, err := sc.Customer.Create(ctx, &CustomerParams{ID: "x"}); return err },
-		"Contracts.Get":       func() error { _, err := sc.Contracts.Get(ctx); return err },
-		"Contracts.Set":       func() error { _, err := sc.Contracts.Set(ctx, &ContractParams{}); return err },
-		"Contracts.Delete":    func() error { _, err := sc.Contracts.Delete(ctx); return err },
-		"Audit.List":          func() error { _, err := sc.Audit.List(ctx, nil); return err },
-		"WebhookEndpoints.Register": func() error {
-			_, err := sc.WebhookEndpoints.Register(ctx, &WebhookEndpointParams{URL: "https://a.test/"})
-			return err
-		},
-	} {
-		if err := call(); !errors.Is(err, ErrPlatformOnly) || !strings.Contains(err.Error(), "NewAPIClient") {
-			t.Errorf("session %s: got %v", name, err)
-		}
-	}
-	for _, e := range sc.Audit.All(ctx, nil) {
-		if !errors.Is(e, ErrPlatformOnly) {
-			t.Errorf("session Audit.All: %v", e)
-		}
-	}
-	// A session client refuses idempotency keys: the plugin would drop them.
 	var ve *ValidationError
 	if _, err := sc.Usage.Consume(ctx, "api-calls", 1, WithIdempotencyKey("k")); !errors.As(err, &ve) || ve.Field != "idempotencyKey" {
 		t.Errorf("session consume with a key: %v", err)
+	}
+	if _, err := sc.Snapshot(ctx, &SnapshotParams{Customer: &CustomerProfile{Name: "Acme"}}); !errors.As(err, &ve) || ve.Field != "customer" {
+		t.Errorf("session snapshot with a customer profile: %v", err)
 	}
 	if n := len(sw.all()); n != 0 {
 		t.Errorf("session client sent %d requests", n)
 	}
 
 	pc, pmt, _ := newMockAPIClient(t)
-	var pw wire
+	var pw wireLog
 	pw.install(pmt, jsonResponder(200, `{}`))
-	for name, call := range map[string]func() error{
-		"Auth.SignInEmail": func() error { _, err := pc.Auth.SignInEmail(ctx, "a@b.test", "password123"); return err },
-		"Auth.Session":     func() error { _, err := pc.Auth.Session(ctx); return err },
-		"Auth.SignOut":     func() error { return pc.Auth.SignOut(ctx) },
-		"Webhook.Status":   func() error { _, err := pc.Webhook.Status(ctx); return err },
-	} {
-		if err := call(); !errors.Is(err, ErrSessionOnly) {
-			t.Errorf("platform %s: got %v", name, err)
-		}
-	}
-	if ref, err := pc.Customer.ID(ctx); err != nil || ref == nil || ref.CustomerID != defCust {
-		t.Errorf("platform Customer.ID: %+v, %v", ref, err)
-	}
 	r, _ := http.NewRequest("GET", "http://app.test/", nil)
 	r.Header.Set("Cookie", "better-auth.session_token=abc.def")
 	r.Header.Set("Authorization", "Bearer tok")
-	if got := pc.ForRequest(r); got != pc {
-		t.Error("ForRequest on a platform client made a session copy")
+	if got := pc.forRequest(r); got != &pc.Billing {
+		t.Error("forRequest on a platform client made a session copy")
 	}
 	if n := len(pw.all()); n != 0 {
 		t.Errorf("platform client sent %d requests", n)
@@ -850,7 +814,7 @@ func (*jarStub) Cookies(*url.URL) []*http.Cookie     { return nil }
 func TestPlatformRedirectKeepsKey(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newMockAPIClient(t, WithRetry(0, 0, 0))
-	var w wire
+	var w wireLog
 	w.install(mt, status(302, "", "Location", "https://elsewhere.test/v1/plans"))
 	if _, err := c.Plans.List(context.Background()); err == nil {
 		t.Error("no error for a redirect")
@@ -877,7 +841,7 @@ func TestAuditAll(t *testing.T) {
 	ctx := context.Background()
 
 	c, mt, _ := newMockAPIClient(t)
-	var w wire
+	var w wireLog
 	w.install(mt, jsonResponder(200, page1), jsonResponder(200, page2), jsonResponder(200, page3))
 	var ids []string
 	for l, err := range c.Audit.All(ctx, &AuditListParams{Action: "usage.consume", Limit: 2}) {
@@ -900,7 +864,7 @@ func TestAuditAll(t *testing.T) {
 
 	// Breaking out fetches no further page.
 	c, mt, _ = newMockAPIClient(t)
-	var w2 wire
+	var w2 wireLog
 	w2.install(mt, jsonResponder(200, page1), jsonResponder(200, page2))
 	for range c.Audit.All(ctx, nil) {
 		break
@@ -911,7 +875,7 @@ func TestAuditAll(t *testing.T) {
 
 	// A failed page is yielded once and ends the loop.
 	c, mt, _ = newMockAPIClient(t, WithRetry(0, 0, 0))
-	var w3 wire
+	var w3 wireLog
 	w3.install(mt, jsonResponder(200, page1), status(500, `{"error":"boom"}`, "X-Request-Id", "req_7"))
 	var n, errs int
 	for _, err := range c.Audit.All(ctx, nil) {
@@ -931,7 +895,7 @@ func TestAuditAll(t *testing.T) {
 
 	// hasMore without a new cursor ends with an error instead of looping.
 	c, mt, _ = newMockAPIClient(t)
-	var w4 wire
+	var w4 wireLog
 	w4.install(mt, jsonResponder(200, page1))
 	errs = 0
 	for _, err := range c.Audit.All(ctx, nil) {
@@ -950,7 +914,7 @@ func TestAuditAll(t *testing.T) {
 func TestContractsGetNone(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newMockAPIClient(t)
-	var w wire
+	var w wireLog
 	w.install(mt, status(404, `{"error":"Contract not found"}`))
 	ct, err := c.Contracts.Get(context.Background())
 	if ct != nil || err != nil {

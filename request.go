@@ -16,18 +16,29 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// initTransport builds the HTTP stack: retryablehttp over an http.Client
-// (with the SDK's redirect policy) over the attempt transport over the
-// user's or the default transport.
-func (c *Client) initTransport() {
-	cfg := c.cfg
+// core is what a client's services share: the configuration, the HTTP
+// stack, the session (empty on a platform client) and the mode that turns
+// actions into requests. A per-request copy (ForRequest) shares all of it
+// but the session.
+type core struct {
+	cfg   *config
+	mode  mode
+	rc    *retryablehttp.Client
+	base  http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
+	parts *requestParts     // parsed endpoint URLs and constant header values, shared with ForRequest copies
+	gate  *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
+	sess  *session
+}
+
+// newCore builds the HTTP stack: retryablehttp over an http.Client (with
+// the SDK's redirect policy) over the attempt transport over the user's or
+// the default transport.
+func newCore(cfg *config, m mode, sess *session) *core {
+	c := &core{cfg: cfg, mode: m, sess: sess}
 	var hc http.Client
 	if cfg.httpClient != nil {
 		hc = *cfg.httpClient
-		if cfg.jar == nil && hc.Jar != nil {
-			cfg.jar = hc.Jar // the SDK manages cookies itself, with the user's jar
-		}
-		hc.Jar = nil
+		hc.Jar = nil // the SDK manages cookies itself (NewClient took the jar)
 	}
 	base := hc.Transport
 	if base == nil {
@@ -55,46 +66,44 @@ func (c *Client) initTransport() {
 	}
 	c.rc = newRetryClient(cfg, &hc)
 	c.parts = newRequestParts(cfg)
+	return c
 }
 
-// callConfig holds per-call options.
-type callConfig struct {
-	customerID string
-	set        bool
-	idemKey    string // WithIdempotencyKey (platform mode)
-	idemSet    bool
-}
-
-// A CallOption changes one call.
-type CallOption func(*callConfig)
-
-// ForCustomer makes the call act for the customer id instead of the
-// session's active customer (the body's customerId). The plugin does not
-// check that the session may act for that customer: only offer it to
-// trusted callers.
-func ForCustomer(id string) CallOption {
-	return func(cc *callConfig) { cc.customerID, cc.set = id, true }
-}
-
-// customerOf applies opts and returns the customer id for the body.
-func customerOf(opts []CallOption) (string, error) {
-	if len(opts) == 0 {
-		return "", nil
+// CloseIdleConnections closes the idle connections of the client's transport.
+func (c *core) CloseIdleConnections() {
+	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
 	}
-	var cc callConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&cc)
+}
+
+// call sends the action a with the arguments r and decodes its 2xx answer
+// into out (when out is not nil): the mode renders the request, send runs
+// it. Answers that omit the customer (the platform's) or the key get them
+// from the call (see answerFiller).
+func (c *core) call(ctx context.Context, a *action, r *callArgs, out any) error {
+	w, err := c.mode.render(a, r)
+	if err != nil {
+		return err
+	}
+	err = c.send(ctx, &callState{write: w.write, keyed: w.keyed, method: w.method}, w.path, w.body, out)
+	if err != nil {
+		if w.idemKey != "" {
+			var e *Error
+			if errors.As(err, &e) {
+				e.IdempotencyKey = w.idemKey
+			}
 		}
+		return err
 	}
-	if cc.set && strings.TrimSpace(cc.customerID) == "" {
-		return "", &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
+	if f, ok := out.(answerFiller); ok {
+		f.fill(w.customer, r.key)
 	}
-	if cc.idemSet {
-		return "", &ValidationError{Field: "idempotencyKey", Reason: "the plugin drops idempotency keys; use a platform client (NewAPIClient)"}
-	}
-	return cc.customerID, nil
+	return nil
 }
+
+// answerFiller is an answer that names its customer or key where the server
+// left them out.
+type answerFiller interface{ fill(customerID, key string) }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -148,9 +157,8 @@ func (w *requestParts) endpoint(cfg *config, method, path string) (*endpoint, er
 	return e, nil
 }
 
-// do sends one SDK call and decodes its 2xx answer into out (when out is not
-// nil). write marks calls that are not idempotent. It returns an *Error for
-// every failure.
+// send runs one SDK call and decodes its 2xx answer into out (when out is
+// not nil). It returns an *Error for every failure.
 //
 // One call costs few allocations: the call state is one object that is also
 // the request's context and carries the request's URL, body reader and
@@ -158,13 +166,7 @@ func (w *requestParts) endpoint(cfg *config, method, path string) (*endpoint, er
 // values and the Cookie header are built once and shared (see
 // session.cookieValues). The benchmarks in bench_test.go hold this to the
 // cost of a hand-written net/http call (README, "Performance").
-func (c *Client) do(ctx context.Context, method, path string, write bool, in, out any) error {
-	return c.send(ctx, &callState{write: write, method: method}, path, in, out)
-}
-
-// send is do for a prepared call state (a platform write with an
-// idempotency key sets keyed).
-func (c *Client) send(ctx context.Context, st *callState, path string, in, out any) error {
+func (c *core) send(ctx context.Context, st *callState, path string, in, out any) error {
 	method := st.method
 	if ctx == nil {
 		return &ValidationError{Field: "ctx", Reason: "nil context"}
@@ -180,9 +182,6 @@ func (c *Client) send(ctx context.Context, st *callState, path string, in, out a
 			return &ValidationError{Field: "body", Reason: err.Error()}
 		}
 		st.body = b
-	}
-	if err := c.checkRoute(path); err != nil {
-		return err
 	}
 	p := path
 	if i := strings.IndexByte(p, '?'); i >= 0 {
@@ -268,7 +267,7 @@ func (c *Client) send(ctx context.Context, st *callState, path string, in, out a
 }
 
 // setHeaders puts the session and content headers on a call's request.
-func (c *Client) setHeaders(r *http.Request, hasBody bool) {
+func (c *core) setHeaders(r *http.Request, hasBody bool) {
 	h := r.Header
 	cfg := c.cfg
 	for k, v := range cfg.headers {
@@ -291,7 +290,7 @@ func (c *Client) setHeaders(r *http.Request, hasBody bool) {
 }
 
 // transportError turns a failed round trip (no response) into an *Error.
-func (c *Client) transportError(ctx context.Context, st *callState, err error) *Error {
+func (c *core) transportError(ctx context.Context, st *callState, err error) *Error {
 	e := &Error{Method: st.method, Path: st.path(), Attempts: int(st.attempts.Load()), err: err}
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		e.err = ctx.Err()
@@ -311,7 +310,7 @@ type apiError struct {
 	Error   string `json:"error"`
 }
 
-func (c *Client) statusError(st *callState, resp *http.Response, data []byte) *Error {
+func (c *core) statusError(st *callState, resp *http.Response, data []byte) *Error {
 	e := &Error{
 		Method:     st.method,
 		Path:       st.path(),

@@ -3,6 +3,7 @@ package guapocado
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -265,4 +266,25 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// insufficientBalance reports whether a 429 is the ledger's "Insufficient
+// balance" rather than a rate limit. It reads a little of the body and puts
+// it back.
+func insufficientBalance(resp *http.Response) bool {
+	if resp == nil || resp.Body == nil {
+		return false
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(resp.Body, head)
+	head = head[:n]
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	var ae apiError
+	if json.Unmarshal(head, &ae) != nil {
+		return false
+	}
+	return ae.Error == "Insufficient balance" || ae.Message == "Insufficient balance"
 }

@@ -9,6 +9,8 @@ import (
 // <customerId, balance, resets> and the figures behind it.
 type Usage struct {
 	CustomerID string `json:"customerId"`
+	// Key is the meter the balance is of.
+	Key string `json:"key,omitempty"`
 	// Balance left before overage: max(Included-Consumed, 0).
 	Balance  int64 `json:"balance"`
 	Included int64 `json:"included"`
@@ -31,104 +33,98 @@ type UsageSettings struct {
 	OverageEnabled bool
 }
 
-// UsageService reads and moves metered usage. Get it as Client.Usage.
-type UsageService struct{ c *Client }
+// fill names the customer and meter where the answer left them out.
+func (u *Usage) fill(customerID, key string) {
+	if u.CustomerID == "" {
+		u.CustomerID = customerID
+	}
+	if u.Key == "" {
+		u.Key = key
+	}
+}
 
-type keyAmountBody struct {
-	Key        string `json:"key"`
-	Amount     int64  `json:"amount,omitempty"`
-	CustomerID string `json:"customerId,omitempty"`
+// UsageService reads and moves metered usage. Get it as Usage of either
+// client.
+type UsageService struct{ c *core }
+
+// usageBody is the body of the usage calls.
+type usageBody struct {
+	wireCommon
+	Amount int64 `json:"amount,omitempty"`
 }
 
 // Balance returns the customer's balance of the meter key
-// (POST {base}/guapocado/usage/balance; platform client:
+// (session: POST {base}/guapocado/usage/balance; platform:
 // GET /v1/usage/{key}/balance?customerId=). Errors: ErrNotFound for an
 // unknown key, and the session errors (ErrUnauthorized, ErrNoCustomer,
 // ErrOriginRejected).
 func (s UsageService) Balance(ctx context.Context, key string, opts ...CallOption) (*Usage, error) {
-	if s.c.platform() {
-		return s.platformUsage(ctx, "balance", key, 0, opts)
-	}
-	return s.keyCall(ctx, "/guapocado/usage/balance", key, 0, false, opts)
-}
-
-// Consume takes amount (> 0, at most 2^53) from the meter key and returns the
-// balance after it (POST {base}/guapocado/usage/consume). Beyond the balance
-// it fails with ErrInsufficientBalance unless overage is allowed and enabled.
-//
-// Consume is not idempotent through the plugin: it is retried only where the
-// request provably never reached the server. When the connection breaks after
-// the request was sent, the error matches ErrOutcomeUnknown: read the balance
-// before repeating the call.
-//
-// On a platform client (POST /v1/usage/{key}/consume) the call carries an
-// idempotency key, random per call or set with WithIdempotencyKey, and sent
-// unchanged on every attempt: it is retried like a read and is applied at
-// most once per key. If the retries run out after a request was sent, the
-// error matches ErrOutcomeUnknown and Error.IdempotencyKey is the key to
-// repeat the call with.
-func (s UsageService) Consume(ctx context.Context, key string, amount int64, opts ...CallOption) (*Usage, error) {
-	if err := checkAmount(amount); err != nil {
-		return nil, err
-	}
-	if s.c.platform() {
-		return s.platformUsage(ctx, "consume", key, amount, opts)
-	}
-	return s.keyCall(ctx, "/guapocado/usage/consume", key, amount, true, opts)
-}
-
-// Refund gives amount (> 0, at most 2^53) back to the meter key and returns
-// the balance after it (POST {base}/guapocado/usage/refund). Like Consume it
-// is not idempotent and may fail with ErrOutcomeUnknown. On a platform
-// client (POST /v1/usage/{key}/refund) it carries an idempotency key like
-// Consume.
-func (s UsageService) Refund(ctx context.Context, key string, amount int64, opts ...CallOption) (*Usage, error) {
-	if err := checkAmount(amount); err != nil {
-		return nil, err
-	}
-	if s.c.platform() {
-		return s.platformUsage(ctx, "refund", key, amount, opts)
-	}
-	return s.keyCall(ctx, "/guapocado/usage/refund", key, amount, true, opts)
-}
-
-// Configure sets the customer's settings of the meter key and returns its
-// balance (POST {base}/guapocado/usage/settings; platform client:
-// POST /v1/usage/{key}/settings). It is idempotent.
-func (s UsageService) Configure(ctx context.Context, key string, settings UsageSettings, opts ...CallOption) (*Usage, error) {
 	if err := checkKey("key", key); err != nil {
 		return nil, err
 	}
-	if s.c.platform() {
-		return s.platformConfigure(ctx, key, settings, opts)
-	}
-	cust, err := customerOf(opts)
-	if err != nil {
-		return nil, err
-	}
-	in := struct {
-		Key            string `json:"key"`
-		OverageEnabled bool   `json:"overageEnabled"`
-		CustomerID     string `json:"customerId,omitempty"`
-	}{key, settings.OverageEnabled, cust}
 	var u Usage
-	if err := s.c.do(ctx, "POST", "/guapocado/usage/settings", false, &in, &u); err != nil {
+	if err := s.c.call(ctx, &actUsageBalance, &callArgs{key: key, in: &usageBody{}, opts: opts}, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
 }
 
-func (s UsageService) keyCall(ctx context.Context, path, key string, amount int64, write bool, opts []CallOption) (*Usage, error) {
+// Consume takes amount (> 0, at most 2^53) from the meter key and returns
+// the balance after it (session: POST {base}/guapocado/usage/consume;
+// platform: POST /v1/usage/{key}/consume). Beyond the balance it fails with
+// ErrInsufficientBalance unless overage is allowed and enabled.
+//
+// On a session client Consume is not idempotent (the plugin drops
+// idempotency keys): it is retried only where the request provably never
+// reached the server. When the request may have been applied but its
+// answer was lost, the error matches ErrOutcomeUnknown: read the balance
+// before repeating the call.
+//
+// On a platform client the call carries an idempotency key, random per call
+// or set with WithIdempotencyKey, sent unchanged on every attempt: it is
+// retried like a read and applied at most once per key. If the retries run
+// out after a request was sent, the error matches ErrOutcomeUnknown and
+// Error.IdempotencyKey is the key to repeat the call with.
+func (s UsageService) Consume(ctx context.Context, key string, amount int64, opts ...CallOption) (*Usage, error) {
+	return s.move(ctx, &actUsageConsume, key, amount, opts)
+}
+
+// Refund gives amount (> 0, at most 2^53) back to the meter key and returns
+// the balance after it (session: POST {base}/guapocado/usage/refund;
+// platform: POST /v1/usage/{key}/refund). Like Consume it is not idempotent
+// on a session client, carries an idempotency key on a platform client, and
+// may fail with ErrOutcomeUnknown.
+func (s UsageService) Refund(ctx context.Context, key string, amount int64, opts ...CallOption) (*Usage, error) {
+	return s.move(ctx, &actUsageRefund, key, amount, opts)
+}
+
+func (s UsageService) move(ctx context.Context, a *action, key string, amount int64, opts []CallOption) (*Usage, error) {
+	if err := checkAmount(amount); err != nil {
+		return nil, err
+	}
 	if err := checkKey("key", key); err != nil {
 		return nil, err
 	}
-	cust, err := customerOf(opts)
-	if err != nil {
+	var u Usage
+	if err := s.c.call(ctx, a, &callArgs{key: key, in: &usageBody{Amount: amount}, opts: opts}, &u); err != nil {
 		return nil, err
 	}
-	in := keyAmountBody{Key: key, Amount: amount, CustomerID: cust}
+	return &u, nil
+}
+
+// Configure sets the customer's settings of the meter key and returns its
+// balance (session: POST {base}/guapocado/usage/settings; platform:
+// POST /v1/usage/{key}/settings). It is idempotent.
+func (s UsageService) Configure(ctx context.Context, key string, settings UsageSettings, opts ...CallOption) (*Usage, error) {
+	if err := checkKey("key", key); err != nil {
+		return nil, err
+	}
+	in := struct {
+		wireCommon
+		OverageEnabled bool `json:"overageEnabled"`
+	}{OverageEnabled: settings.OverageEnabled}
 	var u Usage
-	if err := s.c.do(ctx, "POST", path, write, &in, &u); err != nil {
+	if err := s.c.call(ctx, &actUsageSettings, &callArgs{key: key, in: &in, opts: opts}, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil

@@ -48,3 +48,12 @@ func checkAbsoluteURL(field, s string) error {
 	}
 	return nil
 }
+
+// checkCustomerID checks a customer id a call names (ForCustomer,
+// WithCustomerID): a platform path carries it as one segment.
+func checkCustomerID(id string) error {
+	if strings.TrimSpace(id) == "" {
+		return &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
+	}
+	return nil
+}

@@ -49,7 +49,7 @@ func TestValidationBeforeNetwork(t *testing.T) {
 			return err
 		}},
 		{"context empty feature", "features", func(c *Client) error {
-			_, err := c.Context(ctx, &ContextParams{Features: []string{""}})
+			_, err := c.Snapshot(ctx, &SnapshotParams{Features: []string{""}})
 			return err
 		}},
 		{"ForCustomer empty", "customerId", func(c *Client) error { _, err := c.Has(ctx, "csv-export", ForCustomer("")); return err }},

@@ -411,11 +411,15 @@ func (s *Server) customerJSON(c *customer) obj {
 	return obj{{"id", c.id}, {"name", nullIfEmpty(c.name)}, {"email", nullIfEmpty(c.email)}, {"metadata", meta}}
 }
 
-// POST /v1/customers {id, name?, email?, stripeCustomerId?, metadata?} → 201.
+// POST /v1/customers {id?, name?, email?, stripeCustomerId?, metadata?} →
+// 201; without an id the platform assigns one ("cus_…").
 func (s *Server) pCustomer(pc *pcall) response {
-	id := strField(pc.body, "id")
+	id, given := pc.body["id"].(string)
+	if !given {
+		id = "cus_" + randomID()[:16]
+	}
 	if blank(id) {
-		return pError(http.StatusBadRequest, "id is required")
+		return pError(http.StatusBadRequest, "id must not be blank")
 	}
 	c := s.customer(id)
 	if v, ok := pc.body["name"].(string); ok {
@@ -445,6 +449,9 @@ func (s *Server) pContext(pc *pcall) response {
 	}
 	if v, ok := cm["email"].(string); ok {
 		cust.email = v
+	}
+	if m, ok := cm["metadata"].(map[string]any); ok {
+		s.plat.metadata[id] = m
 	}
 	return pJSON(http.StatusOK, append(obj{
 		{"customerId", id},

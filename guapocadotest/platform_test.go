@@ -165,7 +165,7 @@ func TestPlatformValidation(t *testing.T) {
 		{"POST", "/v1/usage/api-calls/consume", `[1]`, 400, `{"error":"Invalid JSON body"}`},
 		{"POST", "/v1/usage/api-calls/settings", `{"customerId":"c"}`, 400, `{"error":"overageEnabled must be a boolean"}`},
 		{"POST", "/v1/entitlements/seats/limit/settings", `{"customerId":"c","purchased":2}`, 400, `{"error":"Limit expansion is not allowed for seats on this plan"}`},
-		{"POST", "/v1/customers", `{"name":"x"}`, 400, `{"error":"id is required"}`},
+		{"POST", "/v1/customers", `{"id":" ","name":"x"}`, 400, `{"error":"id must not be blank"}`},
 		{"POST", "/v1/context", `{"features":[]}`, 400, `{"error":"customer.id is required"}`},
 		{"POST", "/v1/subscriptions/change", `{"customerId":"c","planKey":"credits-pack"}`, 400, `{"error":"Plan credits-pack is not a recurring plan"}`},
 		{"POST", "/v1/subscriptions/change", `{"customerId":"c","planKey":"gold"}`, 404, `{"error":"Unknown plan: gold"}`},

@@ -353,7 +353,7 @@ func everyAction(t *testing.T, c *guapocado.Client, orgID, userName string) {
 	}
 
 	// Context on the free plan.
-	bc := must[*guapocado.BillingContext](t, "Context")(c.Context(ctx, &guapocado.ContextParams{
+	bc := must[*guapocado.Snapshot](t, "Context")(c.Snapshot(ctx, &guapocado.SnapshotParams{
 		Features: []string{"csv-export", "advanced-analytics"},
 		Usage:    []string{"api-calls", "ai-credits"},
 		Limits:   []string{"seats"},
@@ -646,7 +646,7 @@ func noCustomer(t *testing.T, ctx context.Context, what string, c *guapocado.Cli
 		call func() error
 	}{
 		{"Customer.Sync", func() error { _, err := c.Customer.Sync(ctx); return err }},
-		{"Context", func() error { _, err := c.Context(ctx, nil); return err }},
+		{"Context", func() error { _, err := c.Snapshot(ctx, nil); return err }},
 		{"Has", func() error { _, err := c.Has(ctx, "csv-export"); return err }},
 		{"Limit", func() error { _, err := c.Limit(ctx, "seats"); return err }},
 		{"Limits.Configure", func() error {

@@ -123,7 +123,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 // many it finished. It stops at the first error: running it again later
 // (the same job id) finishes the rest and charges the finished items
 // nothing more.
-func meter(ctx context.Context, c *guapocado.Client, j job) (int, error) {
+func meter(ctx context.Context, c *guapocado.APIClient, j job) (int, error) {
 	for n := 1; n <= j.Items; n++ {
 		if err := ctx.Err(); err != nil {
 			return n - 1, err

@@ -51,7 +51,7 @@ func TestRunEnvChecks(t *testing.T) {
 
 // setup starts a fake platform and a client with retries disabled, so a
 // lost answer stops the job as a crash would.
-func setup(t *testing.T) (*guapocadotest.Server, *guapocado.Client, job) {
+func setup(t *testing.T) (*guapocadotest.Server, *guapocado.APIClient, job) {
 	t.Helper()
 	j := job{ID: "t1", Customer: "org_job", Meter: "api-calls", Items: 40}
 	srv := guapocadotest.NewServer(guapocadotest.WithCustomerPlan(j.Customer, "pro"))

@@ -143,7 +143,7 @@ func (s *service) report(w http.ResponseWriter, r *http.Request) {
 
 // billing reads the caller's billing with ForRequest directly, in one call.
 func (s *service) billing(w http.ResponseWriter, r *http.Request) {
-	bc, err := s.c.ForRequest(r).Context(r.Context(), &guapocado.ContextParams{
+	bc, err := s.c.ForRequest(r).Snapshot(r.Context(), &guapocado.SnapshotParams{
 		Features:     []string{"advanced-analytics", "csv-export"},
 		Usage:        []string{"ai-credits"},
 		IncludePlans: guapocado.Ptr(false),

@@ -333,10 +333,7 @@ func (a *app) usage(args []string) error {
 		return err
 	}
 	if a.json {
-		return a.printJSON(struct {
-			Key string `json:"key"`
-			*guapocado.Usage
-		}{key, u})
+		return a.printJSON(u) // a Usage names its meter (key)
 	}
 	switch verb {
 	case "consume":
@@ -375,10 +372,7 @@ func (a *app) limit(args []string) error {
 		return err
 	}
 	if a.json {
-		return a.printJSON(struct {
-			Key string `json:"key"`
-			*guapocado.Limit
-		}{key, l})
+		return a.printJSON(l) // a Limit names its key
 	}
 	exp := "not allowed"
 	if l.ExpansionAllowed {

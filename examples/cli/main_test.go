@@ -280,10 +280,7 @@ func TestCLIJSON(t *testing.T) {
 		t.Errorf("has: %+v", has)
 	}
 
-	var u struct {
-		Key string
-		guapocado.Usage
-	}
+	var u guapocado.Usage
 	decode(h.ok("usage", "consume", "ai-credits", "5", "--json"), &u)
 	if u.Key != "ai-credits" || u.CustomerID != acme.OrganizationID || u.Balance != 495 || u.Consumed != 5 || u.Resets != nil {
 		t.Errorf("consume: %+v", u)

@@ -92,7 +92,7 @@ func install(config js.Value) error {
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"id": cu.ID, "name": cu.Name, "email": cu.Email}, nil
+			return object("id", cu.ID, "name", cu.Name, "email", cu.Email), nil
 		},
 		"signUp": func(ctx context.Context, a []js.Value) (any, error) {
 			email, password, err := credentials(a)
@@ -125,17 +125,17 @@ func install(config js.Value) error {
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug}, nil
+			return object("id", o.ID, "name", o.Name, "slug", o.Slug), nil
 		},
 		"session": func(ctx context.Context, _ []js.Value) (any, error) {
 			s, err := c.Auth.Session(ctx)
 			if err != nil || s == nil {
 				return nil, err
 			}
-			return map[string]any{
-				"user":                 map[string]any{"id": s.User.ID, "name": s.User.Name, "email": s.User.Email},
-				"activeOrganizationId": s.Session.ActiveOrganizationID,
-			}, nil
+			return object(
+				"user", object("id", s.User.ID, "name", s.User.Name, "email", s.User.Email),
+				"activeOrganizationId", s.Session.ActiveOrganizationID,
+			), nil
 		},
 	} {
 		api.Set(name, promiseFunc(fn))
@@ -179,23 +179,24 @@ func usage(u *guapocado.Usage, err error) (any, error) {
 	if u.Resets != nil {
 		resets = u.Resets.UTC().Format(time.RFC3339)
 	}
-	return map[string]any{
-		"customerId":     u.CustomerID,
-		"balance":        u.Balance,
-		"included":       u.Included,
-		"consumed":       u.Consumed,
-		"overage":        u.Overage,
-		"overageAllowed": u.OverageAllowed,
-		"overageEnabled": u.OverageEnabled,
-		"resets":         resets,
-	}, nil
+	return object(
+		"key", u.Key,
+		"customerId", u.CustomerID,
+		"balance", u.Balance,
+		"included", u.Included,
+		"consumed", u.Consumed,
+		"overage", u.Overage,
+		"overageAllowed", u.OverageAllowed,
+		"overageEnabled", u.OverageEnabled,
+		"resets", resets,
+	), nil
 }
 
 func user(u *guapocado.User, err error) (any, error) {
 	if err != nil || u == nil {
 		return nil, err
 	}
-	return map[string]any{"id": u.ID, "name": u.Name, "email": u.Email}, nil
+	return object("id", u.ID, "name", u.Name, "email", u.Email), nil
 }
 
 // argError is a wrong argument from JavaScript: it rejects like the SDK's
@@ -286,4 +287,15 @@ func jsError(err error) js.Value {
 	e.Set("kind", kind)
 	e.Set("retryAfter", retryAfter)
 	return e
+}
+
+// object makes a JavaScript object with its properties in the order given,
+// so the page shows a result's fields in a stable order (a Go map's order
+// is random).
+func object(kv ...any) js.Value {
+	o := js.Global().Get("Object").New()
+	for i := 0; i+1 < len(kv); i += 2 {
+		o.Set(kv[i].(string), kv[i+1])
+	}
+	return o
 }

@@ -1,0 +1,112 @@
+package guapocado
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"time"
+
+	"github.com/google/go-querystring/query"
+)
+
+// AuditLog is one entry of the platform's append-only audit log.
+type AuditLog struct {
+	ID           string          `json:"id"`
+	Action       string          `json:"action"`
+	ActorType    string          `json:"actorType"`
+	ActorID      string          `json:"actorId,omitempty"`
+	ActorLabel   string          `json:"actorLabel,omitempty"`
+	KeyType      string          `json:"keyType,omitempty"`
+	Mode         string          `json:"mode,omitempty"`
+	ResourceType string          `json:"resourceType,omitempty"`
+	ResourceID   string          `json:"resourceId,omitempty"`
+	RequestID    string          `json:"requestId,omitempty"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt    time.Time       `json:"createdAt"`
+}
+
+// AuditListParams filter the audit log; empty fields do not filter.
+type AuditListParams struct {
+	Action       string `url:"action,omitempty"`
+	ResourceType string `url:"resourceType,omitempty"`
+	ResourceID   string `url:"resourceId,omitempty"`
+	ActorID      string `url:"actorId,omitempty"`
+	// Cursor continues after a page (AuditPage.NextCursor).
+	Cursor string `url:"cursor,omitempty"`
+	// Limit is the page size; 0 lets the platform choose.
+	Limit int `url:"limit,omitempty"`
+}
+
+// AuditPage is one page of the audit log.
+type AuditPage struct {
+	Logs       []AuditLog `json:"logs"`
+	HasMore    bool       `json:"hasMore"`
+	NextCursor string     `json:"nextCursor,omitempty"`
+}
+
+// AuditService reads the audit log. Get it as APIClient.Audit.
+type AuditService struct{ c *core }
+
+// List returns one page of the audit log
+// (GET /v1/audit?action=&resourceType=&resourceId=&actorId=&cursor=&limit=).
+// params may be nil. See All to walk every page.
+func (s AuditService) List(ctx context.Context, params *AuditListParams) (*AuditPage, error) {
+	p := AuditListParams{}
+	if params != nil {
+		p = *params
+	}
+	if p.Limit < 0 {
+		return nil, &ValidationError{Field: "limit", Reason: "must not be negative"}
+	}
+	q, err := query.Values(p)
+	if err != nil {
+		return nil, &ValidationError{Field: "params", Reason: err.Error()}
+	}
+	var page AuditPage
+	if err := s.c.call(ctx, &actAuditList, &callArgs{query: q}, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// All iterates over the audit log entries matching params, page after page
+// from params.Cursor (one request per page, made as the loop reaches it):
+//
+//	for entry, err := range c.Audit.All(ctx, &guapocado.AuditListParams{Action: "usage.consume"}) {
+//		if err != nil { … } // the loop ends after an error
+//		…
+//	}
+//
+// A failed page is yielded once as an error and ends the iteration; so does
+// a page that says it has more without a new cursor.
+func (s AuditService) All(ctx context.Context, params *AuditListParams) iter.Seq2[AuditLog, error] {
+	return func(yield func(AuditLog, error) bool) {
+		p := AuditListParams{}
+		if params != nil {
+			p = *params
+		}
+		seen := map[string]bool{p.Cursor: true}
+		for {
+			page, err := s.List(ctx, &p)
+			if err != nil {
+				yield(AuditLog{}, err)
+				return
+			}
+			for _, l := range page.Logs {
+				if !yield(l, nil) {
+					return
+				}
+			}
+			if !page.HasMore {
+				return
+			}
+			if seen[page.NextCursor] {
+				yield(AuditLog{}, &Error{Method: "GET", Path: "/v1/audit", StatusCode: 200,
+					Message: "the page has more entries but no new nextCursor", unexpected: true})
+				return
+			}
+			seen[page.NextCursor] = true
+			p.Cursor = page.NextCursor
+		}
+	}
+}
