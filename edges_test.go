@@ -29,3 +29,76 @@ func TestRetryAfterDateIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestDotSegmentsRefused: "." and ".." as keys or ids would reach the wire
+// as dot segments of a platform path (POST /v1/purchases/../refunds): they
+// fail before the network with a *ValidationError naming the field.
+func TestDotSegmentsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cases := []struct {
+		name, field string
+		call        func(c *Client) error
+	}{
+		{"consume key ..", "key", func(c *Client) error { _, err := c.Usage.Consume(ctx, "..", 1); return err }},
+		{"balance key .", "key", func(c *Client) error { _, err := c.Usage.Balance(ctx, "."); return err }},
+		{"has key ..", "key", func(c *Client) error { _, err := c.Has(ctx, ".."); return err }},
+		{"purchase id ..", "purchaseId", func(c *Client) error {
+			_, err := c.Purchases.Refund(ctx, "..", nil, WithIdempotencyKey("job-1"))
+			return err
+		}},
+		{"subscription id .", "subscriptionId", func(c *Client) error {
+			_, err := c.Subscription.Refund(ctx, ".", nil, WithIdempotencyKey("job-1"))
+			return err
+		}},
+		{"contract customer ..", "customerId", func(c *Client) error { _, err := c.Contracts.Get(ctx, ForCustomer("..")); return err }},
+		{"ForCustomer .", "customerId", func(c *Client) error { _, err := c.Has(ctx, "csv-export", ForCustomer(".")); return err }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt, _ := newMockAPIClient(t)
+			err := tc.call(c)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != tc.field {
+				t.Fatalf("got %v, want a *ValidationError on %s", err, tc.field)
+			}
+			if n := mt.GetTotalCallCount(); n != 0 {
+				t.Errorf("%d requests sent", n)
+			}
+		})
+	}
+	t.Run("session ForCustomer ..", func(t *testing.T) {
+		t.Parallel()
+		c, mt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+		_, err := c.Usage.Consume(ctx, "api-calls", 1, ForCustomer(".."))
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "customerId" || mt.GetTotalCallCount() != 0 {
+			t.Fatalf("got %v after %d requests", err, mt.GetTotalCallCount())
+		}
+	})
+	t.Run("WithCustomerID ..", func(t *testing.T) {
+		t.Parallel()
+		_, err := NewAPIClient(testAPIKey, WithAPIURL(apiBase), WithCustomerID(".."))
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "customerId" {
+			t.Fatalf("got %v", err)
+		}
+	})
+	// "/" is escaped, so a key holding one stays a single segment.
+	t.Run("slash escaped", func(t *testing.T) {
+		t.Parallel()
+		c, mt, _ := newMockAPIClient(t)
+		var got string
+		mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			got = r.URL.EscapedPath()
+			return jsonResponder(200, `{"balance":1}`)(r)
+		})
+		if _, err := c.Usage.Balance(ctx, "a/../b"); err != nil {
+			t.Fatal(err)
+		}
+		if got != "/v1/usage/a%2F..%2Fb/balance" {
+			t.Errorf("path %s", got)
+		}
+	})
+}

@@ -193,6 +193,9 @@ func WithCustomerID(id string) Option {
 		if strings.TrimSpace(id) == "" {
 			return errors.New("guapocado: WithCustomerID: empty customer id")
 		}
+		if err := checkCustomerID(id); err != nil {
+			return fmt.Errorf("guapocado: WithCustomerID: %w", err)
+		}
 		c.customerID = id
 		return nil
 	}
@@ -266,6 +269,9 @@ func (c *Client) platformOptions(opts []CallOption, needCustomer bool, use keyUs
 	var pc platformCall
 	if cc.set && strings.TrimSpace(cc.customerID) == "" {
 		return pc, &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
+	}
+	if err := checkCustomerID(cc.customerID); cc.set && err != nil {
+		return pc, err
 	}
 	pc.customerID = c.cfg.customerID
 	if cc.set {

@@ -90,6 +90,9 @@ func customerOf(opts []CallOption) (string, error) {
 	if cc.set && strings.TrimSpace(cc.customerID) == "" {
 		return "", &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
 	}
+	if err := checkCustomerID(cc.customerID); cc.set && err != nil {
+		return "", err
+	}
 	if cc.idemSet {
 		return "", &ValidationError{Field: "idempotencyKey", Reason: "the plugin drops idempotency keys; use a platform client (NewAPIClient)"}
 	}

@@ -9,6 +9,10 @@ import (
 // numbers (float64) and silently rounds integers above 2^53.
 const maxAmount = 1 << 53
 
+// checkKey refuses an empty or blank key or id, and the dot segments "."
+// and "..": keys and ids are path segments on platform routes, and
+// url.PathEscape leaves dots alone ("/v1/purchases/../refunds" would name
+// another route), while it escapes "/" (so "a/b" stays one segment).
 func checkKey(field, key string) error {
 	if key == "" {
 		return &ValidationError{Field: field, Reason: "must not be empty"}
@@ -16,7 +20,20 @@ func checkKey(field, key string) error {
 	if strings.TrimSpace(key) == "" {
 		return &ValidationError{Field: field, Reason: "must not be blank"}
 	}
+	if key == "." || key == ".." {
+		return &ValidationError{Field: field, Reason: "must not be \".\" or \"..\" (a dot segment in a URL path)"}
+	}
 	return nil
+}
+
+// checkCustomerID checks a customer id given to ForCustomer or
+// WithCustomerID: not blank, and not a dot segment (platform routes such as
+// /v1/contracts/{customerId} carry it in the path).
+func checkCustomerID(id string) error {
+	if strings.TrimSpace(id) == "" {
+		return &ValidationError{Field: "customerId", Reason: "must not be blank"}
+	}
+	return checkKey("customerId", id)
 }
 
 func checkAmount(amount int64) error {
