@@ -102,3 +102,31 @@ func TestDotSegmentsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckoutURLSchemes: checkout return URLs are http(s) only; the others
+// fail before the network with a *ValidationError naming the field.
+func TestCheckoutURLSchemes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, bad := range []string{"javascript://x/%0aalert(1)", "data://x/text/html,hi", "ftp://files.example.com/x", "file://host/etc/passwd"} {
+		for _, field := range []string{"successUrl", "cancelUrl"} {
+			p := &CheckoutParams{ProductKey: "pro", SuccessURL: "https://a.test/ok", CancelURL: "https://a.test/no"}
+			if field == "successUrl" {
+				p.SuccessURL = bad
+			} else {
+				p.CancelURL = bad
+			}
+			c, mt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+			_, err := c.Checkout.Create(ctx, p)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != field || mt.GetTotalCallCount() != 0 {
+				t.Errorf("%s=%s: got %v after %d requests", field, bad, err, mt.GetTotalCallCount())
+			}
+		}
+	}
+	c, mt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+	mt.RegisterResponder("POST", testBase+"/api/auth/guapocado/checkout", jsonResponder(200, `{"customerId":"c","url":"https://pay.test/1"}`))
+	if _, err := c.Checkout.Create(ctx, &CheckoutParams{ProductKey: "pro", SuccessURL: "http://a.test/ok", CancelURL: "HTTPS://a.test/no"}); err != nil {
+		t.Errorf("http(s) URLs: %v", err)
+	}
+}

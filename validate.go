@@ -55,6 +55,8 @@ func checkKeys(field string, keys []string) error {
 	return nil
 }
 
+// checkAbsoluteURL checks a checkout return URL: absolute, http or https,
+// with a host.
 func checkAbsoluteURL(field, s string) error {
 	if strings.TrimSpace(s) == "" {
 		return &ValidationError{Field: field, Reason: "must not be empty"}
@@ -62,6 +64,11 @@ func checkAbsoluteURL(field, s string) error {
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return &ValidationError{Field: field, Reason: "must be an absolute URL"}
+	}
+	// The checkout page sends the buyer's browser there: javascript:, data:
+	// and other schemes are refused.
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return &ValidationError{Field: field, Reason: "must be an http or https URL"}
 	}
 	return nil
 }
