@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -128,5 +129,60 @@ func TestCheckoutURLSchemes(t *testing.T) {
 	mt.RegisterResponder("POST", testBase+"/api/auth/guapocado/checkout", jsonResponder(200, `{"customerId":"c","url":"https://pay.test/1"}`))
 	if _, err := c.Checkout.Create(ctx, &CheckoutParams{ProductKey: "pro", SuccessURL: "http://a.test/ok", CancelURL: "HTTPS://a.test/no"}); err != nil {
 		t.Errorf("http(s) URLs: %v", err)
+	}
+}
+
+// TestIdempotencyHeaderRefused: WithHeader("Idempotency-Key") or
+// "X-Idempotency-Key" would make net/http resend POSTs on a dropped
+// kept-alive connection; both constructors refuse it, and the platform
+// client points to WithIdempotencyKey.
+func TestIdempotencyHeaderRefused(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Idempotency-Key", "idempotency-key", "X-Idempotency-Key", " x-idempotency-KEY "} {
+		_, err := NewClient(testBase, WithHeader(name, "SECRETVALUE-1"))
+		if err == nil || strings.Contains(err.Error(), "SECRETVALUE") {
+			t.Errorf("NewClient WithHeader(%q): %v", name, err)
+		}
+		_, err = NewAPIClient(testAPIKey, WithAPIURL(apiBase), WithHeader(name, "SECRETVALUE-1"))
+		if err == nil || !strings.Contains(err.Error(), "WithIdempotencyKey") || strings.Contains(err.Error(), "SECRETVALUE") {
+			t.Errorf("NewAPIClient WithHeader(%q): %v", name, err)
+		}
+	}
+	if _, err := NewClient(testBase, WithHeader("X-Request-Source", "cli")); err != nil {
+		t.Errorf("an ordinary header: %v", err)
+	}
+}
+
+// TestControlCharactersInCredentialsRefused: tokens with spaces or control
+// characters, and header values or a User-Agent with CR, LF or NUL, are
+// refused by the options, and the error does not echo the token.
+func TestControlCharactersInCredentialsRefused(t *testing.T) {
+	t.Parallel()
+	const secret = "SECRETTOKEN9f8e7d"
+	for name, opt := range map[string]Option{
+		"bearer CRLF":              WithBearerToken(secret + "\r\nX-Evil: 1"),
+		"bearer NUL":               WithBearerToken(secret + "\x00"),
+		"bearer LF":                WithBearerToken(secret + "\n"),
+		"session NUL":              WithSessionToken(secret + "\x00.sig"),
+		"session CR":               WithSessionToken(secret + "\r.sig"),
+		"session encoded CRLF":     WithSessionToken(secret + "%0D%0A.sig"),
+		"header NUL":               WithHeader("X-Trace", secret+"\x00"),
+		"header DEL":               WithHeader("X-Trace", secret+"\x7f"),
+		"header name with a NUL":   WithHeader("X-\x00Trace", "1"),
+		"user agent LF":            WithUserAgent("cli/1\n" + secret),
+		"user agent NUL":           WithUserAgent("cli/1\x00" + secret),
+		"header name with a colon": WithHeader("X-A:b", "1"),
+	} {
+		_, err := NewClient(testBase, opt)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: the error shows the secret", name)
+		}
+	}
+	if _, err := NewClient(testBase, WithHeader("X-Trace", "a\tb"), WithUserAgent("cli/1 (linux)")); err != nil {
+		t.Errorf("tab and spaces in values: %v", err)
 	}
 }

@@ -94,6 +94,9 @@ func WithSessionToken(token string) Option {
 				token = dec
 			}
 		}
+		if !validToken(token) {
+			return errors.New("guapocado: WithSessionToken: the token contains spaces or control characters (the token is not shown)")
+		}
 		c.sessionToken = token
 		return nil
 	}
@@ -106,6 +109,9 @@ func WithBearerToken(token string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(token) == "" {
 			return errors.New("guapocado: WithBearerToken: empty token")
+		}
+		if !validToken(token) {
+			return errors.New("guapocado: WithBearerToken: the token contains spaces or control characters (the token is not shown)")
 		}
 		c.bearerToken = token
 		return nil
@@ -157,25 +163,39 @@ func WithUserAgent(ua string) Option {
 		if ua == "" {
 			return errors.New("guapocado: WithUserAgent: empty user agent")
 		}
+		if !validHeaderValue(ua) {
+			return errors.New("guapocado: WithUserAgent: the user agent contains control characters")
+		}
 		c.userAgent = ua
 		return nil
 	}
 }
 
 // WithHeader adds a header to every request. Session headers (Cookie,
-// Authorization) have their own options and are refused here.
+// Authorization) have their own options and are refused here, and so are
+// Idempotency-Key and X-Idempotency-Key: net/http resends a request that
+// carries one when a kept-alive connection drops, which would repeat a
+// consume through the plugin (which ignores the key); a platform client
+// takes a key per call with WithIdempotencyKey. A value with control
+// characters (other than tab) is refused; the value is never shown in the
+// error.
 func WithHeader(name, value string) Option {
 	return func(c *config) error {
 		k := http.CanonicalHeaderKey(strings.TrimSpace(name))
-		if k == "" || strings.ContainsAny(k, " :\r\n") {
+		if !validHeaderName(k) {
 			return fmt.Errorf("guapocado: WithHeader: invalid header name %q", name)
 		}
 		switch k {
 		case "Cookie", "Authorization", "Content-Length", "Host":
 			return fmt.Errorf("guapocado: WithHeader: %s cannot be set this way", k)
+		case "Idempotency-Key", "X-Idempotency-Key":
+			if c.apiKey != "" {
+				return fmt.Errorf("guapocado: WithHeader: %s would give every call the same key; pass a key per call with WithIdempotencyKey (consume and refund generate one otherwise)", k)
+			}
+			return fmt.Errorf("guapocado: WithHeader: %s is ignored by the plugin, and makes net/http resend a POST (a consume) when a kept-alive connection drops; a session client's writes cannot be made idempotent", k)
 		}
-		if strings.ContainsAny(value, "\r\n") {
-			return fmt.Errorf("guapocado: WithHeader: invalid value for %s", k)
+		if !validHeaderValue(value) {
+			return fmt.Errorf("guapocado: WithHeader: the value for %s contains control characters (the value is not shown)", k)
 		}
 		c.headers.Add(k, value)
 		return nil
@@ -256,4 +276,44 @@ func WithFetchCredentials(mode string) Option {
 		}
 		return fmt.Errorf("guapocado: WithFetchCredentials: unknown mode %q", mode)
 	}
+}
+
+// validToken reports whether a session or bearer token can be sent: no
+// spaces, no control characters (CR, LF and NUL would make every request
+// fail).
+func validToken(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if b := tok[i]; b <= ' ' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether v is a valid HTTP header value: no
+// control character but horizontal tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderName reports whether k is a non-empty HTTP token (RFC 9110).
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		b := k[i]
+		switch {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
