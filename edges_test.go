@@ -3,8 +3,11 @@ package guapocado
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/jarcoal/httpmock"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -184,5 +187,81 @@ func TestControlCharactersInCredentialsRefused(t *testing.T) {
 	}
 	if _, err := NewClient(testBase, WithHeader("X-Trace", "a\tb"), WithUserAgent("cli/1 (linux)")); err != nil {
 		t.Errorf("tab and spaces in values: %v", err)
+	}
+}
+
+// TestCookieAndTokenBounds: a server that sets hundreds of cookies, huge
+// cookies or a huge set-auth-token cannot grow the session: what is over
+// the bounds is dropped, the calls succeed, and later calls are not refused
+// for their header size (the responder answers 431 past 16 KiB, as Node
+// does).
+func TestCookieAndTokenBounds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const has = testBase + "/api/auth/guapocado/has"
+	var mu sync.Mutex
+	var lastCookie string
+	flood := func(round int) httpmock.Responder {
+		return func(r *http.Request) (*http.Response, error) {
+			ck := r.Header.Get("Cookie")
+			mu.Lock()
+			lastCookie = ck
+			mu.Unlock()
+			if len(ck)+len(r.Header.Get("Authorization")) > 16<<10 {
+				return httpmock.NewStringResponse(431, ""), nil
+			}
+			resp := httpmock.NewStringResponse(200, `{"customerId":"c","allowed":true}`)
+			resp.Header.Set("Content-Type", "application/json")
+			for i := range 500 {
+				resp.Header.Add("Set-Cookie", fmt.Sprintf("flood%d_%d=%s; Path=/", round, i, strings.Repeat("v", 100)))
+			}
+			resp.Header.Add("Set-Cookie", "huge="+strings.Repeat("h", MaxCookieBytes)+"; Path=/")
+			return resp, nil
+		}
+	}
+	c, mt, _ := newMockClient(t, testBase, WithSessionToken(testToken))
+	for round := range 21 {
+		mt.RegisterResponder("POST", has, flood(round))
+		if _, err := c.Has(ctx, "csv-export"); err != nil {
+			t.Fatalf("call %d: %v", round, err)
+		}
+	}
+	mu.Lock()
+	ck := lastCookie
+	mu.Unlock()
+	n := strings.Count(ck, "=")
+	if n > MaxCookies || len(ck) > MaxCookieHeaderBytes {
+		t.Errorf("after the flood the Cookie header has %d cookies, %d bytes", n, len(ck))
+	}
+	if !strings.Contains(ck, testCookie) {
+		t.Errorf("the session cookie was pushed out: %s", names(ck))
+	}
+	if strings.Contains(ck, "huge=") {
+		t.Error("a cookie over MaxCookieBytes was kept")
+	}
+
+	// A cookie that replaces a kept one still applies once the session is full.
+	mt.RegisterResponder("POST", has, setCookieResponder(t, "better-auth.session_token=rotated.sig; Path=/"))
+	if _, err := c.Has(ctx, "csv-export"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Auth.SessionToken(); got != "rotated.sig" {
+		t.Errorf("the rotated session cookie was not kept (token length %d)", len(got))
+	}
+
+	// set-auth-token: 1 MiB, or with a space, is not adopted.
+	b, bmt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+	for _, bad := range []string{strings.Repeat("t", 1<<20), "two words"} {
+		bmt.RegisterResponder("POST", has, status(200, `{"customerId":"c","allowed":true}`, "Content-Type", "application/json", "Set-Auth-Token", bad))
+		if _, err := b.Has(ctx, "csv-export"); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Auth.SessionToken(); got != testToken {
+			t.Errorf("a bad set-auth-token (length %d) was adopted (now length %d)", len(bad), len(got))
+		}
+	}
+	bmt.RegisterResponder("POST", has, status(200, `{"customerId":"c","allowed":true}`, "Content-Type", "application/json", "Set-Auth-Token", "new.sig"))
+	if _, err := b.Has(ctx, "csv-export"); err != nil || b.Auth.SessionToken() != "new.sig" {
+		t.Errorf("a good set-auth-token was not adopted: %v", err)
 	}
 }
