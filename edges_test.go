@@ -265,3 +265,41 @@ func TestCookieAndTokenBounds(t *testing.T) {
 		t.Errorf("a good set-auth-token was not adopted: %v", err)
 	}
 }
+
+// TestServerMessageIsOneCleanLine: a server's message with CR, LF, NUL,
+// escape sequences or bidi overrides cannot forge log lines through
+// Error() or Message, and a huge message is cut.
+func TestServerMessageIsOneCleanLine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, body := range map[string]string{
+		"crlf":  `{"message":"bad key\r\n2026-01-01 INFO admin logged in\u0000\u001b[31m\u202eevil","code":"X\nY"}`,
+		"error": `{"error":"bad key\r\nINFO forged"}`,
+		"long":  `{"message":"` + strings.Repeat("é", 5000) + `"}`,
+	} {
+		c, mt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+		mt.RegisterResponder("POST", testBase+"/api/auth/guapocado/has", jsonResponder(400, body))
+		_, err := c.Has(ctx, "csv-export")
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, ErrInvalidRequest) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for what, s := range map[string]string{"Error()": err.Error(), "Message": e.Message, "Code": e.Code} {
+			if strings.ContainsAny(s, "\r\n\x00\x1b\u202e") {
+				t.Errorf("%s: %s holds a control character: %q", name, what, s)
+			}
+		}
+		if len(e.Message) > 300 || len(err.Error()) > 500 {
+			t.Errorf("%s: message not capped: %d bytes, Error() %d bytes", name, len(e.Message), len(err.Error()))
+		}
+		if name == "crlf" && !strings.Contains(err.Error(), "bad key  2026-01-01 INFO") {
+			t.Errorf("the text around the control characters is lost: %q", err.Error())
+		}
+	}
+	// Clean messages keep their meaning: "Sign in first" is still ErrNoCustomer.
+	c, mt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+	mt.RegisterResponder("POST", testBase+"/api/auth/guapocado/has", jsonResponder(401, `{"message":"Sign in first"}`))
+	if _, err := c.Has(ctx, "csv-export"); !errors.Is(err, ErrNoCustomer) {
+		t.Errorf("Sign in first: %v", err)
+	}
+}

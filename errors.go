@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -102,17 +103,17 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "%d", e.StatusCode)
 		if e.Code != "" {
 			b.WriteString(" ")
-			b.WriteString(e.Code)
+			b.WriteString(cleanMessage(e.Code))
 		}
 		if e.Message != "" {
 			b.WriteString(": ")
-			b.WriteString(e.Message)
+			b.WriteString(cleanMessage(e.Message))
 		}
 	} else {
 		if e.outcomeUnknown {
 			b.WriteString("outcome unknown (the request was sent but its answer was lost; check before repeating it): ")
 		}
-		b.WriteString(e.Message)
+		b.WriteString(cleanMessage(e.Message))
 	}
 	if e.Snippet != "" {
 		fmt.Fprintf(&b, " (body: %q)", e.Snippet)
@@ -121,7 +122,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+		fmt.Fprintf(&b, " (request id %s)", cleanMessage(e.RequestID))
 	}
 	if e.IdempotencyKey != "" {
 		fmt.Fprintf(&b, " (idempotency key %s)", e.IdempotencyKey)
@@ -191,6 +192,38 @@ func transportMessage(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// maxMessageBytes caps a server's message in an Error (Message and
+// Error()): longer ones are cut at a character boundary and end with "…".
+const maxMessageBytes = 256
+
+// cleanMessage makes a server's text safe to print on one log line: control
+// characters (CR, LF, NUL, ESC, C1) and invisible format characters (such as
+// bidirectional overrides) become spaces, invalid UTF-8 becomes U+FFFD, and
+// the result is cut to maxMessageBytes. Clean text is returned as is.
+func cleanMessage(s string) string {
+	clean := len(s) <= maxMessageBytes
+	for i := 0; clean && i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			r = ' '
+		}
+		if b.Len()+utf8.RuneLen(r) > maxMessageBytes {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 const snippetLen = 64

@@ -337,6 +337,7 @@ func (c *Client) statusError(st *callState, resp *http.Response, data []byte) *E
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
+	e.Message, e.Code = cleanMessage(e.Message), cleanMessage(e.Code)
 	return e
 }
 
