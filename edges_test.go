@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"github.com/jarcoal/httpmock"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"strings"
 	"sync"
 	"testing"
@@ -301,5 +303,139 @@ func TestServerMessageIsOneCleanLine(t *testing.T) {
 	mt.RegisterResponder("POST", testBase+"/api/auth/guapocado/has", jsonResponder(401, `{"message":"Sign in first"}`))
 	if _, err := c.Has(ctx, "csv-export"); !errors.Is(err, ErrNoCustomer) {
 		t.Errorf("Sign in first: %v", err)
+	}
+}
+
+// TestCleartextSessionsRefused: a session token or password is not sent
+// over plain http to a non-loopback host unless WithInsecureHTTP says so.
+func TestCleartextSessionsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const remote = "http://billing.example.test"
+	jar, _ := cookiejar.New(nil)
+	for name, opt := range map[string]Option{
+		"session token": WithSessionToken(testToken),
+		"bearer token":  WithBearerToken(testToken),
+		"cookie jar":    WithCookieJar(jar),
+		"client jar":    WithHTTPClient(&http.Client{Jar: jar}),
+	} {
+		_, err := NewClient(remote, opt)
+		if err == nil || !strings.Contains(err.Error(), "WithInsecureHTTP") {
+			t.Errorf("%s over plain http: %v", name, err)
+		} else if strings.Contains(err.Error(), testToken) {
+			t.Errorf("%s: the error shows the token", name)
+		}
+		if _, err := NewClient(remote, opt, WithInsecureHTTP()); err != nil {
+			t.Errorf("%s with WithInsecureHTTP: %v", name, err)
+		}
+		for _, ok := range []string{"https://billing.example.test", "http://127.0.0.1:3000", "http://localhost:3000", "http://[::1]:3000"} {
+			if _, err := NewClient(ok, opt); err != nil {
+				t.Errorf("%s to %s: %v", name, ok, err)
+			}
+		}
+	}
+	if _, err := NewAPIClient(testAPIKey, WithInsecureHTTP()); err == nil {
+		t.Error("NewAPIClient accepted WithInsecureHTTP")
+	}
+
+	// No credentials yet: accepted, but signing in will not send a password.
+	signIns := map[string]func(c *Client) error{
+		"SignInEmail": func(c *Client) error { _, err := c.Auth.SignInEmail(ctx, "a@example.test", "pw-secret-1"); return err },
+		"SignUpEmail": func(c *Client) error {
+			_, err := c.Auth.SignUpEmail(ctx, "a@example.test", "pw-secret-1", "A")
+			return err
+		},
+	}
+	for name, call := range signIns {
+		c, mt, _ := newMockClient(t, remote)
+		err := call(c)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "baseURL" || !strings.Contains(err.Error(), "clear text") {
+			t.Errorf("%s over plain http: %v", name, err)
+		}
+		if n := mt.GetTotalCallCount(); n != 0 {
+			t.Errorf("%s over plain http: %d requests sent", name, n)
+		}
+		c, mt, _ = newMockClient(t, remote, WithInsecureHTTP())
+		mt.RegisterNoResponder(signInResponder(testToken))
+		if err := call(c); err != nil || mt.GetTotalCallCount() != 1 {
+			t.Errorf("%s with WithInsecureHTTP: %v after %d requests", name, err, mt.GetTotalCallCount())
+		}
+	}
+}
+
+// TestCredentialErrorsShowNoBody: a sign-in or sign-up answered by a page
+// that echoes the request shows no body in the error, and a message that
+// repeats the password has it redacted.
+func TestCredentialErrorsShowNoBody(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const pw = "hunter2-pw" // short: the generic masking of long runs misses it
+	answers := map[string]httpmock.Responder{
+		"400 page":     status(400, `<p>email=a@example.test password=`+pw+`</p>`, "Content-Type", "text/html"),
+		"200 page":     status(200, `<p>password=`+pw+`</p>`, "Content-Type", "text/html"),
+		"json message": jsonResponder(401, `{"message":"wrong password `+pw+` for a@example.test"}`),
+		"502 page":     status(502, `bad gateway: {"password":"`+pw+`"}`),
+	}
+	for name, answer := range answers {
+		for _, op := range []string{"sign-in", "sign-up"} {
+			c, mt, _ := newMockClient(t, testBase, WithRetry(0, 0, 0))
+			mt.RegisterNoResponder(answer)
+			var err error
+			if op == "sign-in" {
+				_, err = c.Auth.SignInEmail(ctx, "a@example.test", pw)
+			} else {
+				_, err = c.Auth.SignUpEmail(ctx, "a@example.test", pw, "A")
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("%s %s: %v", op, name, err)
+			}
+			if strings.Contains(err.Error(), pw) || strings.Contains(e.Message, pw) || e.Snippet != "" {
+				t.Errorf("%s %s: the error shows the body or the password: %q", op, name, err.Error())
+			}
+		}
+	}
+}
+
+// TestClearActiveOrganizationSendsBoth: the team is cleared, then the
+// organization; a server without teams (404) still gets the organization
+// cleared; another failure stops the call.
+func TestClearActiveOrganizationSendsBoth(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const team, org = testBase + "/api/auth/organization/set-active-team", testBase + "/api/auth/organization/set-active"
+	for _, tc := range []struct {
+		name       string
+		teamAnswer httpmock.Responder
+		wantErr    error
+		wantOrg    int
+	}{
+		{"teams on", jsonResponder(200, "null"), nil, 1},
+		{"teams off", status(404, ""), nil, 1},
+		{"signed out", jsonResponder(401, `{"message":"Unauthorized","code":"UNAUTHORIZED"}`), ErrUnauthorized, 0},
+	} {
+		c, mt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+		var bodies []string
+		rec := func(next httpmock.Responder) httpmock.Responder {
+			return func(r *http.Request) (*http.Response, error) {
+				b, _ := io.ReadAll(r.Body)
+				bodies = append(bodies, r.URL.Path+" "+string(b))
+				return next(r)
+			}
+		}
+		mt.RegisterResponder("POST", team, rec(tc.teamAnswer))
+		mt.RegisterResponder("POST", org, rec(jsonResponder(200, "null")))
+		err := c.Auth.ClearActiveOrganization(ctx)
+		if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if n := calls(mt, "POST", org); n != tc.wantOrg {
+			t.Errorf("%s: set-active sent %d times", tc.name, n)
+		}
+		if len(bodies) > 0 && bodies[0] != `/api/auth/organization/set-active-team {"teamId":null}` ||
+			len(bodies) > 1 && bodies[1] != `/api/auth/organization/set-active {"organizationId":null}` {
+			t.Errorf("%s: requests %q", tc.name, bodies)
+		}
 	}
 }

@@ -106,6 +106,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.checkCleartext(); err != nil {
+		return nil, err
+	}
 	cfg.apiBase = u.String() + cfg.basePath
 
 	c := &Client{cfg: cfg}

@@ -47,6 +47,7 @@ type config struct {
 	jar          http.CookieJar
 	httpClient   *http.Client
 	credentials  string // browser fetch credentials mode
+	insecureHTTP bool   // WithInsecureHTTP
 
 	apiKey     string // platform mode (NewAPIClient) when not empty
 	customerID string // platform mode: the default customer
@@ -261,6 +262,51 @@ func WithWebhookPath(p string) Option {
 		c.webhookPath = p
 		return nil
 	}
+}
+
+// WithInsecureHTTP allows a session over plain http to a non-loopback host;
+// only for a private network you trust. Without it, NewClient refuses a
+// session (WithSessionToken, WithBearerToken, WithCookieJar, or the Jar of
+// WithHTTPClient's client) when the base URL is http:// and its host is not
+// loopback (localhost, 127.0.0.0/8, ::1), and Auth.SignInEmail and
+// Auth.SignUpEmail refuse to send a password there: anyone on the path could
+// read the token or password and act as the user. A platform client refuses
+// it (its key goes over https only, see WithAPIURL).
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.insecureHTTP = true
+		return nil
+	}
+}
+
+// plainRemote reports whether credentials to the base URL would cross a
+// network in clear text: plain http to a non-loopback host, without
+// WithInsecureHTTP.
+func (cfg *config) plainRemote() bool {
+	return cfg.base.Scheme == "http" && !loopback(cfg.base.Hostname()) && !cfg.insecureHTTP
+}
+
+// checkCleartext refuses a session client that would send its session token
+// in clear text (see WithInsecureHTTP). A client with no credentials is
+// accepted: it can only sign in, which refuses the same way.
+func (cfg *config) checkCleartext() error {
+	if !cfg.plainRemote() {
+		return nil
+	}
+	var opt string
+	switch {
+	case cfg.sessionToken != "":
+		opt = "WithSessionToken"
+	case cfg.bearerToken != "":
+		opt = "WithBearerToken"
+	case cfg.jar != nil:
+		opt = "WithCookieJar"
+	case cfg.httpClient != nil && cfg.httpClient.Jar != nil:
+		opt = "the Jar of WithHTTPClient's client"
+	default:
+		return nil
+	}
+	return fmt.Errorf("guapocado: NewClient: plain http to %s would send the session (%s) in clear text: use https, or WithInsecureHTTP on a private network you trust", cfg.base.Hostname(), opt)
 }
 
 // WithFetchCredentials sets the fetch credentials mode in the WebAssembly

@@ -140,6 +140,8 @@ func (cfg *config) sessionOption() string {
 		return "WithWebhookPath"
 	case cfg.credentials != "":
 		return "WithFetchCredentials"
+	case cfg.insecureHTTP:
+		return "WithInsecureHTTP"
 	}
 	return ""
 }
