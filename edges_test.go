@@ -439,3 +439,41 @@ func TestClearActiveOrganizationSendsBoth(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidAPIKeyIsItsOwnClass: a 401 with no code other than "Sign in
+// first" (the plugin's "Invalid API key", the platform's {"error"}) is
+// ErrInvalidAPIKey, exclusive with ErrUnauthorized and ErrNoCustomer, and
+// the middleware answers it 502 billing_error, not "sign in".
+func TestInvalidAPIKeyIsItsOwnClass(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sentinels := []error{ErrUnauthorized, ErrNoCustomer, ErrInvalidAPIKey}
+	for _, tc := range []struct {
+		body string
+		want error
+	}{
+		{`{"message":"Invalid API key"}`, ErrInvalidAPIKey},
+		{`{"error":"Invalid API key"}`, ErrInvalidAPIKey},
+		{`{"message":"Unauthorized","code":"UNAUTHORIZED"}`, ErrUnauthorized},
+		{`{"message":"Invalid email or password","code":"INVALID_EMAIL_OR_PASSWORD"}`, ErrUnauthorized},
+		{`{"message":"Sign in first"}`, ErrNoCustomer},
+	} {
+		c, mt, _ := newMockClient(t, testBase, WithBearerToken(testToken))
+		mt.RegisterResponder("POST", testBase+"/api/auth/guapocado/usage/consume", jsonResponder(401, tc.body))
+		_, err := c.Usage.Consume(ctx, "api-calls", 1)
+		for _, s := range sentinels {
+			if errors.Is(err, s) != (s == tc.want) {
+				t.Errorf("%s: errors.Is(%v) = %t", tc.body, s, errors.Is(err, s))
+			}
+		}
+		status, body := middlewareAnswer(err, "api-calls", 1)
+		if tc.want == ErrInvalidAPIKey && (status != http.StatusBadGateway || body.Code != CodeBillingError) {
+			t.Errorf("%s: middleware answers %d %s", tc.body, status, body.Code)
+		}
+	}
+	p, pmt, _ := newMockAPIClient(t)
+	pmt.RegisterNoResponder(jsonResponder(401, `{"error":"Invalid API key"}`))
+	if _, err := p.Has(ctx, "csv-export"); !errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrUnauthorized) {
+		t.Errorf("platform 401: %v", err)
+	}
+}

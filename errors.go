@@ -13,13 +13,22 @@ import (
 // Sentinel errors. Every failure the server reports is an *Error; match it
 // against these with errors.Is, or read its fields with errors.As.
 //
-// The sentinels are exclusive where they overlap on a status: a 401 is either
-// ErrNoCustomer or ErrUnauthorized, a 403 either ErrOriginRejected or
-// ErrForbidden, a 429 either ErrInsufficientBalance or ErrRateLimited.
+// The sentinels are exclusive where they overlap on a status: a 401 is one of
+// ErrUnauthorized, ErrNoCustomer and ErrInvalidAPIKey, a 403 either
+// ErrOriginRejected or ErrForbidden, a 429 either ErrInsufficientBalance or
+// ErrRateLimited.
 var (
-	// ErrUnauthorized: no session, or an invalid or expired one (401 with a code,
-	// or any 401 that is not ErrNoCustomer).
+	// ErrUnauthorized: no session, or an invalid or expired one, or wrong
+	// credentials on sign-in: a 401 with a code (Better Auth's own, such as
+	// UNAUTHORIZED or INVALID_EMAIL_OR_PASSWORD). Signing in again helps.
 	ErrUnauthorized = errors.New("guapocado: unauthorized")
+	// ErrInvalidAPIKey: the app's Guapocado API key was refused. Through the
+	// plugin that is a 401 with no code, such as {"message":"Invalid API
+	// key"}; from the platform API (NewAPIClient), its own 401
+	// {"error":"..."}. The rule: a 401 with no code whose message is not
+	// "Sign in first" (which is ErrNoCustomer). The app is misconfigured:
+	// signing in again cannot help.
+	ErrInvalidAPIKey = errors.New("guapocado: the app's API key was refused")
 	// ErrNoCustomer: signed in, but the session has no active organization or
 	// team to bill (the plugin's 401 "Sign in first" with no code). Set an
 	// active organization (Auth.SetActiveOrganization) and call again.
@@ -144,10 +153,13 @@ func (e *Error) Is(target error) bool {
 	}
 	switch e.StatusCode {
 	case 401:
-		if e.Code == "" && e.Message == "Sign in first" {
+		switch {
+		case e.Code != "":
+			return target == ErrUnauthorized
+		case e.Message == "Sign in first":
 			return target == ErrNoCustomer
 		}
-		return target == ErrUnauthorized
+		return target == ErrInvalidAPIKey
 	case 403:
 		if e.Code == "MISSING_OR_NULL_ORIGIN" || e.Code == "INVALID_ORIGIN" || e.Code == "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED" {
 			return target == ErrOriginRejected
