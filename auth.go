@@ -3,6 +3,7 @@ package guapocado
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -82,7 +83,7 @@ func (s AuthService) SignUpEmail(ctx context.Context, email, password, name stri
 		Name     string `json:"name"`
 	}{email, password, name}
 	var out authAnswer
-	if err := s.c.signIn(ctx, &actSignUp, &in, &out); err != nil {
+	if err := s.c.signIn(ctx, &actSignUp, password, &in, &out); err != nil {
 		return nil, err
 	}
 	return out.User, nil
@@ -103,7 +104,7 @@ func (s AuthService) SignInEmail(ctx context.Context, email, password string) (*
 		Password string `json:"password"`
 	}{email, password}
 	var out authAnswer
-	if err := s.c.signIn(ctx, &actSignIn, &in, &out); err != nil {
+	if err := s.c.signIn(ctx, &actSignIn, password, &in, &out); err != nil {
 		return nil, err
 	}
 	return out.User, nil
@@ -111,9 +112,26 @@ func (s AuthService) SignInEmail(ctx context.Context, email, password string) (*
 
 // signIn sends a sign-up or sign-in and adopts the session it returns.
 // Both create something, so they are retried only where never sent.
-func (c *core) signIn(ctx context.Context, a *action, in, out any) error {
+//
+// The password crosses the network only over https or to a loopback host,
+// unless the client was built WithInsecureHTTP. An error carries no body
+// snippet (a page that echoes the request would show the password) and
+// never the password itself.
+func (c *core) signIn(ctx context.Context, a *action, password string, in, out any) error {
+	if c.cfg.plainRemote() {
+		return &ValidationError{Field: "baseURL", Reason: "plain http to " + c.cfg.base.Hostname() +
+			" would send the password in clear text: use https (or WithInsecureHTTP, only on a private network you trust)"}
+	}
 	c.sess.adoptBearer.Store(true)
-	return c.call(ctx, a, &callArgs{in: in}, out)
+	err := c.call(ctx, a, &callArgs{in: in}, out)
+	var e *Error
+	if errors.As(err, &e) {
+		e.Snippet = ""
+		if password != "" && strings.Contains(e.Message, password) {
+			e.Message = strings.ReplaceAll(e.Message, password, "[redacted]")
+		}
+	}
+	return err
 }
 
 func checkCredentials(email, password string) error {
@@ -205,8 +223,17 @@ func (s AuthService) setActive(ctx context.Context, in any) (*Organization, erro
 }
 
 // ClearActiveOrganization leaves the session with no active organization
-// or team.
+// and no active team, so billing calls fail with ErrNoCustomer until one is
+// set again. Better Auth's set-active with a null id clears the
+// organization only, so it sends two requests: POST
+// {base}/organization/set-active-team {"teamId":null}, then POST
+// {base}/organization/set-active {"organizationId":null}. A server without
+// teams (404 on set-active-team) has no team to clear.
 func (s AuthService) ClearActiveOrganization(ctx context.Context) error {
+	err := s.c.call(ctx, &actTeamSetActive, &callArgs{in: map[string]any{"teamId": nil}}, nil)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	return s.c.call(ctx, &actOrgSetActive, &callArgs{in: map[string]any{"organizationId": nil}}, nil)
 }
 

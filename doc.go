@@ -47,11 +47,12 @@
 // Every failure of a request is an *Error (status, Better Auth code, message,
 // request id, retry-after, method and path; never the query, cookies or
 // tokens). Match classes with errors.Is: ErrUnauthorized, ErrNoCustomer,
-// ErrOriginRejected, ErrForbidden, ErrNotFound, ErrInvalidRequest,
+// ErrInvalidAPIKey, ErrOriginRejected, ErrForbidden, ErrNotFound, ErrInvalidRequest,
 // ErrInsufficientBalance, ErrRateLimited, ErrServer, ErrOutcomeUnknown,
 // ErrUnexpectedResponse. Arguments the server would refuse (an empty or
-// blank key, an amount <= 0 or above 2^53, a relative checkout URL…) fail
-// before any request with a *ValidationError naming the field.
+// blank key, "." or "..", an amount <= 0 or above 2^53, a checkout URL that
+// is relative or not http(s)…) fail before any request with a
+// *ValidationError naming the field.
 //
 //	if _, err := c.Usage.Consume(ctx, "ai-credits", 5); errors.Is(err, guapocado.ErrInsufficientBalance) {
 //		// offer a top-up

@@ -6,19 +6,29 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
 // Sentinel errors. Every failure the server reports is an *Error; match it
 // against these with errors.Is, or read its fields with errors.As.
 //
-// The sentinels are exclusive where they overlap on a status: a 401 is either
-// ErrNoCustomer or ErrUnauthorized, a 403 either ErrOriginRejected or
-// ErrForbidden, a 429 either ErrInsufficientBalance or ErrRateLimited.
+// The sentinels are exclusive where they overlap on a status: a 401 is one of
+// ErrUnauthorized, ErrNoCustomer and ErrInvalidAPIKey, a 403 either
+// ErrOriginRejected or ErrForbidden, a 429 either ErrInsufficientBalance or
+// ErrRateLimited.
 var (
-	// ErrUnauthorized: no session, or an invalid or expired one (401 with a code,
-	// or any 401 that is not ErrNoCustomer).
+	// ErrUnauthorized: no session, or an invalid or expired one, or wrong
+	// credentials on sign-in: a 401 with a code (Better Auth's own, such as
+	// UNAUTHORIZED or INVALID_EMAIL_OR_PASSWORD). Signing in again helps.
 	ErrUnauthorized = errors.New("guapocado: unauthorized")
+	// ErrInvalidAPIKey: the app's Guapocado API key was refused. Through the
+	// plugin that is a 401 with no code, such as {"message":"Invalid API
+	// key"}; from the platform API (NewAPIClient), its own 401
+	// {"error":"..."}. The rule: a 401 with no code whose message is not
+	// "Sign in first" (which is ErrNoCustomer). The app is misconfigured:
+	// signing in again cannot help.
+	ErrInvalidAPIKey = errors.New("guapocado: the app's API key was refused")
 	// ErrNoCustomer: signed in, but the session has no active organization or
 	// team to bill (the plugin's 401 "Sign in first" with no code). Set an
 	// active organization (Auth.SetActiveOrganization) and call again.
@@ -102,17 +112,17 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "%d", e.StatusCode)
 		if e.Code != "" {
 			b.WriteString(" ")
-			b.WriteString(e.Code)
+			b.WriteString(cleanMessage(e.Code))
 		}
 		if e.Message != "" {
 			b.WriteString(": ")
-			b.WriteString(e.Message)
+			b.WriteString(cleanMessage(e.Message))
 		}
 	} else {
 		if e.outcomeUnknown {
 			b.WriteString("outcome unknown (the request was sent but its answer was lost; check before repeating it): ")
 		}
-		b.WriteString(e.Message)
+		b.WriteString(cleanMessage(e.Message))
 	}
 	if e.Snippet != "" {
 		fmt.Fprintf(&b, " (body: %q)", e.Snippet)
@@ -121,7 +131,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+		fmt.Fprintf(&b, " (request id %s)", cleanMessage(e.RequestID))
 	}
 	if e.IdempotencyKey != "" {
 		fmt.Fprintf(&b, " (idempotency key %s)", e.IdempotencyKey)
@@ -143,10 +153,13 @@ func (e *Error) Is(target error) bool {
 	}
 	switch e.StatusCode {
 	case 401:
-		if e.Code == "" && e.Message == "Sign in first" {
+		switch {
+		case e.Code != "":
+			return target == ErrUnauthorized
+		case e.Message == "Sign in first":
 			return target == ErrNoCustomer
 		}
-		return target == ErrUnauthorized
+		return target == ErrInvalidAPIKey
 	case 403:
 		if e.Code == "MISSING_OR_NULL_ORIGIN" || e.Code == "INVALID_ORIGIN" || e.Code == "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED" {
 			return target == ErrOriginRejected
@@ -191,6 +204,38 @@ func transportMessage(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// maxMessageBytes caps a server's message in an Error (Message and
+// Error()): longer ones are cut at a character boundary and end with "…".
+const maxMessageBytes = 256
+
+// cleanMessage makes a server's text safe to print on one log line: control
+// characters (CR, LF, NUL, ESC, C1) and invisible format characters (such as
+// bidirectional overrides) become spaces, invalid UTF-8 becomes U+FFFD, and
+// the result is cut to maxMessageBytes. Clean text is returned as is.
+func cleanMessage(s string) string {
+	clean := len(s) <= maxMessageBytes
+	for i := 0; clean && i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			r = ' '
+		}
+		if b.Len()+utf8.RuneLen(r) > maxMessageBytes {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 const snippetLen = 64

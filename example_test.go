@@ -30,7 +30,7 @@ func newExampleClient() (*guapocado.Client, func()) {
 
 func ExampleNewClient() {
 	c, err := guapocado.NewClient("https://app.example.com",
-		guapocado.WithSessionToken("<signed session token>"),
+		guapocado.WithSessionToken("<signed-session-token>"),
 		guapocado.WithRetry(5, 100*time.Millisecond, 10*time.Second))
 	if err != nil {
 		panic(err)

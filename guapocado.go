@@ -131,6 +131,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.basePath != "" && strings.HasSuffix(u.Path, cfg.basePath) {
 		u.Path = strings.TrimSuffix(u.Path, cfg.basePath) // the base path was given with the app
 	}
+	if err := cfg.checkCleartext(); err != nil {
+		return nil, err
+	}
 	cfg.apiBase = u.String() + cfg.basePath
 	if cfg.jar == nil && cfg.httpClient != nil && cfg.httpClient.Jar != nil {
 		cfg.jar = cfg.httpClient.Jar // the SDK manages cookies itself, with the user's jar

@@ -243,7 +243,7 @@ func TestMiddlewareUpstreamFailures(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(reported) != 4 || !errors.Is(reported[0], guapocado.ErrServer) || !errors.Is(reported[1], guapocado.ErrRateLimited) ||
-		!errors.Is(reported[2], guapocado.ErrOutcomeUnknown) || !errors.Is(reported[3], guapocado.ErrUnauthorized) {
+		!errors.Is(reported[2], guapocado.ErrOutcomeUnknown) || !errors.Is(reported[3], guapocado.ErrInvalidAPIKey) {
 		t.Errorf("OnBillingError got %v", reported)
 	}
 	for _, err := range reported {

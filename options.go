@@ -47,6 +47,7 @@ type config struct {
 	jar          http.CookieJar
 	httpClient   *http.Client
 	credentials  string // browser fetch credentials mode
+	insecureHTTP bool   // WithInsecureHTTP
 
 	apiKey     string // platform mode (NewAPIClient) when not empty
 	customerID string // platform mode: the default customer
@@ -94,6 +95,9 @@ func WithSessionToken(token string) Option {
 				token = dec
 			}
 		}
+		if !validToken(token) {
+			return errors.New("guapocado: WithSessionToken: the token contains spaces or control characters (the token is not shown)")
+		}
 		c.sessionToken = token
 		return nil
 	}
@@ -106,6 +110,9 @@ func WithBearerToken(token string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(token) == "" {
 			return errors.New("guapocado: WithBearerToken: empty token")
+		}
+		if !validToken(token) {
+			return errors.New("guapocado: WithBearerToken: the token contains spaces or control characters (the token is not shown)")
 		}
 		c.bearerToken = token
 		return nil
@@ -157,25 +164,39 @@ func WithUserAgent(ua string) Option {
 		if ua == "" {
 			return errors.New("guapocado: WithUserAgent: empty user agent")
 		}
+		if !validHeaderValue(ua) {
+			return errors.New("guapocado: WithUserAgent: the user agent contains control characters")
+		}
 		c.userAgent = ua
 		return nil
 	}
 }
 
 // WithHeader adds a header to every request. Session headers (Cookie,
-// Authorization) have their own options and are refused here.
+// Authorization) have their own options and are refused here, and so are
+// Idempotency-Key and X-Idempotency-Key: net/http resends a request that
+// carries one when a kept-alive connection drops, which would repeat a
+// consume through the plugin (which ignores the key); a platform client
+// takes a key per call with WithIdempotencyKey. A value with control
+// characters (other than tab) is refused; the value is never shown in the
+// error.
 func WithHeader(name, value string) Option {
 	return func(c *config) error {
 		k := http.CanonicalHeaderKey(strings.TrimSpace(name))
-		if k == "" || strings.ContainsAny(k, " :\r\n") {
+		if !validHeaderName(k) {
 			return fmt.Errorf("guapocado: WithHeader: invalid header name %q", name)
 		}
 		switch k {
 		case "Cookie", "Authorization", "Content-Length", "Host":
 			return fmt.Errorf("guapocado: WithHeader: %s cannot be set this way", k)
+		case "Idempotency-Key", "X-Idempotency-Key":
+			if c.apiKey != "" {
+				return fmt.Errorf("guapocado: WithHeader: %s would give every call the same key; pass a key per call with WithIdempotencyKey (consume and refund generate one otherwise)", k)
+			}
+			return fmt.Errorf("guapocado: WithHeader: %s is ignored by the plugin, and makes net/http resend a POST (a consume) when a kept-alive connection drops; a session client's writes cannot be made idempotent", k)
 		}
-		if strings.ContainsAny(value, "\r\n") {
-			return fmt.Errorf("guapocado: WithHeader: invalid value for %s", k)
+		if !validHeaderValue(value) {
+			return fmt.Errorf("guapocado: WithHeader: the value for %s contains control characters (the value is not shown)", k)
 		}
 		c.headers.Add(k, value)
 		return nil
@@ -243,6 +264,51 @@ func WithWebhookPath(p string) Option {
 	}
 }
 
+// WithInsecureHTTP allows a session over plain http to a non-loopback host;
+// only for a private network you trust. Without it, NewClient refuses a
+// session (WithSessionToken, WithBearerToken, WithCookieJar, or the Jar of
+// WithHTTPClient's client) when the base URL is http:// and its host is not
+// loopback (localhost, 127.0.0.0/8, ::1), and Auth.SignInEmail and
+// Auth.SignUpEmail refuse to send a password there: anyone on the path could
+// read the token or password and act as the user. A platform client refuses
+// it (its key goes over https only, see WithAPIURL).
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.insecureHTTP = true
+		return nil
+	}
+}
+
+// plainRemote reports whether credentials to the base URL would cross a
+// network in clear text: plain http to a non-loopback host, without
+// WithInsecureHTTP.
+func (cfg *config) plainRemote() bool {
+	return cfg.base.Scheme == "http" && !loopback(cfg.base.Hostname()) && !cfg.insecureHTTP
+}
+
+// checkCleartext refuses a session client that would send its session token
+// in clear text (see WithInsecureHTTP). A client with no credentials is
+// accepted: it can only sign in, which refuses the same way.
+func (cfg *config) checkCleartext() error {
+	if !cfg.plainRemote() {
+		return nil
+	}
+	var opt string
+	switch {
+	case cfg.sessionToken != "":
+		opt = "WithSessionToken"
+	case cfg.bearerToken != "":
+		opt = "WithBearerToken"
+	case cfg.jar != nil:
+		opt = "WithCookieJar"
+	case cfg.httpClient != nil && cfg.httpClient.Jar != nil:
+		opt = "the Jar of WithHTTPClient's client"
+	default:
+		return nil
+	}
+	return fmt.Errorf("guapocado: NewClient: plain http to %s would send the session (%s) in clear text: use https, or WithInsecureHTTP on a private network you trust", cfg.base.Hostname(), opt)
+}
+
 // WithFetchCredentials sets the fetch credentials mode in the WebAssembly
 // build: "" (the browser's default, same-origin), "include" (send the
 // browser's cookies to an API on another origin; the server must allow it
@@ -256,4 +322,44 @@ func WithFetchCredentials(mode string) Option {
 		}
 		return fmt.Errorf("guapocado: WithFetchCredentials: unknown mode %q", mode)
 	}
+}
+
+// validToken reports whether a session or bearer token can be sent: no
+// spaces, no control characters (CR, LF and NUL would make every request
+// fail).
+func validToken(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if b := tok[i]; b <= ' ' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether v is a valid HTTP header value: no
+// control character but horizontal tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderName reports whether k is a non-empty HTTP token (RFC 9110).
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		b := k[i]
+		switch {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -136,6 +136,8 @@ func (cfg *config) sessionOption() string {
 		return "WithWebhookPath"
 	case cfg.credentials != "":
 		return "WithFetchCredentials"
+	case cfg.insecureHTTP:
+		return "WithInsecureHTTP"
 	}
 	return ""
 }
@@ -188,6 +190,9 @@ func WithCustomerID(id string) Option {
 		}
 		if strings.TrimSpace(id) == "" {
 			return errors.New("guapocado: WithCustomerID: empty customer id")
+		}
+		if err := checkCustomerID(id); err != nil {
+			return fmt.Errorf("guapocado: WithCustomerID: %w", err)
 		}
 		c.customerID = id
 		return nil

@@ -250,7 +250,7 @@ func TestAPIKeyNeverShown(t *testing.T) {
 	}
 	var unauthorized bool
 	for _, err := range errs {
-		unauthorized = unauthorized || errors.Is(err, ErrUnauthorized)
+		unauthorized = unauthorized || errors.Is(err, ErrInvalidAPIKey)
 		var e *Error
 		errors.As(err, &e)
 		for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", e)} {

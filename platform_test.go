@@ -473,8 +473,8 @@ func TestPlatformErrorClasses(t *testing.T) {
 		sentinel error
 		attempts int
 	}{
-		{401, `{"error":"Invalid API key"}`, ErrUnauthorized, 1},
-		{401, `{"error":"Missing API key"}`, ErrUnauthorized, 1},
+		{401, `{"error":"Invalid API key"}`, ErrInvalidAPIKey, 1},
+		{401, `{"error":"Missing API key"}`, ErrInvalidAPIKey, 1},
 		{403, `{"error":"forbidden key scope"}`, ErrForbidden, 1},
 		{404, `{"error":"Unknown entitlement: x"}`, ErrNotFound, 1},
 		{409, `{"error":"conflict"}`, nil, 1},

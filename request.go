@@ -333,6 +333,7 @@ func (c *core) statusError(st *callState, resp *http.Response, data []byte) *Err
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
+	e.Message, e.Code = cleanMessage(e.Message), cleanMessage(e.Code)
 	return e
 }
 

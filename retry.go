@@ -240,8 +240,13 @@ func (cfg *config) now() time.Time {
 	return time.Now()
 }
 
+// maxRetryAfter caps the wait read from X-Retry-After or Retry-After, in
+// either form (seconds or an HTTP date): a server naming a wait of years
+// gets one year, and the call reports that rather than overflowing.
+const maxRetryAfter = 365 * 24 * time.Hour
+
 // retryAfter reads X-Retry-After (Better Auth) or Retry-After, each either
-// delay-seconds or an HTTP date.
+// delay-seconds or an HTTP date, capped at maxRetryAfter.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	for _, name := range [...]string{"X-Retry-After", "Retry-After"} {
 		v := strings.TrimSpace(h.Get(name))
@@ -252,8 +257,8 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 			if n < 0 {
 				continue
 			}
-			if n > int64(365*24*time.Hour/time.Second) {
-				n = int64(365 * 24 * time.Hour / time.Second)
+			if n > int64(maxRetryAfter/time.Second) {
+				n = int64(maxRetryAfter / time.Second)
 			}
 			return time.Duration(n) * time.Second, true
 		}
@@ -262,7 +267,7 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 			if d < 0 {
 				d = 0
 			}
-			return d, true
+			return min(d, maxRetryAfter), true
 		}
 	}
 	return 0, false

@@ -149,17 +149,102 @@ func (s *session) authorization() []string {
 	return a.header[:]
 }
 
+// Bounds on what a server's answers can make a session keep. A server (or
+// anything that answers in its place) could otherwise grow the Cookie
+// header until every later request is refused (431: Node refuses requests
+// whose headers exceed 16 KiB) or make the client hold a huge token. What
+// is over a bound is dropped, not stored; the call that carried it still
+// succeeds. Better Auth's own cookies and tokens are far below them.
+const (
+	// MaxCookies is the most cookies a session keeps for the app (new
+	// names beyond it are dropped; updates and deletions of kept ones still
+	// apply), and the most it reads from one answer.
+	MaxCookies = 50
+	// MaxCookieBytes is the largest cookie kept, name and value together.
+	MaxCookieBytes = 4096
+	// MaxCookieHeaderBytes bounds the Cookie header a session sends: a new
+	// cookie that would take it past this is dropped.
+	MaxCookieHeaderBytes = 8192
+	// MaxSessionTokenBytes is the largest set-auth-token adopted; a longer
+	// one (or one with spaces or control characters) is ignored and the
+	// session keeps its token.
+	MaxSessionTokenBytes = 4096
+)
+
 // update keeps what the server says about the session: the newest
-// set-auth-token for bearer sessions, and cookies for cookie sessions.
+// set-auth-token for bearer sessions, and cookies for cookie sessions, both
+// within the bounds above.
 func (s *session) update(cfg *config, resp *http.Response) {
 	if s.adoptBearer.Load() {
-		if v := resp.Header.Get("Set-Auth-Token"); v != "" {
+		if v := resp.Header.Get("Set-Auth-Token"); v != "" && len(v) <= MaxSessionTokenBytes && validToken(v) {
 			s.bearer.Store(&v)
 		}
 	}
 	if s.jar != nil && s.staticCookie == "" && len(resp.Header["Set-Cookie"]) > 0 {
-		s.setCookies(cfg, resp.Cookies())
+		if cookies := s.boundCookies(cfg, resp.Cookies()); len(cookies) > 0 {
+			s.setCookies(cfg, cookies)
+		}
 	}
+}
+
+// boundCookies returns the cookies of an answer that the session may keep:
+// at most MaxCookies of them, each at most MaxCookieBytes, only those the
+// jar would send back to the base URL (the others would only fill it), and
+// only as many new names as keep the session within MaxCookies and
+// MaxCookieHeaderBytes. A cookie that replaces or deletes a kept one is
+// always taken.
+func (s *session) boundCookies(cfg *config, in []*http.Cookie) []*http.Cookie {
+	if len(in) > MaxCookies {
+		in = in[:MaxCookies]
+	}
+	kept := map[string]int{} // name → size in the Cookie header
+	total := 0
+	for _, ck := range s.jar.Cookies(cfg.base) {
+		n := len(ck.Name) + len(ck.Value) + 2 // "; " or "="
+		kept[ck.Name] += n
+		total += n
+	}
+	out := in[:0:0]
+	for _, ck := range in {
+		n := len(ck.Name) + len(ck.Value) + 2
+		if len(ck.Name)+len(ck.Value) > MaxCookieBytes || !cookieReturns(cfg, ck) {
+			continue
+		}
+		old, known := kept[ck.Name]
+		deletion := ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now()))
+		switch {
+		case deletion:
+			total -= old
+			delete(kept, ck.Name)
+		case known && total-old+n <= MaxCookieHeaderBytes:
+			total += n - old
+			kept[ck.Name] = n
+		case !known && len(kept) < MaxCookies && total+n <= MaxCookieHeaderBytes:
+			total += n
+			kept[ck.Name] = n
+		default:
+			continue
+		}
+		out = append(out, ck)
+	}
+	return out
+}
+
+// cookieReturns reports whether a cookie set through the base URL would be
+// sent back to it: a Path that covers the base URL's path, and no Secure
+// flag over plain http.
+func cookieReturns(cfg *config, ck *http.Cookie) bool {
+	if ck.Secure && !cfg.secure {
+		return false
+	}
+	if ck.Path == "" || ck.Path[0] != '/' {
+		return true // the jar uses the base URL's own path
+	}
+	p := cfg.base.Path
+	if p == "" {
+		p = "/"
+	}
+	return p == ck.Path || strings.HasPrefix(p, strings.TrimSuffix(ck.Path, "/")+"/")
 }
 
 // setCookies stores cookies for the base URL in the session's jar.

@@ -9,6 +9,10 @@ import (
 // numbers (float64) and silently rounds integers above 2^53.
 const maxAmount = 1 << 53
 
+// checkKey refuses an empty or blank key or id, and the dot segments "."
+// and "..": keys and ids are path segments on platform routes, and
+// url.PathEscape leaves dots alone ("/v1/purchases/../refunds" would name
+// another route), while it escapes "/" (so "a/b" stays one segment).
 func checkKey(field, key string) error {
 	if key == "" {
 		return &ValidationError{Field: field, Reason: "must not be empty"}
@@ -16,7 +20,20 @@ func checkKey(field, key string) error {
 	if strings.TrimSpace(key) == "" {
 		return &ValidationError{Field: field, Reason: "must not be blank"}
 	}
+	if key == "." || key == ".." {
+		return &ValidationError{Field: field, Reason: "must not be \".\" or \"..\" (a dot segment in a URL path)"}
+	}
 	return nil
+}
+
+// checkCustomerID checks a customer id given to ForCustomer or
+// WithCustomerID: not blank, and not a dot segment (platform routes such as
+// /v1/contracts/{customerId} carry it in the path).
+func checkCustomerID(id string) error {
+	if strings.TrimSpace(id) == "" {
+		return &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
+	}
+	return checkKey("customerId", id)
 }
 
 func checkAmount(amount int64) error {
@@ -38,6 +55,8 @@ func checkKeys(field string, keys []string) error {
 	return nil
 }
 
+// checkAbsoluteURL checks a checkout return URL: absolute, http or https,
+// with a host.
 func checkAbsoluteURL(field, s string) error {
 	if strings.TrimSpace(s) == "" {
 		return &ValidationError{Field: field, Reason: "must not be empty"}
@@ -46,14 +65,10 @@ func checkAbsoluteURL(field, s string) error {
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return &ValidationError{Field: field, Reason: "must be an absolute URL"}
 	}
-	return nil
-}
-
-// checkCustomerID checks a customer id a call names (ForCustomer,
-// WithCustomerID): a platform path carries it as one segment.
-func checkCustomerID(id string) error {
-	if strings.TrimSpace(id) == "" {
-		return &ValidationError{Field: "customerId", Reason: "ForCustomer needs a non-empty id"}
+	// The checkout page sends the buyer's browser there: javascript:, data:
+	// and other schemes are refused.
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return &ValidationError{Field: field, Reason: "must be an http or https URL"}
 	}
 	return nil
 }

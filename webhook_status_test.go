@@ -31,7 +31,7 @@ func TestWebhookStatus(t *testing.T) {
 		t.Fatalf("configured path: %+v %v", st, err)
 	}
 	mt2.RegisterResponder("GET", testBase+"/api/auth/hooks/guapocado", jsonResponder(401, `{"message":"Invalid API key"}`))
-	if _, err := other.Webhook.Status(context.Background()); !errors.Is(err, ErrUnauthorized) {
+	if _, err := other.Webhook.Status(context.Background()); !errors.Is(err, ErrInvalidAPIKey) || errors.Is(err, ErrUnauthorized) {
 		t.Errorf("got %v", err)
 	}
 }

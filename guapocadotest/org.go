@@ -91,13 +91,15 @@ func (s *Server) orgList(c *call) response {
 }
 
 // POST /organization/set-active {organizationId} | {organizationSlug};
-// organizationId null clears the active organization and team.
+// organizationId null clears the active organization only: as in Better
+// Auth 1.7.25, the active team stays (and a team-sourced customer with it)
+// until set-active-team {teamId:null}.
 func (s *Server) orgSetActive(c *call) response {
 	sess := c.sess
 	id, hasID := c.body["organizationId"]
 	slug := strField(c.body, "organizationSlug")
 	if hasID && id == nil {
-		sess.activeOrg, sess.activeTeam, sess.orgTouched, sess.updatedAt = "", "", true, c.now
+		sess.activeOrg, sess.orgTouched, sess.updatedAt = "", true, c.now
 		resp := jsonResponse(http.StatusOK, nil)
 		mergeHeader(resp.header, s.sessionHeaders(sess))
 		return resp

@@ -1041,3 +1041,42 @@ func workingSession(t *testing.T, ctx context.Context, c *guapocado.Client, id s
 	}
 	checkUsage(t, "Usage.Consume", u, id, before.Balance-1, before.Included, before.Consumed+1)
 }
+
+// TestSDKClearActiveOrganizationTeamMode (issue 15, item 21): with the team
+// customer source, set-active {"organizationId":null} alone leaves the team
+// active and billed (Better Auth 1.7.25); Auth.ClearActiveOrganization also
+// clears the team, so every call is then ErrNoCustomer, for a cookie and a
+// bearer session alike.
+func TestSDKClearActiveOrganizationTeamMode(t *testing.T) {
+	t.Parallel()
+	_, appURL := sharedServer(t, map[string]string{"GUAP_CUSTOMER_SOURCE": "team"})
+	ctx := testContext(t)
+	s := signUp(t, appURL, "Tara")
+	orgID := createOrganization(t, appURL, s, "tara-"+s.userID[:8])
+	team := activeTeam(t, appURL, s)
+
+	// The premise: clearing the organization alone keeps billing the team.
+	setActiveOrganization(t, appURL, s, "")
+	bearer := newClient(t, appURL, guapocado.WithBearerToken(s.bearer))
+	wantCustomer(t, ctx, "after set-active null only", bearer, team)
+
+	for name, c := range map[string]*guapocado.Client{
+		"cookie": newClient(t, appURL, guapocado.WithSessionToken(s.cookie.Value)),
+		"bearer": bearer,
+	} {
+		if _, err := c.Auth.SetActiveOrganization(ctx, orgID); err != nil {
+			t.Fatalf("%s: SetActiveOrganization: %v", name, err)
+		}
+		if _, err := c.Auth.SetActiveTeam(ctx, team); err != nil {
+			t.Fatalf("%s: SetActiveTeam: %v", name, err)
+		}
+		if err := c.Auth.ClearActiveOrganization(ctx); err != nil {
+			t.Fatalf("%s: ClearActiveOrganization: %v", name, err)
+		}
+		noCustomer(t, ctx, name+", after ClearActiveOrganization", c)
+		info, err := c.Auth.Session(ctx)
+		if err != nil || info == nil || info.Session.ActiveOrganizationID != "" || info.Session.ActiveTeamID != "" {
+			t.Fatalf("%s: session after ClearActiveOrganization: %+v, %v", name, info, err)
+		}
+	}
+}

@@ -230,7 +230,9 @@ func explain(err error, key string) error {
 		return errors.New(ve.Error())
 	case errors.Is(err, guapocado.ErrNoCustomer):
 		return errors.New("no active organization: run: guapocado orgs use <slug> (see: guapocado orgs list)")
-	case errors.Is(err, guapocado.ErrUnauthorized) && apiErr != nil && apiErr.Code != "":
+	case errors.Is(err, guapocado.ErrInvalidAPIKey):
+		return errors.New("the app is misconfigured (its Guapocado API key was refused): signing in again will not help; tell the app's operator")
+	case errors.Is(err, guapocado.ErrUnauthorized):
 		return errSessionExpired
 	case errors.Is(err, guapocado.ErrNotFound) && key != "":
 		return fmt.Errorf("unknown key %q: not in this app's catalogue (see: guapocado plans)", key)

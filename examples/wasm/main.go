@@ -249,6 +249,7 @@ var kinds = []struct {
 	{guapocado.ErrRateLimited, "rate_limited"},
 	{guapocado.ErrNoCustomer, "no_customer"},
 	{guapocado.ErrUnauthorized, "unauthorized"},
+	{guapocado.ErrInvalidAPIKey, "invalid_api_key"},
 	{guapocado.ErrOriginRejected, "origin_rejected"},
 	{guapocado.ErrForbidden, "forbidden"},
 	{guapocado.ErrNotFound, "not_found"},
