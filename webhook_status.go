@@ -8,6 +8,12 @@ import (
 	"fmt"
 )
 
+// Webhook receiver registration states reported by WebhookStatus.Status.
+const (
+	WebhookStatusActive          = "active"
+	WebhookStatusPendingApproval = "pending_approval"
+)
+
 // WebhookService reads the app's webhook receiver. Get it as Client.Webhook.
 type WebhookService struct{ c *Client }
 
@@ -125,4 +131,34 @@ func (s *WebhookStatus) Subscribed(eventType string) bool {
 		}
 	}
 	return false
+}
+
+// whJSONErr describes a decoding error without Go type names.
+func whJSONErr(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return fmt.Sprintf("%s is a JSON %s, want %s", te.Field, te.Value, whKind(te.Type.Kind().String()))
+		}
+		return fmt.Sprintf("a JSON %s where %s was expected", te.Value, whKind(te.Type.Kind().String()))
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+	}
+	return err.Error()
+}
+
+func whKind(k string) string {
+	switch k {
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	return "a number"
 }
