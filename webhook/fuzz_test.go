@@ -16,12 +16,12 @@ import (
 	"github.com/guapocado/guapocado-go/webhook"
 )
 
-// FuzzWebhookHeader feeds arbitrary headers, payloads, secrets and times to
+// FuzzHeader feeds arbitrary headers, payloads, secrets and times to
 // the verifier. Properties: no panic; every error is one of the sentinels;
 // an accepted arbitrary header really carries the HMAC of its own t; a
 // header made by webhook.Sign always verifies; and the same
 // header never verifies a changed payload or another secret.
-func FuzzWebhookHeader(f *testing.F) {
+func FuzzHeader(f *testing.F) {
 	payload := []byte(`{"type":"subscription.updated","data":{"customerId":"ERpKczkC4SWrd9Dek30UN9O1U8beGEn5","planKey":"pro"}}`)
 	good := webhook.Sign("whsec_fuzz", t0, payload)
 	for _, h := range []string{
@@ -59,10 +59,10 @@ func FuzzWebhookHeader(f *testing.F) {
 
 		signed := webhook.Sign(secret, now, payload)
 		if err := v.Verify(payload, signed); err != nil {
-			t.Fatalf("SignWebhook header rejected: %v (%q)", err, signed)
+			t.Fatalf("Sign header rejected: %v (%q)", err, signed)
 		}
 		if err := webhook.Verify(payload, signed, secret, webhook.WithClock(v.Now)); err != nil {
-			t.Fatalf("VerifyWebhook rejected the SignWebhook header: %v", err)
+			t.Fatalf("Verify rejected the Sign header: %v", err)
 		}
 		changed := append(payload[:len(payload):len(payload)], 'x')
 		if err := v.Verify(changed, signed); !errors.Is(err, webhook.ErrSignatureMismatch) {
@@ -105,7 +105,7 @@ func headerCarriesMAC(header, secret string, payload []byte) bool {
 }
 
 // FuzzParseEvent feeds arbitrary bytes to the event parser. Properties: no
-// panic; errors match ErrWebhookMalformedPayload; a parsed event has a type
+// panic; errors match ErrMalformedPayload; a parsed event has a type
 // and Raw equal to the input; typed accessors return a value, an
 // *EventTypeError or a malformed-payload error; and marshalling the event
 // and parsing it again gives the same event.

@@ -12,17 +12,15 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/guapocado/guapocado-go/internal/webhooksig"
 )
 
 // Headers of a delivery, and the default tolerance.
 const (
 	// SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256>"
 	// with one or more v1 entries.
-	SignatureHeader = webhooksig.SignatureHeader
+	SignatureHeader = "guapocado-signature"
 	// EndpointIDHeader names the receiving endpoint (for example "we_000004").
-	EndpointIDHeader = webhooksig.EndpointIDHeader
+	EndpointIDHeader = "guapocado-endpoint-id"
 	// DefaultTolerance is how far a signature timestamp may be from now.
 	DefaultTolerance = 300 * time.Second
 )

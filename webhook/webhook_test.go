@@ -96,7 +96,7 @@ func TestSignaturesMatchOpenSSL(t *testing.T) {
 		want := opensslHMAC(t, bin, c.secret, signed)
 		now := time.Unix(c.ts, 0)
 		if got := webhook.Sign(c.secret, now, c.payload); got != fmt.Sprintf("t=%d,v1=%s", c.ts, want) {
-			t.Errorf("case %d: SignWebhook differs from openssl", i)
+			t.Errorf("case %d: Sign differs from openssl", i)
 		}
 		header := fmt.Sprintf("t=%d,v1=%s", c.ts, want)
 		if err := webhook.Verify(c.payload, header, c.secret, webhook.WithClock(clockAt(now))); err != nil {
@@ -154,7 +154,7 @@ func TestCommittedVectors(t *testing.T) {
 			}
 			now := time.Unix(v.Timestamp, 0)
 			if got := webhook.SignSecrets(v.Secrets, now, payload); got != v.Header {
-				t.Errorf("SignWebhookSecrets differs from the openssl vector")
+				t.Errorf("SignSecrets differs from the openssl vector")
 			}
 			// Any one of the secrets verifies the header (rotation on the sender's side).
 			for i, s := range v.Secrets {
@@ -245,12 +245,12 @@ func TestTolerance(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 		if !c.ok && !errors.Is(err, webhook.ErrTimestamp) {
-			t.Errorf("%s: got %v, want ErrWebhookTimestamp", c.name, err)
+			t.Errorf("%s: got %v, want ErrTimestamp", c.name, err)
 		}
 		// The struct form agrees (its Tolerance set from the option's value).
 		v := webhook.Verifier{Secrets: []string{secret}, Now: clockAt(c.now), Tolerance: c.tol}
 		if err2 := v.Verify(payload, header); (err2 == nil) != (err == nil) {
-			t.Errorf("%s: WebhookVerifier says %v, VerifyWebhook %v", c.name, err2, err)
+			t.Errorf("%s: Verifier says %v, Verify %v", c.name, err2, err)
 		}
 	}
 	// A signature that is both stale and wrong reports the mismatch.
@@ -340,10 +340,10 @@ func TestEmptySecret(t *testing.T) {
 	header := webhook.Sign("", t0, payload)
 	clock := webhook.WithClock(clockAt(t0))
 	if err := webhook.Verify(payload, header, "", clock); !errors.Is(err, webhook.ErrNoSecret) {
-		t.Errorf("VerifyWebhook: got %v", err)
+		t.Errorf("Verify: got %v", err)
 	}
 	if err := webhook.Verify(payload, header, ""); !errors.Is(err, webhook.ErrNoSecret) {
-		t.Errorf("VerifyWebhook without options: got %v", err)
+		t.Errorf("Verify without options: got %v", err)
 	}
 	if err := webhook.Verify(payload, "", ""); !errors.Is(err, webhook.ErrNoSecret) {
 		t.Errorf("no secret is reported before no signature: got %v", err)
@@ -394,7 +394,7 @@ func TestConstructEvent(t *testing.T) {
 	// The struct form.
 	v := webhook.Verifier{Secrets: []string{secret}, Now: clockAt(t0)}
 	if ev2, err := v.ConstructEvent(payload, header); err != nil || ev2.ID != "evt_c1" {
-		t.Errorf("WebhookVerifier.ConstructEvent: %v, %v", ev2, err)
+		t.Errorf("Verifier.ConstructEvent: %v, %v", ev2, err)
 	}
 	if ev2, err := v.ConstructEvent(payload, strings.Replace(header, "v1=", "v1=00", 1)); ev2 != nil || err == nil {
 		t.Errorf("bad header: %v, %v", ev2, err)
@@ -1351,7 +1351,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// TestWebhookHandlerOverHTTP sends real requests over 127.0.0.1.
+// TestHandlerOverHTTP sends real requests over 127.0.0.1.
 func TestHandlerOverHTTP(t *testing.T) {
 	t.Parallel()
 	h := mustHandler(t, hookSecret)
