@@ -440,8 +440,8 @@ type WebhookEndpoint struct {
 	// Events is then nil.
 	AllEvents bool
 	Events    []string
-	// SigningSecret verifies the endpoint's deliveries (see
-	// VerifyWebhook). Keep it secret: String never shows it.
+	// SigningSecret verifies the endpoint's deliveries (see package
+	// webhook). Keep it secret: String never shows it.
 	SigningSecret string
 }
 
