@@ -76,17 +76,10 @@
 // # Webhooks
 //
 // Guapocado tells the app about billing changes with signed webhooks.
-// NewWebhookHandler verifies them (HMAC-SHA256 over "<t>.<body>", any of
-// several v1 signatures, a 300 s tolerance), drops repeated deliveries by
-// event id, and calls typed callbacks:
-//
-//	h := guapocado.NewWebhookHandler(secret)
-//	h.OnSubscriptionUpdated(func(ctx context.Context, e *guapocado.Event, d *guapocado.SubscriptionUpdated) error { … })
-//	mux.Handle("POST /webhooks/guapocado", h)
-//
-// ConstructEvent verifies and parses one delivery by hand;
-// guapocadotest.SignWebhook signs test payloads. Client.Webhook.Status reads
-// the app's own receiver registration.
+// Package github.com/guapocado/guapocado-go/webhook receives them: it
+// verifies the signature, drops repeated deliveries and calls typed
+// callbacks (webhook.NewHandler). This package does not import it.
+// Client.Webhook.Status reads the app's own receiver registration.
 //
 // # Platform API
 //

@@ -2,15 +2,12 @@ package guapocadotest
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/guapocado/guapocado-go/internal/webhooksig"
 )
 
 // WebhookEndpointID is the guapocado-endpoint-id that NewWebhookRequest sends.
@@ -18,29 +15,19 @@ const WebhookEndpointID = "we_test"
 
 // SignWebhook returns the guapocado-signature header value Guapocado would
 // send for payload signed with secret at time t:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<payload>")>".
-// An empty secret is signed with an empty key, so tests can check that a
-// receiver refuses it.
+// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<payload>")>". It is
+// the same as webhook.Sign (both use one implementation). An empty secret
+// is signed with an empty key, so tests can check that a receiver refuses
+// it.
 func SignWebhook(secret string, t time.Time, payload []byte) string {
-	return SignWebhookSecrets([]string{secret}, t, payload)
+	return webhooksig.Sign([]string{secret}, t, payload)
 }
 
 // SignWebhookSecrets is SignWebhook with one v1 entry per secret, in order,
-// as Guapocado sends while a signing secret is being rotated.
+// as Guapocado sends while a signing secret is being rotated (the same as
+// webhook.SignSecrets).
 func SignWebhookSecrets(secrets []string, t time.Time, payload []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	var b strings.Builder
-	b.WriteString("t=")
-	b.WriteString(ts)
-	for _, s := range secrets {
-		mac := hmac.New(sha256.New, []byte(s))
-		mac.Write([]byte(ts))
-		mac.Write([]byte{'.'})
-		mac.Write(payload)
-		b.WriteString(",v1=")
-		b.WriteString(hex.EncodeToString(mac.Sum(nil)))
-	}
-	return b.String()
+	return webhooksig.Sign(secrets, t, payload)
 }
 
 // NewWebhookRequest returns a POST of payload to url signed with secret at
@@ -53,8 +40,8 @@ func NewWebhookRequest(url, secret string, t time.Time, payload []byte) (*http.R
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("guapocado-signature", SignWebhook(secret, t, payload))
-	req.Header.Set("guapocado-endpoint-id", WebhookEndpointID)
+	req.Header.Set(webhooksig.SignatureHeader, SignWebhook(secret, t, payload))
+	req.Header.Set(webhooksig.EndpointIDHeader, WebhookEndpointID)
 	return req, nil
 }
 
@@ -62,16 +49,17 @@ func NewWebhookRequest(url, secret string, t time.Time, payload []byte) (*http.R
 // {"id", "type", "createdAt" (ISO-8601 in UTC, milliseconds), "source":
 // {"provider":"guapocado"}, "data"}. createdAt is left out when zero and
 // data when nil. data is encoded with encoding/json, except that []byte
-// and json.RawMessage are used as raw JSON (it must be valid). It panics
-// if data cannot be encoded (a bug in the calling test).
-func WebhookPayload(id, typ string, createdAt time.Time, data any) []byte {
+// and json.RawMessage are used as raw JSON (it must be valid). typ is a
+// string or a webhook.EventType. It panics if data cannot be encoded (a
+// bug in the calling test).
+func WebhookPayload[T ~string](id string, typ T, createdAt time.Time, data any) []byte {
 	env := struct {
 		ID        string          `json:"id,omitempty"`
 		Type      string          `json:"type"`
 		CreatedAt string          `json:"createdAt,omitempty"`
 		Source    json.RawMessage `json:"source"`
 		Data      json.RawMessage `json:"data,omitempty"`
-	}{ID: id, Type: typ, Source: json.RawMessage(`{"provider":"guapocado"}`)}
+	}{ID: id, Type: string(typ), Source: json.RawMessage(`{"provider":"guapocado"}`)}
 	if !createdAt.IsZero() {
 		env.CreatedAt = createdAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	}

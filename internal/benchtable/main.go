@@ -3,8 +3,11 @@
 // prints one Markdown table of ratios. It exits 1 when a target is missed,
 // so CI can run it as a check:
 //
-//	go run ./internal/benchtable             # build the test binary, run 5 rounds, check
-//	go test -run='^$' -bench=. -benchmem . | go run ./internal/benchtable -stdin
+//	go run ./internal/benchtable             # build the test binaries, run 5 rounds, check
+//	(go test -run='^$' -bench=. -benchmem . ./webhook/) | go run ./internal/benchtable -stdin
+//
+// The client benchmarks live in the root package (-pkg), the webhook ones
+// in package webhook (-webhook-pkg).
 //
 // Each round runs every benchmark once; rounds interleave the SDK and the
 // floor in time, so load from elsewhere on the machine hits both alike.
@@ -36,6 +39,7 @@ import (
 
 // A run is one go test invocation of a group of benchmarks.
 type run struct {
+	pkg       string // package of the benchmarks
 	bench     string // -test.bench pattern
 	benchtime string
 }
@@ -45,7 +49,7 @@ type row struct {
 	label      string
 	sdk, floor string // benchmark names without the -GOMAXPROCS suffix
 	parallel   bool   // report calls/s and conns
-	optional   bool   // absent from trees without the webhooks work
+	optional   bool   // reported as not run when its benchmarks are absent
 }
 
 var rows = []row{
@@ -55,7 +59,7 @@ var rows = []row{
 	{label: "ForRequest + Has", sdk: "BenchmarkForRequestHas/sdk", floor: "BenchmarkForRequestHas/floor"},
 	{label: "Context, large (~100 KB)", sdk: "BenchmarkContextLarge/sdk", floor: "BenchmarkContextLarge/floor"},
 	{label: "Consume, 64 goroutines", sdk: "BenchmarkParallel64/sdk", floor: "BenchmarkParallel64/floor", parallel: true},
-	{label: "Webhook verify 1 KiB", sdk: "BenchmarkWebhookVerify1KiB", floor: "BenchmarkHMACSHA256Hex1KiB", optional: true},
+	{label: "Webhook verify 1 KiB", sdk: "BenchmarkVerify1KiB", floor: "BenchmarkHMACSHA256Hex1KiB"}, // package webhook
 }
 
 // result is one benchmark line: metric unit → value.
@@ -69,7 +73,8 @@ func main() {
 		ctxTime   = flag.String("context-benchtime", "100x", "benchtime of the large context benchmark")
 		hookTime  = flag.String("webhook-benchtime", "50000x", "benchtime of the webhook benchmarks")
 		stdin     = flag.Bool("stdin", false, "read `go test -bench` output from standard input instead of running the benchmarks")
-		pkg       = flag.String("pkg", ".", "package of the benchmarks")
+		pkg       = flag.String("pkg", ".", "package of the client benchmarks")
+		hookPkg   = flag.String("webhook-pkg", "./webhook", "package of the webhook benchmarks")
 		noCheck   = flag.Bool("no-check", false, "print the table and exit 0 even when a target is missed")
 		verbosity = flag.Bool("v", false, "echo the benchmark output to standard error")
 	)
@@ -84,13 +89,13 @@ func main() {
 		out = append(out, string(b))
 	} else {
 		runs := []run{
-			{`^(BenchmarkConsume|BenchmarkHas|BenchmarkBalance|BenchmarkForRequestHas)$`, *seqTime},
-			{`^BenchmarkParallel64$`, *parTime},
-			{`^BenchmarkContextLarge$`, *ctxTime},
-			{`^(BenchmarkWebhookVerify1KiB|BenchmarkHMACSHA256Hex1KiB)$`, *hookTime},
+			{*pkg, `^(BenchmarkConsume|BenchmarkHas|BenchmarkBalance|BenchmarkForRequestHas)$`, *seqTime},
+			{*pkg, `^BenchmarkParallel64$`, *parTime},
+			{*pkg, `^BenchmarkContextLarge$`, *ctxTime},
+			{*hookPkg, `^(BenchmarkVerify1KiB|BenchmarkHMACSHA256Hex1KiB)$`, *hookTime},
 		}
 		var err error
-		out, err = runBenchmarks(*pkg, runs, *rounds, *verbosity)
+		out, err = runBenchmarks(runs, *rounds, *verbosity)
 		if err != nil {
 			fatal(err)
 		}
@@ -114,39 +119,48 @@ func fatal(err error) {
 	os.Exit(2)
 }
 
-// runBenchmarks builds the package's test binary once and runs every group
-// once per round.
-func runBenchmarks(pkg string, runs []run, rounds int, verbose bool) ([]string, error) {
+// runBenchmarks builds each package's test binary once and runs every
+// group once per round.
+func runBenchmarks(runs []run, rounds int, verbose bool) ([]string, error) {
 	dir, err := os.MkdirTemp("", "benchtable")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "bench.test")
-	build := exec.Command("go", "test", "-c", "-o", bin, pkg)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("building the test binary: %w", err)
-	}
-	// The test binary runs in the package directory, where testdata is.
-	pkgDir, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
-	if err != nil {
-		return nil, fmt.Errorf("go list %s: %w", pkg, err)
+	type binary struct{ path, dir string }
+	bins := map[string]binary{}
+	for _, g := range runs {
+		if _, ok := bins[g.pkg]; ok {
+			continue
+		}
+		bin := filepath.Join(dir, fmt.Sprintf("bench%d.test", len(bins)))
+		build := exec.Command("go", "test", "-c", "-o", bin, g.pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("building the test binary of %s: %w", g.pkg, err)
+		}
+		// The test binary runs in the package directory, where testdata is.
+		pkgDir, err := exec.Command("go", "list", "-f", "{{.Dir}}", g.pkg).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go list %s: %w", g.pkg, err)
+		}
+		bins[g.pkg] = binary{bin, strings.TrimSpace(string(pkgDir))}
 	}
 	var outs []string
 	for r := range rounds {
 		for _, g := range runs {
-			cmd := exec.Command(bin, "-test.run=^$", "-test.bench="+g.bench, "-test.benchmem", "-test.benchtime="+g.benchtime, "-test.count=1")
-			cmd.Dir = strings.TrimSpace(string(pkgDir))
+			b := bins[g.pkg]
+			cmd := exec.Command(b.path, "-test.run=^$", "-test.bench="+g.bench, "-test.benchmem", "-test.benchtime="+g.benchtime, "-test.count=1")
+			cmd.Dir = b.dir
 			cmd.Stderr = os.Stderr
-			b, err := cmd.Output()
+			out, err := cmd.Output()
 			if verbose {
-				os.Stderr.Write(b)
+				os.Stderr.Write(out)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("round %d, %s: %w\n%s", r+1, g.bench, err, b)
+				return nil, fmt.Errorf("round %d, %s %s: %w\n%s", r+1, g.pkg, g.bench, err, out)
 			}
-			outs = append(outs, string(b))
+			outs = append(outs, string(out))
 		}
 	}
 	return outs, nil

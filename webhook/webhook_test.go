@@ -1,4 +1,4 @@
-package guapocado_test
+package webhook_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/guapocadotest"
+	"github.com/guapocado/guapocado-go/webhook"
 )
 
 // t0 is the timestamp of transcript 3.29.
@@ -62,7 +63,7 @@ func opensslHMAC(t testing.TB, bin, secret string, data []byte) string {
 	return f[0]
 }
 
-func TestWebhookSignaturesMatchOpenSSL(t *testing.T) {
+func TestSignaturesMatchOpenSSL(t *testing.T) {
 	t.Parallel()
 	bin := openSSL(t)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -94,11 +95,11 @@ func TestWebhookSignaturesMatchOpenSSL(t *testing.T) {
 		signed := append([]byte(strconv.FormatInt(c.ts, 10)+"."), c.payload...)
 		want := opensslHMAC(t, bin, c.secret, signed)
 		now := time.Unix(c.ts, 0)
-		if got := guapocadotest.SignWebhook(c.secret, now, c.payload); got != fmt.Sprintf("t=%d,v1=%s", c.ts, want) {
-			t.Errorf("case %d: SignWebhook differs from openssl", i)
+		if got := webhook.Sign(c.secret, now, c.payload); got != fmt.Sprintf("t=%d,v1=%s", c.ts, want) {
+			t.Errorf("case %d: Sign differs from openssl", i)
 		}
 		header := fmt.Sprintf("t=%d,v1=%s", c.ts, want)
-		if err := guapocado.VerifyWebhook(c.payload, header, c.secret, guapocado.WebhookWithClock(clockAt(now))); err != nil {
+		if err := webhook.Verify(c.payload, header, c.secret, webhook.WithClock(clockAt(now))); err != nil {
 			t.Errorf("case %d: openssl signature rejected: %v", i, err)
 		}
 		// One changed hex digit, anywhere, must fail.
@@ -109,8 +110,8 @@ func TestWebhookSignaturesMatchOpenSSL(t *testing.T) {
 			} else {
 				bad[pos] = '0'
 			}
-			err := guapocado.VerifyWebhook(c.payload, fmt.Sprintf("t=%d,v1=%s", c.ts, bad), c.secret, guapocado.WebhookWithClock(clockAt(now)))
-			if !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+			err := webhook.Verify(c.payload, fmt.Sprintf("t=%d,v1=%s", c.ts, bad), c.secret, webhook.WithClock(clockAt(now)))
+			if !errors.Is(err, webhook.ErrSignatureMismatch) {
 				t.Errorf("case %d: signature altered at %d: got %v", i, pos, err)
 			}
 		}
@@ -128,7 +129,7 @@ type webhookVector struct {
 
 func loadVectors(t *testing.T) []webhookVector {
 	t.Helper()
-	b, err := os.ReadFile("testdata/webhooks/vectors.json")
+	b, err := os.ReadFile("../testdata/webhooks/vectors.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func loadVectors(t *testing.T) []webhookVector {
 	return vs
 }
 
-func TestWebhookCommittedVectors(t *testing.T) {
+func TestCommittedVectors(t *testing.T) {
 	t.Parallel()
 	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
@@ -152,73 +153,73 @@ func TestWebhookCommittedVectors(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := time.Unix(v.Timestamp, 0)
-			if got := guapocadotest.SignWebhookSecrets(v.Secrets, now, payload); got != v.Header {
-				t.Errorf("SignWebhookSecrets differs from the openssl vector")
+			if got := webhook.SignSecrets(v.Secrets, now, payload); got != v.Header {
+				t.Errorf("SignSecrets differs from the openssl vector")
 			}
 			// Any one of the secrets verifies the header (rotation on the sender's side).
 			for i, s := range v.Secrets {
-				if err := guapocado.VerifyWebhook(payload, v.Header, s, guapocado.WebhookWithClock(clockAt(now))); err != nil {
+				if err := webhook.Verify(payload, v.Header, s, webhook.WithClock(clockAt(now))); err != nil {
 					t.Errorf("secret %d: %v", i, err)
 				}
 				single := fmt.Sprintf("t=%d,v1=%s", v.Timestamp, v.Signatures[i])
-				if err := guapocado.VerifyWebhook(payload, single, s, guapocado.WebhookWithClock(clockAt(now))); err != nil {
+				if err := webhook.Verify(payload, single, s, webhook.WithClock(clockAt(now))); err != nil {
 					t.Errorf("secret %d alone: %v", i, err)
 				}
 			}
-			err = guapocado.VerifyWebhook(payload, v.Header, "whsec_not_this_one", guapocado.WebhookWithClock(clockAt(now)))
-			if !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+			err = webhook.Verify(payload, v.Header, "whsec_not_this_one", webhook.WithClock(clockAt(now)))
+			if !errors.Is(err, webhook.ErrSignatureMismatch) {
 				t.Errorf("wrong secret: got %v", err)
 			}
 			tampered := append(bytes.Clone(payload), ' ')
-			err = guapocado.VerifyWebhook(tampered, v.Header, v.Secrets[0], guapocado.WebhookWithClock(clockAt(now)))
-			if !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+			err = webhook.Verify(tampered, v.Header, v.Secrets[0], webhook.WithClock(clockAt(now)))
+			if !errors.Is(err, webhook.ErrSignatureMismatch) {
 				t.Errorf("tampered payload: got %v", err)
 			}
 		})
 	}
 }
 
-func TestWebhookRotation(t *testing.T) {
+func TestRotation(t *testing.T) {
 	t.Parallel()
 	payload := []byte(`{"id":"evt_rot","type":"customer.updated","data":{}}`)
 	const newS, oldS = "whsec_new_rotation", "whsec_old_rotation"
-	both := guapocadotest.SignWebhookSecrets([]string{oldS, newS}, t0, payload)
-	onlyOld := guapocadotest.SignWebhook(oldS, t0, payload)
-	clock := guapocado.WebhookWithClock(clockAt(t0))
+	both := webhook.SignSecrets([]string{oldS, newS}, t0, payload)
+	onlyOld := webhook.Sign(oldS, t0, payload)
+	clock := webhook.WithClock(clockAt(t0))
 
 	// The second v1 entry matches.
-	if err := guapocado.VerifyWebhook(payload, both, newS, clock); err != nil {
+	if err := webhook.Verify(payload, both, newS, clock); err != nil {
 		t.Errorf("second v1: %v", err)
 	}
 	// Our side lists several secrets.
-	if err := guapocado.VerifyWebhook(payload, onlyOld, newS, clock, guapocado.WebhookWithSecrets(oldS)); err != nil {
+	if err := webhook.Verify(payload, onlyOld, newS, clock, webhook.WithSecrets(oldS)); err != nil {
 		t.Errorf("WebhookWithSecrets: %v", err)
 	}
-	v := guapocado.WebhookVerifier{Secrets: []string{"", newS, oldS}, Now: clockAt(t0)}
+	v := webhook.Verifier{Secrets: []string{"", newS, oldS}, Now: clockAt(t0)}
 	if err := v.Verify(payload, onlyOld); err != nil {
 		t.Errorf("verifier with empty entry: %v", err)
 	}
-	if err := (guapocado.WebhookVerifier{Secrets: []string{newS}, Now: clockAt(t0)}).Verify(payload, onlyOld); !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+	if err := (webhook.Verifier{Secrets: []string{newS}, Now: clockAt(t0)}).Verify(payload, onlyOld); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("old signature with only the new secret: got %v", err)
 	}
 	// Many secrets (beyond the per-set cache) still verify and still refuse.
 	many := []string{"s1", "s2", "s3", "s4", "s5", "s6", oldS}
-	vm := guapocado.WebhookVerifier{Secrets: many, Now: clockAt(t0)}
+	vm := webhook.Verifier{Secrets: many, Now: clockAt(t0)}
 	for i := 0; i < 3; i++ {
 		if err := vm.Verify(payload, onlyOld); err != nil {
 			t.Fatalf("7 secrets, round %d: %v", i, err)
 		}
-		if err := vm.Verify(payload, guapocadotest.SignWebhook("s9", t0, payload)); !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+		if err := vm.Verify(payload, webhook.Sign("s9", t0, payload)); !errors.Is(err, webhook.ErrSignatureMismatch) {
 			t.Fatalf("7 secrets, unknown signer: %v", err)
 		}
 	}
 }
 
-func TestWebhookTolerance(t *testing.T) {
+func TestTolerance(t *testing.T) {
 	t.Parallel()
 	payload := []byte(`{"type":"x"}`)
 	const secret = "whsec_tolerance"
-	header := guapocadotest.SignWebhook(secret, t0, payload)
+	header := webhook.Sign(secret, t0, payload)
 	cases := []struct {
 		name string
 		now  time.Time
@@ -239,44 +240,44 @@ func TestWebhookTolerance(t *testing.T) {
 		{"negative disables", t0.Add(1000 * time.Hour), -1, true},
 	}
 	for _, c := range cases {
-		err := guapocado.VerifyWebhook(payload, header, secret, guapocado.WebhookWithClock(clockAt(c.now)), guapocado.WebhookWithTolerance(c.tol))
+		err := webhook.Verify(payload, header, secret, webhook.WithClock(clockAt(c.now)), webhook.WithTolerance(c.tol))
 		if c.ok && err != nil {
 			t.Errorf("%s: %v", c.name, err)
 		}
-		if !c.ok && !errors.Is(err, guapocado.ErrWebhookTimestamp) {
-			t.Errorf("%s: got %v, want ErrWebhookTimestamp", c.name, err)
+		if !c.ok && !errors.Is(err, webhook.ErrTimestamp) {
+			t.Errorf("%s: got %v, want ErrTimestamp", c.name, err)
 		}
 		// The struct form agrees (its Tolerance set from the option's value).
-		v := guapocado.WebhookVerifier{Secrets: []string{secret}, Now: clockAt(c.now), Tolerance: c.tol}
+		v := webhook.Verifier{Secrets: []string{secret}, Now: clockAt(c.now), Tolerance: c.tol}
 		if err2 := v.Verify(payload, header); (err2 == nil) != (err == nil) {
-			t.Errorf("%s: WebhookVerifier says %v, VerifyWebhook %v", c.name, err2, err)
+			t.Errorf("%s: Verifier says %v, Verify %v", c.name, err2, err)
 		}
 	}
 	// A signature that is both stale and wrong reports the mismatch.
-	err := guapocado.VerifyWebhook(payload, header, "whsec_other", guapocado.WebhookWithClock(clockAt(t0.Add(time.Hour))))
-	if !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+	err := webhook.Verify(payload, header, "whsec_other", webhook.WithClock(clockAt(t0.Add(time.Hour))))
+	if !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("stale and wrong: got %v", err)
 	}
 	// Without a clock option the real clock is used.
-	if err := guapocado.VerifyWebhook(payload, guapocadotest.SignWebhook(secret, time.Now(), payload), secret); err != nil {
+	if err := webhook.Verify(payload, webhook.Sign(secret, time.Now(), payload), secret); err != nil {
 		t.Errorf("fresh signature with the real clock: %v", err)
 	}
-	if err := guapocado.VerifyWebhook(payload, guapocadotest.SignWebhook(secret, time.Now().Add(-time.Hour), payload), secret); !errors.Is(err, guapocado.ErrWebhookTimestamp) {
+	if err := webhook.Verify(payload, webhook.Sign(secret, time.Now().Add(-time.Hour), payload), secret); !errors.Is(err, webhook.ErrTimestamp) {
 		t.Errorf("hour-old signature with the real clock: got %v", err)
 	}
 }
 
-func TestWebhookMalformedHeaders(t *testing.T) {
+func TestMalformedHeaders(t *testing.T) {
 	t.Parallel()
 	payload := []byte(`{"type":"x"}`)
 	const secret = "whsec_malformed"
-	good := guapocadotest.SignWebhook(secret, t0, payload)
+	good := webhook.Sign(secret, t0, payload)
 	sig := good[strings.Index(good, "v1=")+3:]
 	ts := "1795732077"
 	var (
-		none      = guapocado.ErrWebhookNoSignature
-		malformed = guapocado.ErrWebhookMalformedHeader
-		mismatch  = guapocado.ErrWebhookSignatureMismatch
+		none      = webhook.ErrNoSignature
+		malformed = webhook.ErrMalformedHeader
+		mismatch  = webhook.ErrSignatureMismatch
 	)
 	cases := []struct {
 		name, header string
@@ -319,7 +320,7 @@ func TestWebhookMalformedHeaders(t *testing.T) {
 		{"bad hex in a high digit", "t=" + ts + ",v1=" + sig[:62] + "g" + sig[63:], malformed},
 	}
 	for _, c := range cases {
-		err := guapocado.VerifyWebhook(payload, c.header, secret, guapocado.WebhookWithClock(clockAt(t0)))
+		err := webhook.Verify(payload, c.header, secret, webhook.WithClock(clockAt(t0)))
 		switch {
 		case c.want == nil && err != nil:
 			t.Errorf("%s: %v", c.name, err)
@@ -332,38 +333,38 @@ func TestWebhookMalformedHeaders(t *testing.T) {
 	}
 }
 
-func TestWebhookEmptySecret(t *testing.T) {
+func TestEmptySecret(t *testing.T) {
 	t.Parallel()
 	payload := []byte(`{"id":"evt_1","type":"customer.updated","data":{}}`)
 	// A header that IS a valid HMAC under the empty key must still be refused.
-	header := guapocadotest.SignWebhook("", t0, payload)
-	clock := guapocado.WebhookWithClock(clockAt(t0))
-	if err := guapocado.VerifyWebhook(payload, header, "", clock); !errors.Is(err, guapocado.ErrWebhookNoSecret) {
-		t.Errorf("VerifyWebhook: got %v", err)
+	header := webhook.Sign("", t0, payload)
+	clock := webhook.WithClock(clockAt(t0))
+	if err := webhook.Verify(payload, header, "", clock); !errors.Is(err, webhook.ErrNoSecret) {
+		t.Errorf("Verify: got %v", err)
 	}
-	if err := guapocado.VerifyWebhook(payload, header, ""); !errors.Is(err, guapocado.ErrWebhookNoSecret) {
-		t.Errorf("VerifyWebhook without options: got %v", err)
+	if err := webhook.Verify(payload, header, ""); !errors.Is(err, webhook.ErrNoSecret) {
+		t.Errorf("Verify without options: got %v", err)
 	}
-	if err := guapocado.VerifyWebhook(payload, "", ""); !errors.Is(err, guapocado.ErrWebhookNoSecret) {
+	if err := webhook.Verify(payload, "", ""); !errors.Is(err, webhook.ErrNoSecret) {
 		t.Errorf("no secret is reported before no signature: got %v", err)
 	}
-	if err := guapocado.VerifyWebhook(payload, header, "", clock, guapocado.WebhookWithSecrets("", "")); !errors.Is(err, guapocado.ErrWebhookNoSecret) {
+	if err := webhook.Verify(payload, header, "", clock, webhook.WithSecrets("", "")); !errors.Is(err, webhook.ErrNoSecret) {
 		t.Errorf("only empty secrets: got %v", err)
 	}
-	for _, v := range []guapocado.WebhookVerifier{{}, {Secrets: []string{""}}, {Secrets: []string{"", ""}, Now: clockAt(t0)}} {
-		if err := v.Verify(payload, header); !errors.Is(err, guapocado.ErrWebhookNoSecret) {
+	for _, v := range []webhook.Verifier{{}, {Secrets: []string{""}}, {Secrets: []string{"", ""}, Now: clockAt(t0)}} {
+		if err := v.Verify(payload, header); !errors.Is(err, webhook.ErrNoSecret) {
 			t.Errorf("verifier %d secrets: got %v", len(v.Secrets), err)
 		}
 	}
 	// An empty entry beside a real secret is skipped, never used as a key.
-	if err := guapocado.VerifyWebhook(payload, header, "", clock, guapocado.WebhookWithSecrets("whsec_real")); !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+	if err := webhook.Verify(payload, header, "", clock, webhook.WithSecrets("whsec_real")); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("empty main secret beside a real one: got %v", err)
 	}
-	if err := (guapocado.WebhookVerifier{Secrets: []string{"whsec_real", ""}, Now: clockAt(t0)}).Verify(payload, header); !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+	if err := (webhook.Verifier{Secrets: []string{"whsec_real", ""}, Now: clockAt(t0)}).Verify(payload, header); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("empty entry beside a real one: got %v", err)
 	}
-	ev, err := guapocado.ConstructEvent(payload, header, "", clock)
-	if ev != nil || !errors.Is(err, guapocado.ErrWebhookNoSecret) {
+	ev, err := webhook.ConstructEvent(payload, header, "", clock)
+	if ev != nil || !errors.Is(err, webhook.ErrNoSecret) {
 		t.Errorf("ConstructEvent: %v, %v", ev, err)
 	}
 }
@@ -371,16 +372,16 @@ func TestWebhookEmptySecret(t *testing.T) {
 func TestConstructEvent(t *testing.T) {
 	t.Parallel()
 	const secret = "whsec_construct"
-	payload := guapocadotest.WebhookPayload("evt_c1", guapocado.EventPurchaseUpdated, t0, map[string]any{
+	payload := guapocadotest.WebhookPayload("evt_c1", webhook.EventPurchaseUpdated, t0, map[string]any{
 		"purchase": map[string]any{"id": "pur_1", "customerId": "org_1", "productKey": "credits-100", "status": "refunded",
 			"amount": 1000, "amountRefunded": 1000, "currency": "usd", "quantity": 1},
 	})
-	header := guapocadotest.SignWebhook(secret, t0, payload)
-	ev, err := guapocado.ConstructEvent(payload, header, secret, guapocado.WebhookWithClock(clockAt(t0)))
+	header := webhook.Sign(secret, t0, payload)
+	ev, err := webhook.ConstructEvent(payload, header, secret, webhook.WithClock(clockAt(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.ID != "evt_c1" || ev.Type != guapocado.EventPurchaseUpdated || !ev.CreatedAt.Equal(t0) || ev.Source.Provider != "guapocado" {
+	if ev.ID != "evt_c1" || ev.Type != webhook.EventPurchaseUpdated || !ev.CreatedAt.Equal(t0) || ev.Source.Provider != "guapocado" {
 		t.Errorf("event = %+v", ev)
 	}
 	pu, err := ev.PurchaseUpdated()
@@ -391,50 +392,50 @@ func TestConstructEvent(t *testing.T) {
 		t.Errorf("purchase = %+v", pu.Purchase)
 	}
 	// The struct form.
-	v := guapocado.WebhookVerifier{Secrets: []string{secret}, Now: clockAt(t0)}
+	v := webhook.Verifier{Secrets: []string{secret}, Now: clockAt(t0)}
 	if ev2, err := v.ConstructEvent(payload, header); err != nil || ev2.ID != "evt_c1" {
-		t.Errorf("WebhookVerifier.ConstructEvent: %v, %v", ev2, err)
+		t.Errorf("Verifier.ConstructEvent: %v, %v", ev2, err)
 	}
 	if ev2, err := v.ConstructEvent(payload, strings.Replace(header, "v1=", "v1=00", 1)); ev2 != nil || err == nil {
 		t.Errorf("bad header: %v, %v", ev2, err)
 	}
 	// Bad signature: no event.
-	ev, err = guapocado.ConstructEvent(payload, header, "whsec_wrong", guapocado.WebhookWithClock(clockAt(t0)))
-	if ev != nil || !errors.Is(err, guapocado.ErrWebhookSignatureMismatch) {
+	ev, err = webhook.ConstructEvent(payload, header, "whsec_wrong", webhook.WithClock(clockAt(t0)))
+	if ev != nil || !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("wrong secret: %v, %v", ev, err)
 	}
 	// Verified but not an event.
 	notEvent := []byte(`{"hello":"world"}`)
-	ev, err = guapocado.ConstructEvent(notEvent, guapocadotest.SignWebhook(secret, t0, notEvent), secret, guapocado.WebhookWithClock(clockAt(t0)))
-	if ev != nil || !errors.Is(err, guapocado.ErrWebhookMalformedPayload) {
+	ev, err = webhook.ConstructEvent(notEvent, webhook.Sign(secret, t0, notEvent), secret, webhook.WithClock(clockAt(t0)))
+	if ev != nil || !errors.Is(err, webhook.ErrMalformedPayload) {
 		t.Errorf("not an event: %v, %v", ev, err)
 	}
 }
 
 // eventFixtures are data payloads of the seven known types as CONTRACT.md
 // section 5 shapes them.
-var eventFixtures = map[string]string{
-	guapocado.EventCustomerUpdated: `{"customer":{"id":"org_acme","stripeCustomerId":"cus_123","name":"Acme","email":"billing@acme.test",` +
+var eventFixtures = map[webhook.EventType]string{
+	webhook.EventCustomerUpdated: `{"customer":{"id":"org_acme","stripeCustomerId":"cus_123","name":"Acme","email":"billing@acme.test",` +
 		`"metadata":{"tier":"gold","seats":3},"createdAt":"2026-01-02T03:04:05.000Z","updatedAt":"2026-11-27T09:57:00.000Z"}}`,
-	guapocado.EventSubscriptionUpdated: `{"subscription":{"id":"sub_01","customerId":"org_acme","stripeSubscriptionId":"sub_123","planKey":"pro",` +
+	webhook.EventSubscriptionUpdated: `{"subscription":{"id":"sub_01","customerId":"org_acme","stripeSubscriptionId":"sub_123","planKey":"pro",` +
 		`"status":"past_due","currentPeriodStart":"2026-11-01T00:00:00.000Z","currentPeriodEnd":"2026-12-01T00:00:00.000Z","cancelAtPeriodEnd":true}}`,
-	guapocado.EventPurchaseCompleted: `{"purchase":{"id":"pur_1","customerId":"org_acme","productKey":"credits-1000","status":"completed","amount":4900,` +
+	webhook.EventPurchaseCompleted: `{"purchase":{"id":"pur_1","customerId":"org_acme","productKey":"credits-1000","status":"completed","amount":4900,` +
 		`"currency":"usd","quantity":2,"stripeCheckoutSessionId":"cs_1","stripePaymentIntentId":"pi_1","completedAt":"2026-11-27T09:57:00.000Z"},` +
 		`"grants":[{"entitlementKey":"ai-credits","grantType":"meter_credit","amount":2000},{"entitlementKey":"csv-export","grantType":"feature","amount":1}]}`,
-	guapocado.EventPurchaseUpdated: `{"purchase":{"id":"pur_1","customerId":"org_acme","productKey":"credits-1000","status":"partially_refunded",` +
+	webhook.EventPurchaseUpdated: `{"purchase":{"id":"pur_1","customerId":"org_acme","productKey":"credits-1000","status":"partially_refunded",` +
 		`"amount":4900,"amountRefunded":2450,"currency":"usd","quantity":2}}`,
-	guapocado.EventEntitlementsUpdated: `{"customerId":"org_acme","reason":"purchase.completed","purchaseId":"pur_1","productKey":"seats-5",` +
+	webhook.EventEntitlementsUpdated: `{"customerId":"org_acme","reason":"purchase.completed","purchaseId":"pur_1","productKey":"seats-5",` +
 		`"grants":[{"entitlementKey":"seats","grantType":"limit_increment","amount":5}]}`,
-	guapocado.EventInvoiceUpdated: `{"invoice":{"id":"inv_1","customerId":"org_acme","stripeInvoiceId":"in_1","subscriptionId":"sub_01","status":"paid",` +
+	webhook.EventInvoiceUpdated: `{"invoice":{"id":"inv_1","customerId":"org_acme","stripeInvoiceId":"in_1","subscriptionId":"sub_01","status":"paid",` +
 		`"amountDue":2900,"amountPaid":2900,"currency":"eur","periodStart":"2026-11-01T00:00:00.000Z","periodEnd":"2026-12-01T00:00:00.000Z",` +
 		`"hostedInvoiceUrl":"https://invoice.stripe.test/i/1","pdfUrl":"https://invoice.stripe.test/i/1.pdf"}}`,
-	guapocado.EventUsageUpdated: `{"customerId":"org_acme","key":"api-calls","balance":98,"included":100,"consumed":2,"overage":0,` +
+	webhook.EventUsageUpdated: `{"customerId":"org_acme","key":"api-calls","balance":98,"included":100,"consumed":2,"overage":0,` +
 		`"overageAllowed":false,"overageEnabled":false,"resets":"2026-12-01T00:00:00.000Z","window":"month"}`,
 }
 
-func fixtureEvent(t *testing.T, typ string) *guapocado.Event {
+func fixtureEvent(t *testing.T, typ webhook.EventType) *webhook.Event {
 	t.Helper()
-	ev, err := guapocado.ParseEvent(guapocadotest.WebhookPayload("evt_"+typ, typ, t0, json.RawMessage(eventFixtures[typ])))
+	ev, err := webhook.ParseEvent(guapocadotest.WebhookPayload("evt_"+string(typ), typ, t0, json.RawMessage(eventFixtures[typ])))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +446,7 @@ func TestEventTypedAccessors(t *testing.T) {
 	t.Parallel()
 	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
-	cu, err := fixtureEvent(t, guapocado.EventCustomerUpdated).CustomerUpdated()
+	cu, err := fixtureEvent(t, webhook.EventCustomerUpdated).CustomerUpdated()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +455,7 @@ func TestEventTypedAccessors(t *testing.T) {
 		t.Errorf("customer.updated = %+v", c)
 	}
 
-	su, err := fixtureEvent(t, guapocado.EventSubscriptionUpdated).SubscriptionUpdated()
+	su, err := fixtureEvent(t, webhook.EventSubscriptionUpdated).SubscriptionUpdated()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +464,7 @@ func TestEventTypedAccessors(t *testing.T) {
 		t.Errorf("subscription.updated = %+v", s)
 	}
 
-	pc, err := fixtureEvent(t, guapocado.EventPurchaseCompleted).PurchaseCompleted()
+	pc, err := fixtureEvent(t, webhook.EventPurchaseCompleted).PurchaseCompleted()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,11 +472,11 @@ func TestEventTypedAccessors(t *testing.T) {
 		p.StripeCheckoutSessionID != "cs_1" || p.StripePaymentIntentID != "pi_1" || p.CompletedAt == nil {
 		t.Errorf("purchase.completed purchase = %+v", p)
 	}
-	if len(pc.Grants) != 2 || pc.Grants[0] != (guapocado.Grant{EntitlementKey: "ai-credits", GrantType: "meter_credit", Amount: 2000}) {
+	if len(pc.Grants) != 2 || pc.Grants[0] != (webhook.Grant{EntitlementKey: "ai-credits", GrantType: "meter_credit", Amount: 2000}) {
 		t.Errorf("grants = %+v", pc.Grants)
 	}
 
-	pu, err := fixtureEvent(t, guapocado.EventPurchaseUpdated).PurchaseUpdated()
+	pu, err := fixtureEvent(t, webhook.EventPurchaseUpdated).PurchaseUpdated()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +484,7 @@ func TestEventTypedAccessors(t *testing.T) {
 		t.Errorf("purchase.updated = %+v", pu.Purchase)
 	}
 
-	eu, err := fixtureEvent(t, guapocado.EventEntitlementsUpdated).EntitlementsUpdated()
+	eu, err := fixtureEvent(t, webhook.EventEntitlementsUpdated).EntitlementsUpdated()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +493,7 @@ func TestEventTypedAccessors(t *testing.T) {
 		t.Errorf("entitlements.updated = %+v", eu)
 	}
 
-	iu, err := fixtureEvent(t, guapocado.EventInvoiceUpdated).InvoiceUpdated()
+	iu, err := fixtureEvent(t, webhook.EventInvoiceUpdated).InvoiceUpdated()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +502,7 @@ func TestEventTypedAccessors(t *testing.T) {
 		t.Errorf("invoice.updated = %+v", i)
 	}
 
-	uu, err := fixtureEvent(t, guapocado.EventUsageUpdated).UsageUpdated()
+	uu, err := fixtureEvent(t, webhook.EventUsageUpdated).UsageUpdated()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,53 +512,56 @@ func TestEventTypedAccessors(t *testing.T) {
 	}
 
 	// The wrong accessor: a typed error usable with errors.Is and errors.As.
-	_, err = fixtureEvent(t, guapocado.EventInvoiceUpdated).CustomerUpdated()
-	var te *guapocado.EventTypeError
-	if !errors.Is(err, guapocado.ErrWebhookEventType) || !errors.As(err, &te) || te.Want != "customer.updated" || te.Got != "invoice.updated" {
+	_, err = fixtureEvent(t, webhook.EventInvoiceUpdated).CustomerUpdated()
+	var te *webhook.EventTypeError
+	if !errors.Is(err, webhook.ErrEventType) || !errors.As(err, &te) || te.Want != "customer.updated" || te.Got != "invoice.updated" {
 		t.Errorf("wrong accessor: %v", err)
 	}
-	if errors.Is(err, guapocado.ErrWebhookMalformedPayload) {
+	if errors.Is(err, webhook.ErrMalformedPayload) {
 		t.Error("a type mismatch is not a malformed payload")
 	}
 }
 
 func TestEventDataShapeErrors(t *testing.T) {
 	t.Parallel()
-	cases := []struct{ typ, data string }{
-		{guapocado.EventCustomerUpdated, `{"customer":"org_acme"}`},
-		{guapocado.EventSubscriptionUpdated, `{"subscription":{"currentPeriodEnd":"next month"}}`},
-		{guapocado.EventPurchaseCompleted, `{"purchase":{"amount":"49.00"}}`},
-		{guapocado.EventInvoiceUpdated, `[]`},
-		{guapocado.EventUsageUpdated, `{"balance":"lots"}`},
+	cases := []struct {
+		typ  webhook.EventType
+		data string
+	}{
+		{webhook.EventCustomerUpdated, `{"customer":"org_acme"}`},
+		{webhook.EventSubscriptionUpdated, `{"subscription":{"currentPeriodEnd":"next month"}}`},
+		{webhook.EventPurchaseCompleted, `{"purchase":{"amount":"49.00"}}`},
+		{webhook.EventInvoiceUpdated, `[]`},
+		{webhook.EventUsageUpdated, `{"balance":"lots"}`},
 	}
 	for _, c := range cases {
-		ev, err := guapocado.ParseEvent(guapocadotest.WebhookPayload("evt_x", c.typ, t0, json.RawMessage(c.data)))
+		ev, err := webhook.ParseEvent(guapocadotest.WebhookPayload("evt_x", c.typ, t0, json.RawMessage(c.data)))
 		if err != nil {
 			t.Fatalf("%s: the envelope is fine: %v", c.typ, err)
 		}
 		var derr error
 		switch c.typ {
-		case guapocado.EventCustomerUpdated:
+		case webhook.EventCustomerUpdated:
 			_, derr = ev.CustomerUpdated()
-		case guapocado.EventSubscriptionUpdated:
+		case webhook.EventSubscriptionUpdated:
 			_, derr = ev.SubscriptionUpdated()
-		case guapocado.EventPurchaseCompleted:
+		case webhook.EventPurchaseCompleted:
 			_, derr = ev.PurchaseCompleted()
-		case guapocado.EventInvoiceUpdated:
+		case webhook.EventInvoiceUpdated:
 			_, derr = ev.InvoiceUpdated()
-		case guapocado.EventUsageUpdated:
+		case webhook.EventUsageUpdated:
 			_, derr = ev.UsageUpdated()
 		}
-		if !errors.Is(derr, guapocado.ErrWebhookMalformedPayload) {
+		if !errors.Is(derr, webhook.ErrMalformedPayload) {
 			t.Errorf("%s %s: got %v", c.typ, c.data, derr)
 		}
 	}
 	// No data at all.
-	ev, err := guapocado.ParseEvent([]byte(`{"id":"evt_n","type":"invoice.updated"}`))
+	ev, err := webhook.ParseEvent([]byte(`{"id":"evt_n","type":"invoice.updated"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ev.InvoiceUpdated(); !errors.Is(err, guapocado.ErrWebhookMalformedPayload) {
+	if _, err := ev.InvoiceUpdated(); !errors.Is(err, webhook.ErrMalformedPayload) {
 		t.Errorf("no data: got %v", err)
 	}
 }
@@ -565,11 +569,11 @@ func TestEventDataShapeErrors(t *testing.T) {
 func TestParseEvent(t *testing.T) {
 	t.Parallel()
 	// Transcript 3.29's body: no id, no createdAt, flat subscription data.
-	ev, err := guapocado.ParseEvent([]byte(`{"type":"subscription.updated","data":{"customerId":"ERpKczkC4SWrd9Dek30UN9O1U8beGEn5","planKey":"pro"}}`))
+	ev, err := webhook.ParseEvent([]byte(`{"type":"subscription.updated","data":{"customerId":"ERpKczkC4SWrd9Dek30UN9O1U8beGEn5","planKey":"pro"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.ID != "" || ev.Type != "subscription.updated" || !ev.CreatedAt.IsZero() || ev.Source != (guapocado.EventSource{}) {
+	if ev.ID != "" || ev.Type != "subscription.updated" || !ev.CreatedAt.IsZero() || ev.Source != (webhook.EventSource{}) {
 		t.Errorf("transcript event = %+v", ev)
 	}
 	su, err := ev.SubscriptionUpdated()
@@ -581,7 +585,7 @@ func TestParseEvent(t *testing.T) {
 	raw := []byte(`{"id":"evt_future","type":"refund.created","createdAt":"2026-11-27T09:57:00.123+01:00",` +
 		`"source":{"provider":"stripe","eventId":"evt_1Q","objectId":"re_1","objectType":"refund"},` +
 		`"data":{ "refund" : {"id":"re_1", "amount": 12.50, "nested": [1, {"a": null}]} },"apiVersion":"2027-01-01"}`)
-	ev, err = guapocado.ParseEvent(raw)
+	ev, err = webhook.ParseEvent(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -592,7 +596,7 @@ func TestParseEvent(t *testing.T) {
 	if want := time.Date(2026, 11, 27, 8, 57, 0, 123e6, time.UTC); !ev.CreatedAt.Equal(want) {
 		t.Errorf("createdAt = %v", ev.CreatedAt)
 	}
-	if ev.Source != (guapocado.EventSource{Provider: "stripe", EventID: "evt_1Q", ObjectID: "re_1", ObjectType: "refund"}) {
+	if ev.Source != (webhook.EventSource{Provider: "stripe", EventID: "evt_1Q", ObjectID: "re_1", ObjectType: "refund"}) {
 		t.Errorf("source = %+v", ev.Source)
 	}
 	if !bytes.Equal(ev.Raw, raw) {
@@ -608,12 +612,12 @@ func TestParseEvent(t *testing.T) {
 	if err := ev.DecodeData(&d); err != nil || d.Refund.ID != "re_1" {
 		t.Errorf("DecodeData: %+v, %v", d, err)
 	}
-	if err := ev.DecodeData(new(int)); !errors.Is(err, guapocado.ErrWebhookMalformedPayload) {
+	if err := ev.DecodeData(new(int)); !errors.Is(err, webhook.ErrMalformedPayload) {
 		t.Errorf("DecodeData into int: %v", err)
 	}
 
 	// null source, null createdAt, null data are fine.
-	ev, err = guapocado.ParseEvent([]byte(` {"id":"evt_n","type":"x.y","createdAt":null,"source":null,"data":null}`))
+	ev, err = webhook.ParseEvent([]byte(` {"id":"evt_n","type":"x.y","createdAt":null,"source":null,"data":null}`))
 	if err != nil || ev.Type != "x.y" || !ev.CreatedAt.IsZero() || string(ev.Data) != "null" {
 		t.Errorf("nulls: %+v, %v", ev, err)
 	}
@@ -635,8 +639,8 @@ func TestParseEvent(t *testing.T) {
 		{"trailing garbage", `{"type":"customer.updated"} x`},
 	}
 	for _, c := range bad {
-		ev, err := guapocado.ParseEvent([]byte(c.payload))
-		if ev != nil || !errors.Is(err, guapocado.ErrWebhookMalformedPayload) {
+		ev, err := webhook.ParseEvent([]byte(c.payload))
+		if ev != nil || !errors.Is(err, webhook.ErrMalformedPayload) {
 			t.Errorf("%s: %v, %v", c.name, ev, err)
 		}
 		if err != nil && strings.Contains(err.Error(), "whEnvelope") {
@@ -653,7 +657,7 @@ func TestEventMarshalRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev2, err := guapocado.ParseEvent(b)
+		ev2, err := webhook.ParseEvent(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -661,79 +665,37 @@ func TestEventMarshalRoundTrip(t *testing.T) {
 			t.Errorf("%s: round trip changed the event:\n%s", typ, b)
 		}
 	}
-	b, err := json.Marshal(guapocado.Event{Type: "x"})
+	b, err := json.Marshal(webhook.Event{Type: "x"})
 	if err != nil || string(b) != `{"type":"x"}` {
 		t.Errorf("minimal event: %s, %v", b, err)
 	}
 }
 
-func TestWebhookStatusJSON(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name, body string
-		want       guapocado.WebhookStatus
-	}{
-		{"transcript 3.27", `{"enabled":true,"id":"we_000004","status":"pending_approval","url":"http://127.0.0.1:4000/api/auth/guap","events":"*","relay":null}`,
-			guapocado.WebhookStatus{Enabled: true, ID: "we_000004", Status: guapocado.WebhookStatusPendingApproval, URL: "http://127.0.0.1:4000/api/auth/guap", AllEvents: true}},
-		{"disabled", `{"enabled":false}`, guapocado.WebhookStatus{}},
-		{"event list and relay", `{"enabled":true,"id":"we_1","status":"active","url":"https://a.test/api/auth/guap","events":["customer.updated","usage.updated"],"relay":{"url":"https://relay.test","enabled":true}}`,
-			guapocado.WebhookStatus{Enabled: true, ID: "we_1", Status: guapocado.WebhookStatusActive, URL: "https://a.test/api/auth/guap",
-				Events: []string{"customer.updated", "usage.updated"}, Relay: json.RawMessage(`{"url":"https://relay.test","enabled":true}`)}},
-		{"empty list", `{"enabled":true,"events":[]}`, guapocado.WebhookStatus{Enabled: true, Events: []string{}}},
-		{"single type string", `{"enabled":true,"events":"invoice.updated"}`, guapocado.WebhookStatus{Enabled: true, Events: []string{"invoice.updated"}}},
-		{"unknown fields and status", `{"enabled":true,"status":"suspended","secretHint":"whsec_…","events":null}`, guapocado.WebhookStatus{Enabled: true, Status: "suspended"}},
-	}
-	for _, c := range cases {
-		var s guapocado.WebhookStatus
-		if err := json.Unmarshal([]byte(c.body), &s); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if fmt.Sprintf("%#v", s) != fmt.Sprintf("%#v", c.want) {
-			t.Errorf("%s:\n got %#v\nwant %#v", c.name, s, c.want)
-		}
-		// MarshalJSON writes the wire form back.
-		b, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s2 guapocado.WebhookStatus
-		if err := json.Unmarshal(b, &s2); err != nil || fmt.Sprintf("%#v", s2) != fmt.Sprintf("%#v", s) {
-			t.Errorf("%s: round trip %s -> %#v, %v", c.name, b, s2, err)
-		}
-	}
-	var s guapocado.WebhookStatus
-	_ = json.Unmarshal([]byte(cases[0].body), &s)
-	b, _ := json.Marshal(s)
-	if string(b) != cases[0].body {
-		t.Errorf("transcript body not reproduced:\n%s", b)
-	}
-	if !s.Subscribed("anything.new") {
-		t.Error(`"*" subscribes to every type`)
-	}
-	var l guapocado.WebhookStatus
-	_ = json.Unmarshal([]byte(cases[2].body), &l)
-	if !l.Subscribed("usage.updated") || l.Subscribed("invoice.updated") {
-		t.Error("Subscribed with a list")
-	}
-	if (&guapocado.WebhookStatus{AllEvents: true}).Subscribed("x") {
-		t.Error("a disabled receiver subscribes to nothing")
-	}
-	for _, bad := range []string{`{"enabled":true,"events":5}`, `{"enabled":true,"events":[1,2]}`, `{"enabled":"yes"}`, `[]`} {
-		if err := json.Unmarshal([]byte(bad), new(guapocado.WebhookStatus)); err == nil {
-			t.Errorf("%s: no error", bad)
-		}
-	}
-	// A null body leaves the value alone.
-	s = guapocado.WebhookStatus{Enabled: true}
-	if err := json.Unmarshal([]byte(`null`), &s); err != nil || !s.Enabled {
-		t.Errorf("null: %+v, %v", s, err)
-	}
+// fakeClock is a clock the test moves.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
 }
 
-func TestWebhookMemoryDeduper(t *testing.T) {
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+func TestMemoryDeduper(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := guapocado.NewWebhookMemoryDeduper(3)
+	clock := newFakeClock(t0)
+	d := &webhook.MemoryDeduper{Capacity: 3, TTL: time.Minute, Now: clock.Now}
 	for _, id := range []string{"a", "b", "c", "b"} {
 		if err := d.Mark(ctx, id); err != nil {
 			t.Fatal(err)
@@ -742,24 +704,87 @@ func TestWebhookMemoryDeduper(t *testing.T) {
 	if d.Len() != 3 {
 		t.Errorf("len = %d", d.Len())
 	}
-	_ = d.Mark(ctx, "d") // forgets the oldest, "a"
-	for id, want := range map[string]bool{"a": false, "b": true, "c": true, "d": true, "z": false} {
+	// Full of ids inside their TTL: a fourth is refused, nothing is forgotten.
+	if seen, err := d.Seen(ctx, "d"); seen || !errors.Is(err, webhook.ErrDeduperFull) {
+		t.Errorf("Seen(d) when full = %v, %v", seen, err)
+	}
+	if err := d.Mark(ctx, "d"); !errors.Is(err, webhook.ErrDeduperFull) {
+		t.Errorf("Mark(d) when full = %v", err)
+	}
+	clock.Set(t0.Add(time.Minute - time.Second))
+	for id, want := range map[string]bool{"a": true, "b": true, "c": true} {
 		if got, err := d.Seen(ctx, id); err != nil || got != want {
-			t.Errorf("Seen(%s) = %v, %v", id, got, err)
+			t.Errorf("Seen(%s) at TTL-1s = %v, %v", id, got, err)
 		}
 	}
 	if d.Len() != 3 {
-		t.Errorf("len after eviction = %d", d.Len())
+		t.Errorf("len at TTL-1s = %d", d.Len())
 	}
-	// Concurrent use stays bounded (run with -race).
-	big := guapocado.NewWebhookMemoryDeduper(0)
+	// At the TTL every id is forgotten, and places are free again.
+	clock.Set(t0.Add(time.Minute))
+	if d.Len() != 0 {
+		t.Errorf("len at TTL = %d", d.Len())
+	}
+	if seen, err := d.Seen(ctx, "a"); seen || err != nil {
+		t.Errorf("Seen(a) after expiry = %v, %v", seen, err)
+	}
+	// Seen took a place for "a" (in flight): it is not a duplicate yet, and
+	// it counts against the capacity.
+	if seen, err := d.Seen(ctx, "a"); seen || err != nil {
+		t.Errorf("Seen(a) in flight = %v, %v", seen, err)
+	}
+	for _, id := range []string{"e", "f"} {
+		if _, err := d.Seen(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Seen(ctx, "g"); !errors.Is(err, webhook.ErrDeduperFull) {
+		t.Errorf("Seen(g) with three ids in flight = %v", err)
+	}
+	if err := d.Mark(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if seen, err := d.Seen(ctx, "a"); !seen || err != nil {
+		t.Errorf("Seen(a) after Mark = %v, %v", seen, err)
+	}
+	// An id marked later expires later: Mark renews a place taken by Seen.
+	clock.Set(t0.Add(2*time.Minute - time.Second))
+	if err := d.Mark(ctx, "e"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(t0.Add(2 * time.Minute))
+	if seen, _ := d.Seen(ctx, "e"); !seen {
+		t.Error("e, marked at 2m-1s, is forgotten at 2m")
+	}
+	if seen, _ := d.Seen(ctx, "a"); seen {
+		t.Error("a, marked at 1m, is remembered at 2m")
+	}
+
+	// The zero value works, on the real clock, with the default capacity.
+	var z webhook.MemoryDeduper
+	if err := z.Mark(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if seen, err := z.Seen(ctx, "x"); !seen || err != nil {
+		t.Errorf("zero value: %v, %v", seen, err)
+	}
+
+	// Concurrent use stays bounded by the capacity (run with -race).
+	big := &webhook.MemoryDeduper{Capacity: 10000, Now: clock.Now}
+	var full atomic.Int32
 	done := make(chan struct{})
 	for g := 0; g < 4; g++ {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := 0; i < 3000; i++ {
 				id := fmt.Sprintf("evt_%d_%d", g, i)
-				_ = big.Mark(ctx, id)
+				if err := big.Mark(ctx, id); errors.Is(err, webhook.ErrDeduperFull) {
+					full.Add(1)
+					continue
+				} else if err != nil {
+					t.Errorf("Mark(%s): %v", id, err)
+					return
+				}
 				if ok, _ := big.Seen(ctx, id); !ok {
 					t.Errorf("%s not seen right after Mark", id)
 					return
@@ -770,9 +795,47 @@ func TestWebhookMemoryDeduper(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		<-done
 	}
-	if big.Len() != guapocado.DefaultWebhookDedupeCapacity {
-		t.Errorf("len = %d, want the cap %d", big.Len(), guapocado.DefaultWebhookDedupeCapacity)
+	if big.Len() != 10000 || full.Load() != 2000 {
+		t.Errorf("len = %d, refused %d; want the cap 10000 and 2000 refused", big.Len(), full.Load())
 	}
+}
+
+// TestMemoryDeduperMemory checks the bytes per id that DefaultDedupeCapacity
+// documents (about 110), with long ids: only a digest of each is kept.
+func TestMemoryDeduperMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a deduper to its default capacity")
+	}
+	ctx := context.Background()
+	clock := newFakeClock(t0)
+	ids := make([]string, webhook.DefaultDedupeCapacity)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("evt_%0200d", i) // 204-byte ids
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d := &webhook.MemoryDeduper{Now: clock.Now}
+	for _, id := range ids {
+		if _, err := d.Seen(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Mark(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Seen(ctx, "one more"); !errors.Is(err, webhook.ErrDeduperFull) {
+		t.Fatalf("past the default capacity: %v", err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perID := (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(ids))
+	t.Logf("%.0f bytes per id", perID)
+	if perID > 128 {
+		t.Errorf("%.0f bytes per id, documented about 110", perID)
+	}
+	runtime.KeepAlive(d)
+	runtime.KeepAlive(ids)
 }
 
 // ---------------------------------------------------------------------------
@@ -783,19 +846,30 @@ const hookSecret = "whsec_handler_test_3f9c"
 // deliver sends payload to h signed at t0 (or with header when not empty).
 func deliver(h http.Handler, payload []byte, header string) *httptest.ResponseRecorder {
 	if header == "" {
-		header = guapocadotest.SignWebhook(hookSecret, t0, payload)
+		header = webhook.Sign(hookSecret, t0, payload)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/api/webhooks/guapocado", bytes.NewReader(payload))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(guapocado.WebhookSignatureHeader, header)
-	req.Header.Set(guapocado.WebhookEndpointIDHeader, "we_000004")
+	req.Header.Set(webhook.SignatureHeader, header)
+	req.Header.Set(webhook.EndpointIDHeader, "we_000004")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
 }
 
-func newTestHandler(opts ...guapocado.WebhookHandlerOption) *guapocado.WebhookHandler {
-	return guapocado.NewWebhookHandler(hookSecret, append([]guapocado.WebhookHandlerOption{guapocado.WebhookWithClock(clockAt(t0))}, opts...)...)
+func newTestHandler(t testing.TB, opts ...webhook.HandlerOption) *webhook.Handler {
+	t.Helper()
+	return mustHandler(t, hookSecret, append([]webhook.HandlerOption{webhook.WithClock(clockAt(t0))}, opts...)...)
+}
+
+// mustHandler is webhook.NewHandler, failing the test on an error.
+func mustHandler(t testing.TB, secret string, opts ...webhook.HandlerOption) *webhook.Handler {
+	t.Helper()
+	h, err := webhook.NewHandler(secret, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func wantResponse(t *testing.T, rec *httptest.ResponseRecorder, status int, body string) {
@@ -807,40 +881,40 @@ func wantResponse(t *testing.T, rec *httptest.ResponseRecorder, status int, body
 
 const received = `{"received":true}`
 
-func TestWebhookHandlerReplayProcessedOnce(t *testing.T) {
+func TestHandlerReplayProcessedOnce(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler()
+	h := newTestHandler(t)
 	var calls atomic.Int32
-	h.OnCustomerUpdated(func(ctx context.Context, e *guapocado.Event, d *guapocado.CustomerUpdated) error {
+	h.OnCustomerUpdated(func(ctx context.Context, e *webhook.Event, d *webhook.CustomerUpdated) error {
 		calls.Add(1)
 		if e.ID != "evt_replay" || d.Customer.ID != "org_acme" {
 			t.Errorf("event %+v data %+v", e, d)
 		}
 		return nil
 	})
-	payload := guapocadotest.WebhookPayload("evt_replay", guapocado.EventCustomerUpdated, t0, json.RawMessage(eventFixtures[guapocado.EventCustomerUpdated]))
+	payload := guapocadotest.WebhookPayload("evt_replay", webhook.EventCustomerUpdated, t0, json.RawMessage(eventFixtures[webhook.EventCustomerUpdated]))
 	for i := 0; i < 3; i++ {
 		wantResponse(t, deliver(h, payload, ""), http.StatusOK, received)
 	}
 	// A redelivery is signed again, later: still the same event.
-	later := guapocadotest.SignWebhook(hookSecret, t0.Add(time.Minute), payload)
+	later := webhook.Sign(hookSecret, t0.Add(time.Minute), payload)
 	wantResponse(t, deliver(h, payload, later), http.StatusOK, received)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("callback ran %d times, want 1", n)
 	}
 }
 
-func TestWebhookHandlerRetryAfterCallbackError(t *testing.T) {
+func TestHandlerRetryAfterCallbackError(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler()
+	h := newTestHandler(t)
 	var calls atomic.Int32
-	h.On(guapocado.EventInvoiceUpdated, func(ctx context.Context, e *guapocado.Event) error {
+	h.On(webhook.EventInvoiceUpdated, func(ctx context.Context, e *webhook.Event) error {
 		if calls.Add(1) == 1 {
 			return errors.New("database is down")
 		}
 		return nil
 	})
-	payload := guapocadotest.WebhookPayload("evt_retry", guapocado.EventInvoiceUpdated, t0, json.RawMessage(eventFixtures[guapocado.EventInvoiceUpdated]))
+	payload := guapocadotest.WebhookPayload("evt_retry", webhook.EventInvoiceUpdated, t0, json.RawMessage(eventFixtures[webhook.EventInvoiceUpdated]))
 	rec := deliver(h, payload, "")
 	wantResponse(t, rec, http.StatusInternalServerError, `{"message":"Webhook handler failed"}`)
 	if strings.Contains(rec.Body.String(), "database") {
@@ -853,13 +927,13 @@ func TestWebhookHandlerRetryAfterCallbackError(t *testing.T) {
 	}
 }
 
-func TestWebhookHandlerUnknownTypeGoesToCatchAll(t *testing.T) {
+func TestHandlerUnknownTypeGoesToCatchAll(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler()
+	h := newTestHandler(t)
 	var typed, catchAll atomic.Int32
-	var got atomic.Pointer[guapocado.Event]
-	h.OnUsageUpdated(func(context.Context, *guapocado.Event, *guapocado.UsageUpdated) error { typed.Add(1); return nil })
-	h.OnAny(func(_ context.Context, e *guapocado.Event) error {
+	var got atomic.Pointer[webhook.Event]
+	h.OnUsageUpdated(func(context.Context, *webhook.Event, *webhook.UsageUpdated) error { typed.Add(1); return nil })
+	h.OnAny(func(_ context.Context, e *webhook.Event) error {
 		catchAll.Add(1)
 		got.Store(e)
 		return nil
@@ -871,24 +945,24 @@ func TestWebhookHandlerUnknownTypeGoesToCatchAll(t *testing.T) {
 		t.Fatalf("catch-all got %+v", e)
 	}
 	// A type with its own callback does not reach the catch-all; a known type without one does.
-	wantResponse(t, deliver(h, guapocadotest.WebhookPayload("evt_u", guapocado.EventUsageUpdated, t0, json.RawMessage(eventFixtures[guapocado.EventUsageUpdated])), ""), http.StatusOK, received)
-	wantResponse(t, deliver(h, guapocadotest.WebhookPayload("evt_i", guapocado.EventInvoiceUpdated, t0, json.RawMessage(eventFixtures[guapocado.EventInvoiceUpdated])), ""), http.StatusOK, received)
+	wantResponse(t, deliver(h, guapocadotest.WebhookPayload("evt_u", webhook.EventUsageUpdated, t0, json.RawMessage(eventFixtures[webhook.EventUsageUpdated])), ""), http.StatusOK, received)
+	wantResponse(t, deliver(h, guapocadotest.WebhookPayload("evt_i", webhook.EventInvoiceUpdated, t0, json.RawMessage(eventFixtures[webhook.EventInvoiceUpdated])), ""), http.StatusOK, received)
 	if typed.Load() != 1 || catchAll.Load() != 2 {
 		t.Errorf("typed %d, catch-all %d; want 1, 2", typed.Load(), catchAll.Load())
 	}
 	// Without any callback an event is still acknowledged.
-	wantResponse(t, deliver(newTestHandler(), payload, ""), http.StatusOK, received)
+	wantResponse(t, deliver(newTestHandler(t), payload, ""), http.StatusOK, received)
 }
 
-func TestWebhookHandlerRejections(t *testing.T) {
+func TestHandlerRejections(t *testing.T) {
 	t.Parallel()
-	payload := guapocadotest.WebhookPayload("evt_rej", guapocado.EventCustomerUpdated, t0, json.RawMessage(eventFixtures[guapocado.EventCustomerUpdated]))
-	good := guapocadotest.SignWebhook(hookSecret, t0, payload)
+	payload := guapocadotest.WebhookPayload("evt_rej", webhook.EventCustomerUpdated, t0, json.RawMessage(eventFixtures[webhook.EventCustomerUpdated]))
+	good := webhook.Sign(hookSecret, t0, payload)
 	notJSON := []byte(`{"type":`)
-	big := bytes.Repeat([]byte(" "), int(guapocado.DefaultWebhookMaxBodyBytes)+1)
+	big := bytes.Repeat([]byte(" "), int(webhook.DefaultMaxBodyBytes)+1)
 	cases := []struct {
 		name    string
-		h       *guapocado.WebhookHandler
+		h       *webhook.Handler
 		method  string
 		body    []byte
 		header  string
@@ -900,24 +974,24 @@ func TestWebhookHandlerRejections(t *testing.T) {
 		{"PUT", nil, http.MethodPut, payload, good, false, 405, `{"message":"Method not allowed"}`},
 		{"oversized, Content-Length", nil, "", append(bytes.Clone(payload), big...), good, false, 413, `{"message":"Webhook payload too large"}`},
 		{"oversized, chunked", nil, "", append(bytes.Clone(payload), big...), good, true, 413, `{"message":"Webhook payload too large"}`},
-		{"small cap", newTestHandler(guapocado.WebhookWithMaxBodyBytes(64)), "", payload, good, true, 413, `{"message":"Webhook payload too large"}`},
+		{"small cap", newTestHandler(t, webhook.WithMaxBodyBytes(64)), "", payload, good, true, 413, `{"message":"Webhook payload too large"}`},
 		{"no body (transcript 3.31)", nil, "", nil, "", false, 400, `{"message":"Missing webhook payload"}`},
 		{"no signature header", nil, "", payload, "", false, 400, `{"message":"Missing webhook signature"}`},
 		{"malformed header", nil, "", payload, "t=soon,v1=abc", false, 400, `{"message":"Malformed webhook signature"}`},
 		{"bad signature (transcript 3.30)", nil, "", payload, "t=1795732077,v1=00ff", false, 401, `{"message":"Invalid webhook signature"}`},
-		{"wrong secret", nil, "", payload, guapocadotest.SignWebhook("whsec_someone_else", t0, payload), false, 401, `{"message":"Invalid webhook signature"}`},
-		{"stale", nil, "", payload, guapocadotest.SignWebhook(hookSecret, t0.Add(-301*time.Second), payload), false, 401, `{"message":"Webhook timestamp outside tolerance"}`},
-		{"signed but not JSON", nil, "", notJSON, guapocadotest.SignWebhook(hookSecret, t0, notJSON), false, 400, `{"message":"Invalid webhook payload"}`},
-		{"no secret configured", guapocado.NewWebhookHandler("", guapocado.WebhookWithClock(clockAt(t0))), "", payload, guapocadotest.SignWebhook("", t0, payload), false, 500, `{"message":"Webhook receiver misconfigured"}`},
+		{"wrong secret", nil, "", payload, webhook.Sign("whsec_someone_else", t0, payload), false, 401, `{"message":"Invalid webhook signature"}`},
+		{"stale", nil, "", payload, webhook.Sign(hookSecret, t0.Add(-301*time.Second), payload), false, 401, `{"message":"Webhook timestamp outside tolerance"}`},
+		{"signed but not JSON", nil, "", notJSON, webhook.Sign(hookSecret, t0, notJSON), false, 400, `{"message":"Invalid webhook payload"}`},
+		{"no secret configured (a zero Handler)", &webhook.Handler{}, "", payload, webhook.Sign("", t0, payload), false, 500, `{"message":"Webhook receiver misconfigured"}`},
 	}
 	for _, c := range cases {
 		h := c.h
 		if h == nil {
-			h = newTestHandler()
+			h = newTestHandler(t)
 		}
 		var calls atomic.Int32
-		h.OnAny(func(context.Context, *guapocado.Event) error { calls.Add(1); return nil })
-		h.OnCustomerUpdated(func(context.Context, *guapocado.Event, *guapocado.CustomerUpdated) error { calls.Add(1); return nil })
+		h.OnAny(func(context.Context, *webhook.Event) error { calls.Add(1); return nil })
+		h.OnCustomerUpdated(func(context.Context, *webhook.Event, *webhook.CustomerUpdated) error { calls.Add(1); return nil })
 		method := c.method
 		if method == "" {
 			method = http.MethodPost
@@ -931,7 +1005,7 @@ func TestWebhookHandlerRejections(t *testing.T) {
 			req.ContentLength = -1
 		}
 		if c.header != "" {
-			req.Header.Set(guapocado.WebhookSignatureHeader, c.header)
+			req.Header.Set(webhook.SignatureHeader, c.header)
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -946,67 +1020,67 @@ func TestWebhookHandlerRejections(t *testing.T) {
 		}
 	}
 	// The control case: the same handler setup accepts the good delivery.
-	wantResponse(t, deliver(newTestHandler(), payload, good), http.StatusOK, received)
+	wantResponse(t, deliver(newTestHandler(t), payload, good), http.StatusOK, received)
 }
 
-func TestWebhookHandlerTypedCallbacks(t *testing.T) {
+func TestHandlerTypedCallbacks(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler()
-	seen := map[string]string{}
+	h := newTestHandler(t)
+	seen := map[webhook.EventType]string{}
 	var mu sync.Mutex
-	note := func(typ, v string) { mu.Lock(); seen[typ] = v; mu.Unlock() }
-	h.OnCustomerUpdated(func(_ context.Context, _ *guapocado.Event, d *guapocado.CustomerUpdated) error {
-		note(guapocado.EventCustomerUpdated, d.Customer.Email)
+	note := func(typ webhook.EventType, v string) { mu.Lock(); seen[typ] = v; mu.Unlock() }
+	h.OnCustomerUpdated(func(_ context.Context, _ *webhook.Event, d *webhook.CustomerUpdated) error {
+		note(webhook.EventCustomerUpdated, d.Customer.Email)
 		return nil
 	})
-	h.OnSubscriptionUpdated(func(_ context.Context, _ *guapocado.Event, d *guapocado.SubscriptionUpdated) error {
-		note(guapocado.EventSubscriptionUpdated, d.Subscription.Status)
+	h.OnSubscriptionUpdated(func(_ context.Context, _ *webhook.Event, d *webhook.SubscriptionUpdated) error {
+		note(webhook.EventSubscriptionUpdated, d.Subscription.Status)
 		return nil
 	})
-	h.OnPurchaseCompleted(func(_ context.Context, _ *guapocado.Event, d *guapocado.PurchaseCompleted) error {
-		note(guapocado.EventPurchaseCompleted, d.Grants[0].EntitlementKey)
+	h.OnPurchaseCompleted(func(_ context.Context, _ *webhook.Event, d *webhook.PurchaseCompleted) error {
+		note(webhook.EventPurchaseCompleted, d.Grants[0].EntitlementKey)
 		return nil
 	})
-	h.OnPurchaseUpdated(func(_ context.Context, _ *guapocado.Event, d *guapocado.PurchaseUpdated) error {
-		note(guapocado.EventPurchaseUpdated, d.Purchase.Status)
+	h.OnPurchaseUpdated(func(_ context.Context, _ *webhook.Event, d *webhook.PurchaseUpdated) error {
+		note(webhook.EventPurchaseUpdated, d.Purchase.Status)
 		return nil
 	})
-	h.OnEntitlementsUpdated(func(_ context.Context, _ *guapocado.Event, d *guapocado.EntitlementsUpdated) error {
-		note(guapocado.EventEntitlementsUpdated, d.ProductKey)
+	h.OnEntitlementsUpdated(func(_ context.Context, _ *webhook.Event, d *webhook.EntitlementsUpdated) error {
+		note(webhook.EventEntitlementsUpdated, d.ProductKey)
 		return nil
 	})
-	h.OnInvoiceUpdated(func(_ context.Context, _ *guapocado.Event, d *guapocado.InvoiceUpdated) error {
-		note(guapocado.EventInvoiceUpdated, d.Invoice.Currency)
+	h.OnInvoiceUpdated(func(_ context.Context, _ *webhook.Event, d *webhook.InvoiceUpdated) error {
+		note(webhook.EventInvoiceUpdated, d.Invoice.Currency)
 		return nil
 	})
-	h.OnUsageUpdated(func(_ context.Context, _ *guapocado.Event, d *guapocado.UsageUpdated) error {
-		note(guapocado.EventUsageUpdated, d.Key)
+	h.OnUsageUpdated(func(_ context.Context, _ *webhook.Event, d *webhook.UsageUpdated) error {
+		note(webhook.EventUsageUpdated, d.Key)
 		return nil
 	})
-	h.OnAny(func(_ context.Context, e *guapocado.Event) error {
+	h.OnAny(func(_ context.Context, e *webhook.Event) error {
 		t.Errorf("catch-all got a known type %s", e.Type)
 		return nil
 	})
 	for typ, data := range eventFixtures {
-		wantResponse(t, deliver(h, guapocadotest.WebhookPayload("evt_typed_"+typ, typ, t0, json.RawMessage(data)), ""), http.StatusOK, received)
+		wantResponse(t, deliver(h, guapocadotest.WebhookPayload("evt_typed_"+string(typ), typ, t0, json.RawMessage(data)), ""), http.StatusOK, received)
 	}
-	want := map[string]string{
-		guapocado.EventCustomerUpdated: "billing@acme.test", guapocado.EventSubscriptionUpdated: "past_due",
-		guapocado.EventPurchaseCompleted: "ai-credits", guapocado.EventPurchaseUpdated: "partially_refunded",
-		guapocado.EventEntitlementsUpdated: "seats-5", guapocado.EventInvoiceUpdated: "eur", guapocado.EventUsageUpdated: "api-calls",
+	want := map[webhook.EventType]string{
+		webhook.EventCustomerUpdated: "billing@acme.test", webhook.EventSubscriptionUpdated: "past_due",
+		webhook.EventPurchaseCompleted: "ai-credits", webhook.EventPurchaseUpdated: "partially_refunded",
+		webhook.EventEntitlementsUpdated: "seats-5", webhook.EventInvoiceUpdated: "eur", webhook.EventUsageUpdated: "api-calls",
 	}
 	if fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Errorf("got %v\nwant %v", seen, want)
 	}
 
 	// Data a typed callback cannot decode: 400, not marked, the callback never runs.
-	dd := &recordingDeduper{inner: guapocado.NewWebhookMemoryDeduper(10)}
-	h2 := newTestHandler(guapocado.WebhookWithDeduper(dd))
-	h2.OnCustomerUpdated(func(context.Context, *guapocado.Event, *guapocado.CustomerUpdated) error {
+	dd := &recordingDeduper{inner: &webhook.MemoryDeduper{Capacity: 10}}
+	h2 := newTestHandler(t, webhook.WithDeduper(dd))
+	h2.OnCustomerUpdated(func(context.Context, *webhook.Event, *webhook.CustomerUpdated) error {
 		t.Error("callback ran on undecodable data")
 		return nil
 	})
-	bad := guapocadotest.WebhookPayload("evt_bad_shape", guapocado.EventCustomerUpdated, t0, json.RawMessage(`{"customer":[1,2]}`))
+	bad := guapocadotest.WebhookPayload("evt_bad_shape", webhook.EventCustomerUpdated, t0, json.RawMessage(`{"customer":[1,2]}`))
 	wantResponse(t, deliver(h2, bad, ""), http.StatusBadRequest, `{"message":"Invalid webhook payload"}`)
 	if dd.marks.Load() != 0 {
 		t.Error("an undecodable event was marked processed")
@@ -1018,7 +1092,7 @@ func TestWebhookHandlerTypedCallbacks(t *testing.T) {
 
 // recordingDeduper wraps a deduper, counting calls and injecting errors.
 type recordingDeduper struct {
-	inner          guapocado.WebhookDeduper
+	inner          webhook.Deduper
 	seenErr        error
 	markErr        error
 	seens, marks   atomic.Int32
@@ -1042,46 +1116,46 @@ func (d *recordingDeduper) Mark(ctx context.Context, id string) error {
 	return d.inner.Mark(ctx, id)
 }
 
-func TestWebhookHandlerDeduper(t *testing.T) {
+func TestHandlerDeduper(t *testing.T) {
 	t.Parallel()
 	payload := guapocadotest.WebhookPayload("evt_dd", "x.y", t0, json.RawMessage(`{}`))
 
 	// Seen fails: 500, nothing runs.
-	failing := &recordingDeduper{inner: guapocado.NewWebhookMemoryDeduper(10), seenErr: errors.New("redis down")}
-	h := newTestHandler(guapocado.WebhookWithDeduper(failing))
+	failing := &recordingDeduper{inner: &webhook.MemoryDeduper{Capacity: 10}, seenErr: errors.New("redis down")}
+	h := newTestHandler(t, webhook.WithDeduper(failing))
 	var calls atomic.Int32
-	h.OnAny(func(context.Context, *guapocado.Event) error { calls.Add(1); return nil })
+	h.OnAny(func(context.Context, *webhook.Event) error { calls.Add(1); return nil })
 	wantResponse(t, deliver(h, payload, ""), http.StatusInternalServerError, `{"message":"Webhook deduplication failed"}`)
 	if calls.Load() != 0 {
 		t.Error("callback ran although the deduper failed")
 	}
 
 	// Mark fails after success: the sender still gets 200 (a retry would redo the work).
-	markFails := &recordingDeduper{inner: guapocado.NewWebhookMemoryDeduper(10), markErr: errors.New("disk full")}
-	h = newTestHandler(guapocado.WebhookWithDeduper(markFails))
-	h.OnAny(func(context.Context, *guapocado.Event) error { calls.Add(1); return nil })
+	markFails := &recordingDeduper{inner: &webhook.MemoryDeduper{Capacity: 10}, markErr: errors.New("disk full")}
+	h = newTestHandler(t, webhook.WithDeduper(markFails))
+	h.OnAny(func(context.Context, *webhook.Event) error { calls.Add(1); return nil })
 	wantResponse(t, deliver(h, payload, ""), http.StatusOK, received)
 	if calls.Load() != 1 || markFails.marks.Load() != 1 {
 		t.Errorf("calls %d marks %d", calls.Load(), markFails.marks.Load())
 	}
 
 	// Mark gets a context that is not cancelled with the request.
-	rd := &recordingDeduper{inner: guapocado.NewWebhookMemoryDeduper(10)}
-	h = newTestHandler(guapocado.WebhookWithDeduper(rd))
-	h.OnAny(func(context.Context, *guapocado.Event) error { return nil })
+	rd := &recordingDeduper{inner: &webhook.MemoryDeduper{Capacity: 10}}
+	h = newTestHandler(t, webhook.WithDeduper(rd))
+	h.OnAny(func(context.Context, *webhook.Event) error { return nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(payload)).WithContext(ctx)
-	req.Header.Set(guapocado.WebhookSignatureHeader, guapocadotest.SignWebhook(hookSecret, t0, payload))
-	h.OnAny(func(context.Context, *guapocado.Event) error { cancel(); return nil }) // the sender hangs up mid-callback
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(hookSecret, t0, payload))
+	h.OnAny(func(context.Context, *webhook.Event) error { cancel(); return nil }) // the sender hangs up mid-callback
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if rd.marks.Load() != 1 || rd.lastMarkCtxErr.Load() != "<nil>" {
 		t.Errorf("marks %d, Mark ctx err %v", rd.marks.Load(), rd.lastMarkCtxErr.Load())
 	}
 
 	// nil deduper: every delivery is processed.
-	h = newTestHandler(guapocado.WebhookWithDeduper(nil))
+	h = newTestHandler(t, webhook.WithDeduper(nil))
 	calls.Store(0)
-	h.OnAny(func(context.Context, *guapocado.Event) error { calls.Add(1); return nil })
+	h.OnAny(func(context.Context, *webhook.Event) error { calls.Add(1); return nil })
 	deliver(h, payload, "")
 	deliver(h, payload, "")
 	if calls.Load() != 2 {
@@ -1090,9 +1164,9 @@ func TestWebhookHandlerDeduper(t *testing.T) {
 
 	// An event without id (like transcript 3.29) cannot be deduplicated: processed each time.
 	noID := []byte(`{"type":"subscription.updated","data":{"customerId":"ERpKczkC4SWrd9Dek30UN9O1U8beGEn5","planKey":"pro"}}`)
-	h = newTestHandler()
+	h = newTestHandler(t)
 	calls.Store(0)
-	h.OnSubscriptionUpdated(func(_ context.Context, _ *guapocado.Event, d *guapocado.SubscriptionUpdated) error {
+	h.OnSubscriptionUpdated(func(_ context.Context, _ *webhook.Event, d *webhook.SubscriptionUpdated) error {
 		if d.Subscription.PlanKey != "pro" {
 			t.Errorf("plan %q", d.Subscription.PlanKey)
 		}
@@ -1106,14 +1180,14 @@ func TestWebhookHandlerDeduper(t *testing.T) {
 	}
 }
 
-func TestWebhookHandlerInFlightGuard(t *testing.T) {
+func TestHandlerInFlightGuard(t *testing.T) {
 	t.Parallel()
 	for _, firstFails := range []bool{false, true} {
-		h := newTestHandler()
+		h := newTestHandler(t)
 		var running, maxRunning, calls atomic.Int32
 		started := make(chan struct{}, 4)
 		release := make(chan struct{})
-		h.OnAny(func(context.Context, *guapocado.Event) error {
+		h.OnAny(func(context.Context, *webhook.Event) error {
 			n := running.Add(1)
 			defer running.Add(-1)
 			for {
@@ -1152,28 +1226,28 @@ func TestWebhookHandlerInFlightGuard(t *testing.T) {
 		}
 	}
 	// A delivery waiting for its twin gives up when its request ends.
-	h := newTestHandler()
+	h := newTestHandler(t)
 	block := make(chan struct{})
 	inside := make(chan struct{})
-	h.OnAny(func(context.Context, *guapocado.Event) error { close(inside); <-block; return nil })
+	h.OnAny(func(context.Context, *webhook.Event) error { close(inside); <-block; return nil })
 	payload := guapocadotest.WebhookPayload("evt_wait", "x.y", t0, json.RawMessage(`{}`))
 	go deliver(h, payload, "")
 	<-inside
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(payload)).WithContext(ctx)
-	req.Header.Set(guapocado.WebhookSignatureHeader, guapocadotest.SignWebhook(hookSecret, t0, payload))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(hookSecret, t0, payload))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	wantResponse(t, rec, http.StatusServiceUnavailable, `{"message":"Webhook delivery in progress"}`)
 	close(block)
 }
 
-func TestWebhookHandlerPanickingCallbackReleasesTheEvent(t *testing.T) {
+func TestHandlerPanickingCallbackReleasesTheEvent(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler()
+	h := newTestHandler(t)
 	var calls atomic.Int32
-	h.OnAny(func(context.Context, *guapocado.Event) error {
+	h.OnAny(func(context.Context, *webhook.Event) error {
 		if calls.Add(1) == 1 {
 			panic("bug in the callback")
 		}
@@ -1201,28 +1275,28 @@ func TestWebhookHandlerPanickingCallbackReleasesTheEvent(t *testing.T) {
 	}
 }
 
-func TestWebhookHandlerRotationAndTolerance(t *testing.T) {
+func TestHandlerRotationAndTolerance(t *testing.T) {
 	t.Parallel()
 	payload := guapocadotest.WebhookPayload("evt_rot_h", "x.y", t0, json.RawMessage(`{}`))
-	h := guapocado.NewWebhookHandler("whsec_new_h",
-		guapocado.WebhookWithSecrets("whsec_old_h"),
-		guapocado.WebhookWithTolerance(30*time.Second),
-		guapocado.WebhookWithClock(clockAt(t0.Add(30*time.Second))),
+	h := mustHandler(t, "whsec_new_h",
+		webhook.WithSecrets("whsec_old_h"),
+		webhook.WithTolerance(30*time.Second),
+		webhook.WithClock(clockAt(t0.Add(30*time.Second))),
 		nil, // nil options are ignored
 	)
-	wantResponse(t, deliver(h, payload, guapocadotest.SignWebhook("whsec_old_h", t0, payload)), http.StatusOK, received)
+	wantResponse(t, deliver(h, payload, webhook.Sign("whsec_old_h", t0, payload)), http.StatusOK, received)
 	payload2 := guapocadotest.WebhookPayload("evt_rot_h2", "x.y", t0, json.RawMessage(`{}`))
-	wantResponse(t, deliver(h, payload2, guapocadotest.SignWebhook("whsec_new_h", t0.Add(-time.Second), payload2)), http.StatusUnauthorized, `{"message":"Webhook timestamp outside tolerance"}`)
-	wantResponse(t, deliver(h, payload2, guapocadotest.SignWebhook("whsec_other_h", t0, payload2)), http.StatusUnauthorized, `{"message":"Invalid webhook signature"}`)
+	wantResponse(t, deliver(h, payload2, webhook.Sign("whsec_new_h", t0.Add(-time.Second), payload2)), http.StatusUnauthorized, `{"message":"Webhook timestamp outside tolerance"}`)
+	wantResponse(t, deliver(h, payload2, webhook.Sign("whsec_other_h", t0, payload2)), http.StatusUnauthorized, `{"message":"Invalid webhook signature"}`)
 }
 
-func TestWebhookHandlerLogsNeverCarrySecrets(t *testing.T) {
+func TestHandlerLogsNeverCarrySecrets(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := newTestHandler(guapocado.WebhookWithLogger(logger))
-	h.OnAny(func(_ context.Context, e *guapocado.Event) error {
+	h := newTestHandler(t, webhook.WithLogger(logger))
+	h.OnAny(func(_ context.Context, e *webhook.Event) error {
 		if e.ID == "evt_log_fail" {
 			return errors.New("callback failed")
 		}
@@ -1231,7 +1305,7 @@ func TestWebhookHandlerLogsNeverCarrySecrets(t *testing.T) {
 	var sigs []string
 	send := func(payload []byte, header string) {
 		if header == "" {
-			header = guapocadotest.SignWebhook(hookSecret, t0, payload)
+			header = webhook.Sign(hookSecret, t0, payload)
 		}
 		sigs = append(sigs, header[strings.Index(header, "v1=")+3:])
 		deliver(h, payload, header)
@@ -1240,8 +1314,8 @@ func TestWebhookHandlerLogsNeverCarrySecrets(t *testing.T) {
 	send(ok, "")
 	send(ok, "") // duplicate
 	send(guapocadotest.WebhookPayload("evt_log_fail", "x.y", t0, json.RawMessage(`{}`)), "")
-	send(ok, guapocadotest.SignWebhook("whsec_wrong_for_log", t0, ok))
-	send(ok, guapocadotest.SignWebhook(hookSecret, t0.Add(-time.Hour), ok))
+	send(ok, webhook.Sign("whsec_wrong_for_log", t0, ok))
+	send(ok, webhook.Sign(hookSecret, t0.Add(-time.Hour), ok))
 	send(ok, "t=1795732077,v1=zz"+strings.Repeat("0", 62))
 	send([]byte(`{"type":`), "")
 	mu.Lock()
@@ -1263,7 +1337,7 @@ func TestWebhookHandlerLogsNeverCarrySecrets(t *testing.T) {
 		}
 	}
 	// Silent by default: nothing to check but that it does not fail without a logger.
-	wantResponse(t, deliver(newTestHandler(guapocado.WebhookWithLogger(nil)), ok, ""), http.StatusOK, received)
+	wantResponse(t, deliver(newTestHandler(t, webhook.WithLogger(nil)), ok, ""), http.StatusOK, received)
 }
 
 type lockedWriter struct {
@@ -1277,18 +1351,18 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// TestWebhookHandlerOverHTTP sends real requests over 127.0.0.1.
-func TestWebhookHandlerOverHTTP(t *testing.T) {
+// TestHandlerOverHTTP sends real requests over 127.0.0.1.
+func TestHandlerOverHTTP(t *testing.T) {
 	t.Parallel()
-	h := guapocado.NewWebhookHandler(hookSecret)
+	h := mustHandler(t, hookSecret)
 	got := make(chan string, 1)
-	h.OnEntitlementsUpdated(func(_ context.Context, e *guapocado.Event, d *guapocado.EntitlementsUpdated) error {
+	h.OnEntitlementsUpdated(func(_ context.Context, e *webhook.Event, d *webhook.EntitlementsUpdated) error {
 		got <- e.ID + " " + d.Reason
 		return nil
 	})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	payload := guapocadotest.WebhookPayload("evt_http", guapocado.EventEntitlementsUpdated, time.Now(), json.RawMessage(eventFixtures[guapocado.EventEntitlementsUpdated]))
+	payload := guapocadotest.WebhookPayload("evt_http", webhook.EventEntitlementsUpdated, time.Now(), json.RawMessage(eventFixtures[webhook.EventEntitlementsUpdated]))
 	req, err := guapocadotest.NewWebhookRequest(srv.URL+"/api/webhooks", hookSecret, time.Now(), payload)
 	if err != nil {
 		t.Fatal(err)

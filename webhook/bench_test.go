@@ -1,4 +1,4 @@
-package guapocado_test
+package webhook_test
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/guapocadotest"
+	"github.com/guapocado/guapocado-go/webhook"
 )
 
 const benchSecret = "whsec_benchmark_0123456789abcdef"
@@ -20,22 +20,22 @@ const benchSecret = "whsec_benchmark_0123456789abcdef"
 // benchPayload is a 1 KiB event envelope.
 func benchPayload(b *testing.B) []byte {
 	b.Helper()
-	p := guapocadotest.WebhookPayload("evt_bench", guapocado.EventUsageUpdated, t0, map[string]any{"customerId": "org_acme", "key": "api-calls", "pad": ""})
+	p := guapocadotest.WebhookPayload("evt_bench", webhook.EventUsageUpdated, t0, map[string]any{"customerId": "org_acme", "key": "api-calls", "pad": ""})
 	pad := 1024 - len(p)
-	p = guapocadotest.WebhookPayload("evt_bench", guapocado.EventUsageUpdated, t0, map[string]any{"customerId": "org_acme", "key": "api-calls", "pad": strings.Repeat("x", pad)})
+	p = guapocadotest.WebhookPayload("evt_bench", webhook.EventUsageUpdated, t0, map[string]any{"customerId": "org_acme", "key": "api-calls", "pad": strings.Repeat("x", pad)})
 	if len(p) != 1024 {
 		b.Fatalf("payload is %d bytes", len(p))
 	}
 	return p
 }
 
-// BenchmarkWebhookVerify1KiB verifies a signed 1 KiB payload: header
+// BenchmarkVerify1KiB verifies a signed 1 KiB payload: header
 // parsing, HMAC-SHA256 of "<t>.<payload>", hex decoding and constant-time
 // comparison of the v1 entry, timestamp check.
-func BenchmarkWebhookVerify1KiB(b *testing.B) {
+func BenchmarkVerify1KiB(b *testing.B) {
 	payload := benchPayload(b)
-	header := guapocadotest.SignWebhook(benchSecret, t0, payload)
-	v := guapocado.WebhookVerifier{Secrets: []string{benchSecret}, Now: clockAt(t0)}
+	header := webhook.Sign(benchSecret, t0, payload)
+	v := webhook.Verifier{Secrets: []string{benchSecret}, Now: clockAt(t0)}
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -45,16 +45,16 @@ func BenchmarkWebhookVerify1KiB(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifyWebhookFunc1KiB is the same through VerifyWebhook with a
+// BenchmarkVerifyFunc1KiB is the same through the function Verify with a
 // clock option (the option values cost a few allocations).
-func BenchmarkVerifyWebhookFunc1KiB(b *testing.B) {
+func BenchmarkVerifyFunc1KiB(b *testing.B) {
 	payload := benchPayload(b)
-	header := guapocadotest.SignWebhook(benchSecret, t0, payload)
-	clock := guapocado.WebhookWithClock(clockAt(t0))
+	header := webhook.Sign(benchSecret, t0, payload)
+	clock := webhook.WithClock(clockAt(t0))
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := guapocado.VerifyWebhook(payload, header, benchSecret, clock); err != nil {
+		if err := webhook.Verify(payload, header, benchSecret, clock); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,7 +65,7 @@ func BenchmarkVerifyWebhookFunc1KiB(b *testing.B) {
 // hex decoding of the candidate and hmac.Equal.
 func BenchmarkHMACSHA256Hex1KiB(b *testing.B) {
 	payload := benchPayload(b)
-	header := guapocadotest.SignWebhook(benchSecret, t0, payload)
+	header := webhook.Sign(benchSecret, t0, payload)
 	candHex := []byte(header[strings.Index(header, "v1=")+3:])
 	signed := append([]byte(header[2:strings.IndexByte(header, ',')]+"."), payload...)
 	mac := hmac.New(sha256.New, []byte(benchSecret))
@@ -87,7 +87,7 @@ func BenchmarkHMACSHA256Hex1KiB(b *testing.B) {
 // written, with hmac.New for every message.
 func BenchmarkHMACSHA256Hex1KiBNewKey(b *testing.B) {
 	payload := benchPayload(b)
-	header := guapocadotest.SignWebhook(benchSecret, t0, payload)
+	header := webhook.Sign(benchSecret, t0, payload)
 	candHex := []byte(header[strings.Index(header, "v1=")+3:])
 	signed := append([]byte(header[2:strings.IndexByte(header, ',')]+"."), payload...)
 	key := []byte(benchSecret)
@@ -104,18 +104,21 @@ func BenchmarkHMACSHA256Hex1KiBNewKey(b *testing.B) {
 	}
 }
 
-// BenchmarkWebhookHandler1KiB is a whole delivery through the handler
+// BenchmarkHandler1KiB is a whole delivery through the handler
 // (body read, verification, parsing, dedupe, callback), without deduplication.
-func BenchmarkWebhookHandler1KiB(b *testing.B) {
+func BenchmarkHandler1KiB(b *testing.B) {
 	payload := benchPayload(b)
-	header := guapocadotest.SignWebhook(benchSecret, t0, payload)
-	h := guapocado.NewWebhookHandler(benchSecret, guapocado.WebhookWithClock(clockAt(t0)), guapocado.WebhookWithDeduper(nil))
-	h.OnUsageUpdated(func(_ context.Context, _ *guapocado.Event, _ *guapocado.UsageUpdated) error { return nil })
+	header := webhook.Sign(benchSecret, t0, payload)
+	h, err := webhook.NewHandler(benchSecret, webhook.WithClock(clockAt(t0)), webhook.WithDeduper(nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.OnUsageUpdated(func(_ context.Context, _ *webhook.Event, _ *webhook.UsageUpdated) error { return nil })
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(payload))
-		req.Header.Set(guapocado.WebhookSignatureHeader, header)
+		req.Header.Set(webhook.SignatureHeader, header)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
