@@ -218,6 +218,13 @@ func (co *Checkout) fill(customerID, _ string) {
 	}
 }
 
+func (co *Checkout) check() error {
+	if co.URL == "" {
+		return errors.New("no url in the answer")
+	}
+	return nil
+}
+
 // CheckoutParams describe a checkout.
 type CheckoutParams struct {
 	// ProductKey is the plan or one-time product to buy.

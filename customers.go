@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 )
 
@@ -68,6 +69,13 @@ func (a *customerAnswer) fill(customerID, _ string) {
 	}
 }
 
+func (a *customerAnswer) check() error {
+	if a.ID == "" {
+		return errors.New("no customer id in the answer")
+	}
+	return nil
+}
+
 // Sync creates or updates the billing customer and returns it. It is
 // idempotent. On a session client the customer is the session's (or
 // ForCustomer's), synced from its user's name and email
@@ -126,10 +134,6 @@ func (s APICustomerService) Create(ctx context.Context, params *CustomerParams) 
 	var out customerAnswer
 	if err := s.c.call(ctx, &actCustomerCreate, &callArgs{in: &p}, &out); err != nil {
 		return nil, err
-	}
-	if out.ID == "" {
-		return nil, &Error{Method: "POST", Path: "/v1/customers", StatusCode: 200,
-			Message: "decoding the response: no customer id in the answer", unexpected: true}
 	}
 	return &out.Customer, nil
 }

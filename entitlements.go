@@ -39,6 +39,9 @@ func (l *Limit) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
+	if raw.Limit == "" {
+		return errors.New("no limit in the answer") // {} or null
+	}
 	*l = Limit{CustomerID: raw.CustomerID, Key: raw.Key, ExpansionAllowed: raw.ExpansionAllowed, AutoExpansionEnabled: raw.AutoExpansionEnabled}
 	for _, f := range [...]struct {
 		n   json.Number
@@ -91,6 +94,9 @@ type hasAnswer struct{ Allowed bool }
 
 func (h *hasAnswer) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return errors.New("null answer")
+	}
 	if len(b) > 0 && b[0] != '{' {
 		return json.Unmarshal(b, &h.Allowed)
 	}
@@ -213,6 +219,14 @@ func (bc *Snapshot) fill(customerID, _ string) {
 		l.fill(bc.CustomerID, k)
 		bc.Limits[k] = l
 	}
+}
+
+// check refuses an answer with none of a snapshot's fields ({} or null).
+func (bc *Snapshot) check() error {
+	if bc.CustomerID == "" && bc.Features == nil && bc.Usage == nil && bc.Limits == nil && bc.Plans == nil {
+		return errors.New("no snapshot in the answer")
+	}
+	return nil
 }
 
 // snapshotBody is the body of the context call. A session sends only what

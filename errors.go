@@ -54,10 +54,18 @@ var (
 	ErrRateLimited = errors.New("guapocado: rate limited")
 	// ErrServer: a 5xx.
 	ErrServer = errors.New("guapocado: server error")
-	// ErrOutcomeUnknown: a consume, refund or checkout whose request was sent
-	// but whose answer was lost (the connection broke, or the context ended
-	// while waiting). The server may or may not have applied it: read the
-	// balance before repeating it.
+	// ErrOutcomeUnknown: a write (consume, refund, checkout, a platform
+	// refund) that may have been applied although the call failed: its
+	// request was sent and the answer lost (the connection broke, or the
+	// context ended while waiting); or it was answered 5xx (the plugin
+	// answers 500 when it lost the platform's answer after the platform
+	// applied the write, CONTRACT.md section 8), so the error matches
+	// ErrServer too; or its 2xx answer was cut off or did not decode; or an
+	// earlier attempt may have been applied and no later attempt got a
+	// definite answer. Read the balance before repeating a session client's
+	// call; repeat a platform client's call with
+	// WithIdempotencyKey(Error.IdempotencyKey), which the platform applies
+	// at most once.
 	ErrOutcomeUnknown = errors.New("guapocado: outcome unknown")
 	// ErrUnexpectedResponse: a 2xx answer the SDK could not decode, or an
 	// answer larger than the response size cap.
@@ -123,6 +131,9 @@ func (e *Error) Error() string {
 			b.WriteString("outcome unknown (the request was sent but its answer was lost; check before repeating it): ")
 		}
 		b.WriteString(cleanMessage(e.Message))
+	}
+	if e.outcomeUnknown && e.StatusCode != 0 {
+		b.WriteString(" (outcome unknown: the write may have been applied; check before repeating it)")
 	}
 	if e.Snippet != "" {
 		fmt.Fprintf(&b, " (body: %q)", e.Snippet)

@@ -30,25 +30,57 @@ func (t tagCalls) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// TestFaultInjectionNeverChargesTwice runs 2,000 consumes while the server
-// injects faults into 20% of requests: dropped connections before and after
-// the ledger applied the consume, 500, 503, and 429 with and without
-// X-Retry-After. Afterwards every consume the ledger applied is accounted
-// for: once for each call that succeeded, at most once for a call that
-// returned ErrOutcomeUnknown, never for any other failure.
+// TestFaultInjectionNeverChargesTwice runs 5,000 consumes in each mode
+// while the fake injects faults into 25% of the calls: a dropped
+// connection before or after the ledger applied the consume, a drop after
+// apply followed by 503s or 429s on every later attempt, 500, 503, and 429
+// with and without X-Retry-After; 10% of the calls have a 10-50 ms
+// deadline. Afterwards every consume the ledger applied is accounted for:
+// once for each call that succeeded, at most once for a call that returned
+// ErrOutcomeUnknown, never for any other failure, and never twice.
 func TestFaultInjectionNeverChargesTwice(t *testing.T) {
 	t.Parallel()
-	const calls, workers = 2000, 16
-	srv := guapocadotest.NewServer()
+	for _, mode := range []string{"session", "platform"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			faultRun(t, mode, 5000)
+		})
+	}
+}
+
+func faultRun(t *testing.T, mode string, calls int) {
+	const workers = 16
+	srv := guapocadotest.NewServer(guapocadotest.WithCustomerPlan("org_faults", "enterprise"))
 	defer srv.Close()
 	sess, err := srv.NewSession()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.SetPlan(sess.CustomerID, "enterprise"); err != nil { // 1,000,000 api-calls
-		t.Fatal(err)
+	customer := "org_faults"
+	consumePath := "/v1/usage/api-calls/consume"
+	var consume func(ctx context.Context) error
+	hc := &http.Client{Transport: tagCalls{http.DefaultTransport}}
+	retry := guapocado.WithRetry(3, 0, 5*time.Millisecond)
+	if mode == "session" {
+		if err := srv.SetPlan(sess.CustomerID, "enterprise"); err != nil { // 1,000,000 api-calls
+			t.Fatal(err)
+		}
+		customer = sess.CustomerID
+		consumePath = guapocadotest.BasePath + "/guapocado/usage/consume"
+		c, err := guapocado.NewClient(srv.URL, guapocado.WithSessionToken(sess.Token), guapocado.WithHTTPClient(hc), retry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		consume = func(ctx context.Context) error { _, err := c.Usage.Consume(ctx, "api-calls", 1); return err }
+	} else {
+		c, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()), guapocado.WithCustomerID(customer),
+			guapocado.WithHTTPClient(hc), retry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		consume = func(ctx context.Context) error { _, err := c.Usage.Consume(ctx, "api-calls", 1); return err }
 	}
-	const consumePath = guapocadotest.BasePath + "/guapocado/usage/consume"
+
 	faults := []guapocadotest.Fault{
 		{Drop: guapocadotest.DropBeforeApply},
 		{Drop: guapocadotest.DropAfterApply},
@@ -57,31 +89,59 @@ func TestFaultInjectionNeverChargesTwice(t *testing.T) {
 		{Status: 429, Body: `{"message":"Too many requests. Please try again later."}`, Header: http.Header{"X-Retry-After": {"0"}}},
 		{Status: 429, Body: `{"message":"slow down"}`},
 	}
-	var rngMu sync.Mutex
+	// The six above, then drop-after-apply followed by 503s or by 429s on
+	// every later attempt, then 429 on every attempt (never applied).
+	const kinds = 9
+	var mu sync.Mutex
 	rng := rand.New(rand.NewPCG(1, 2))
-	var injected [6]atomic.Int64
+	plan := map[int]int{}     // call id → fault kind, chosen at its first attempt
+	attempts := map[int]int{} // call id → attempts seen
+	var injected [kinds]atomic.Int64
 	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
 		if r.URL.Path != consumePath {
 			return nil
 		}
-		rngMu.Lock()
-		p, k := rng.Float64(), rng.IntN(len(faults))
-		rngMu.Unlock()
-		if p >= 0.2 {
+		id, err := strconv.Atoi(r.Header.Get("X-Test-Call"))
+		if err != nil {
 			return nil
 		}
-		injected[k].Add(1)
-		f := faults[k]
+		mu.Lock()
+		n := attempts[id]
+		attempts[id] = n + 1
+		k, chosen := plan[id]
+		if !chosen {
+			k = -1
+			if rng.Float64() < 0.25 {
+				k = rng.IntN(kinds)
+			}
+			plan[id] = k
+		}
+		mu.Unlock()
+		var f guapocadotest.Fault
+		switch {
+		case k < 0:
+			return nil
+		case k < len(faults):
+			if n > 0 {
+				return nil // one fault; a retry goes through
+			}
+			f = faults[k]
+		case k == 8:
+			f = guapocadotest.Fault{Status: 429, Body: `{"message":"slow down"}`}
+		case n == 0:
+			f = guapocadotest.Fault{Drop: guapocadotest.DropAfterApply}
+		case k == 6:
+			f = guapocadotest.Fault{Status: 503}
+		default:
+			f = guapocadotest.Fault{Status: 429, Body: `{"message":"slow down"}`}
+		}
+		if n == 0 {
+			injected[k].Add(1)
+		}
 		f.Path = consumePath
 		return &f
 	})
 
-	c, err := guapocado.NewClient(srv.URL, guapocado.WithSessionToken(sess.Token),
-		guapocado.WithHTTPClient(&http.Client{Transport: tagCalls{http.DefaultTransport}}),
-		guapocado.WithRetry(3, 0, 10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
 	type outcome int
 	const (
 		ok outcome = iota
@@ -89,7 +149,7 @@ func TestFaultInjectionNeverChargesTwice(t *testing.T) {
 		failed
 	)
 	results := make([]outcome, calls)
-	var next atomic.Int64
+	var next, deadlines atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -101,7 +161,13 @@ func TestFaultInjectionNeverChargesTwice(t *testing.T) {
 					return
 				}
 				ctx := context.WithValue(context.Background(), callIDKey{}, i)
-				_, err := c.Usage.Consume(ctx, "api-calls", 1)
+				if i%10 == 3 { // 10% of the calls: a 10-50 ms deadline
+					deadlines.Add(1)
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, time.Duration(10+i%41)*time.Millisecond)
+					defer cancel()
+				}
+				err := consume(ctx)
 				switch {
 				case err == nil:
 					results[i] = ok
@@ -109,8 +175,8 @@ func TestFaultInjectionNeverChargesTwice(t *testing.T) {
 					results[i] = unknown
 				default:
 					var ae *guapocado.Error
-					if !errors.As(err, &ae) || ae.StatusCode == 0 {
-						t.Errorf("call %d: failure without a status that is not ErrOutcomeUnknown: %v", i, err)
+					if !errors.As(err, &ae) {
+						t.Errorf("call %d: not an *Error: %v", i, err)
 					}
 					results[i] = failed
 				}
@@ -129,7 +195,7 @@ func TestFaultInjectionNeverChargesTwice(t *testing.T) {
 		applied[id] += int(op.Amount)
 		total += int(op.Amount)
 	}
-	var nOK, nUnknown, nUnknownApplied, nFailed, double int
+	var nOK, nUnknown, nUnknownApplied, nFailed, double, definiteButApplied int
 	for i, r := range results {
 		if applied[i] > 1 {
 			double++
@@ -147,23 +213,27 @@ func TestFaultInjectionNeverChargesTwice(t *testing.T) {
 		case failed:
 			nFailed++
 			if applied[i] != 0 {
-				t.Errorf("call %d failed with a status but was applied", i)
+				definiteButApplied++
+				t.Errorf("call %d failed definitely but was applied", i)
 			}
 		}
 	}
-	u, err := srv.Usage(sess.CustomerID, "api-calls")
+	u, err := srv.Usage(customer, "api-calls")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if int(u.Consumed) != total || total != nOK+nUnknownApplied {
 		t.Errorf("ledger consumed %v, ops %d, successes %d + unknown-and-applied %d", u.Consumed, total, nOK, nUnknownApplied)
 	}
-	t.Logf("tally: %d calls: %d succeeded, %d failed with a status, %d ErrOutcomeUnknown (%d of them applied); ledger applied %d; applied twice: %d",
-		calls, nOK, nFailed, nUnknown, nUnknownApplied, total, double)
-	t.Logf("faults injected: drop-before %d, drop-after %d, 500 %d, 503 %d, 429+X-Retry-After %d, 429 %d",
-		injected[0].Load(), injected[1].Load(), injected[2].Load(), injected[3].Load(), injected[4].Load(), injected[5].Load())
-	if injected[0].Load() == 0 || injected[1].Load() == 0 || injected[4].Load() == 0 {
-		t.Error("a fault kind was never injected")
+	t.Logf("%s: %d calls (%d with a short deadline): %d succeeded, %d failed definitely, %d ErrOutcomeUnknown (%d of them applied); ledger applied %d; applied twice: %d; applied but reported as a definite failure: %d",
+		mode, calls, deadlines.Load(), nOK, nFailed, nUnknown, nUnknownApplied, total, double, definiteButApplied)
+	t.Logf("%s: faults: drop-before %d, drop-after %d, 500 %d, 503 %d, 429+X-Retry-After %d, 429 %d, drop-after then 503s %d, drop-after then 429s %d, 429 on every attempt %d",
+		mode, injected[0].Load(), injected[1].Load(), injected[2].Load(), injected[3].Load(), injected[4].Load(), injected[5].Load(),
+		injected[6].Load(), injected[7].Load(), injected[8].Load())
+	for k := range injected {
+		if injected[k].Load() == 0 {
+			t.Errorf("fault kind %d was never injected", k)
+		}
 	}
 	if nUnknown == 0 || nFailed == 0 {
 		t.Error(fmt.Sprintf("the run exercised no unknown (%d) or failed (%d) outcome", nUnknown, nFailed))

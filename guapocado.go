@@ -173,6 +173,7 @@ func newConfig(u *url.URL) *config {
 		retryWaitMin: DefaultRetryWaitMin,
 		retryWaitMax: DefaultRetryWaitMax,
 		maxBody:      DefaultMaxResponseBytes,
+		readIdle:     DefaultReadIdleTimeout,
 		webhookPath:  DefaultWebhookPath,
 	}
 }

@@ -26,6 +26,14 @@ const (
 	DefaultWebhookPath      = "/guap"
 )
 
+// DefaultReadIdleTimeout bounds each attempt on the default transport (native builds; fetch has its own): an
+// attempt whose server sends nothing for this long, while the SDK waits
+// for the answer's headers or reads its body (a server gone silent, or one
+// sending a byte now and then slower than this), fails with a transport
+// error; a write then ends ErrOutcomeUnknown. WithTimeout bounds a whole
+// call, retries included.
+const DefaultReadIdleTimeout = 30 * time.Second
+
 // An Option configures a Client in NewClient. Options are checked there: an
 // invalid one makes NewClient return an error.
 type Option func(*config) error
@@ -58,6 +66,9 @@ type config struct {
 	logger       *slog.Logger
 	maxBody      int64
 	webhookPath  string
+
+	timeout  time.Duration // WithTimeout: a whole call, retries included
+	readIdle time.Duration // the default transport's read idle bound (DefaultReadIdleTimeout)
 
 	// test hooks
 	sleepFn func(context.Context, time.Duration) error
@@ -362,4 +373,20 @@ func validHeaderName(k string) bool {
 		}
 	}
 	return true
+}
+
+// WithTimeout bounds every call of the client, its attempts and the waits
+// between them together (default: no bound beyond the caller's context and
+// the per-attempt bounds of the default transport, DefaultReadIdleTimeout
+// and DefaultResponseHeaderTimeout). A call past it fails with an error
+// matching context.DeadlineExceeded; a write whose request was sent then
+// matches ErrOutcomeUnknown.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("guapocado: WithTimeout: %s is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -45,15 +46,19 @@ func newCore(cfg *config, m mode, sess *session) *core {
 		if cfg.httpClient != nil {
 			base = http.DefaultTransport
 		} else {
-			base, c.gate = newDefaultTransport()
+			base, c.gate = newDefaultTransport(cfg.readIdle)
 		}
 	}
 	c.base = base
 	hc.Transport = &attemptTransport{next: withFetchCredentials(base, cfg.credentials), cfg: cfg, gate: c.gate}
 	userRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		// Never carry the session to another origin.
+		// Never carry the session to another origin, and never send a
+		// write again: its redirect is reported (statusError).
 		if req.URL.Scheme != cfg.base.Scheme || req.URL.Host != cfg.base.Host {
+			return http.ErrUseLastResponse
+		}
+		if st := stateFrom(req.Context()); st != nil && (st.write || st.keyed) {
 			return http.ErrUseLastResponse
 		}
 		if userRedirect != nil {
@@ -81,9 +86,20 @@ func (c *core) CloseIdleConnections() {
 // it. Answers that omit the customer (the platform's) or the key get them
 // from the call (see answerFiller).
 func (c *core) call(ctx context.Context, a *action, r *callArgs, out any) error {
+	if ctx == nil {
+		return &ValidationError{Field: "ctx", Reason: "nil context"}
+	}
+	if d := c.cfg.timeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	w, err := c.mode.render(a, r)
 	if err != nil {
 		return err
+	}
+	if p, ok := out.(answerPreparer); ok {
+		p.prepare()
 	}
 	err = c.send(ctx, &callState{write: w.write, keyed: w.keyed, method: w.method}, w.path, w.body, out)
 	if err != nil {
@@ -95,6 +111,14 @@ func (c *core) call(ctx context.Context, a *action, r *callArgs, out any) error 
 		}
 		return err
 	}
+	if ch, ok := out.(answerChecker); ok {
+		if err := ch.check(); err != nil {
+			// A 2xx without what identifies the answer ({} or null): a
+			// write's was applied with an unknown result.
+			return &Error{Method: w.method, Path: c.cfg.basePath + pathOnly(w.path), StatusCode: 200,
+				Message: "decoding the response: " + err.Error(), unexpected: true, outcomeUnknown: w.write || w.keyed}
+		}
+	}
 	if f, ok := out.(answerFiller); ok {
 		f.fill(w.customer, r.key)
 	}
@@ -104,6 +128,25 @@ func (c *core) call(ctx context.Context, a *action, r *callArgs, out any) error 
 // answerFiller is an answer that names its customer or key where the server
 // left them out.
 type answerFiller interface{ fill(customerID, key string) }
+
+// answerChecker is an answer that can tell a 2xx body lacking what
+// identifies it ({} or null decode to a zero value without an error).
+type answerChecker interface{ check() error }
+
+// answerPreparer is an answer that marks, before decoding, a field every
+// answer of its kind sets, so that check can tell it was not set.
+type answerPreparer interface{ prepare() }
+
+// unset marks a number an answer must set.
+const unset = math.MinInt64
+
+// pathOnly is path without its query.
+func pathOnly(path string) string {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -115,16 +158,17 @@ const maxPooledBuffer = 64 << 10
 // Header value slices are shared between requests and never written to, as
 // http.RoundTripper requires of the requests it is given.
 type requestParts struct {
-	urls      sync.Map // path → *endpoint
-	nurls     atomic.Int32
+	urls      sync.Map     // path → *endpoint
+	nbytes    atomic.Int64 // the cached paths' bytes
 	userAgent []string
 	origin    []string
 }
 
-// maxEndpoints bounds the parsed-URL cache. Session paths are constants;
-// platform paths carry keys and ids (bounded by the account's keys, and by
-// this bound) and, for listings, a query (never cached).
-const maxEndpoints = 256
+// maxEndpointBytes bounds the parsed-URL cache in bytes (paths and their
+// parsed copies). Session paths are a few constants; platform paths carry
+// keys and ids, and stop being cached once the bound is reached; paths
+// with a query (listings) are never cached.
+const maxEndpointBytes = 64 << 10
 
 // endpoint is the parsed URL of one path, copied into each call.
 type endpoint struct {
@@ -151,7 +195,7 @@ func (w *requestParts) endpoint(cfg *config, method, path string) (*endpoint, er
 		return nil, err
 	}
 	e := &endpoint{url: *r.URL, host: r.Host}
-	if !strings.Contains(path, "?") && w.nurls.Add(1) <= maxEndpoints {
+	if !strings.Contains(path, "?") && w.nbytes.Add(int64(3*len(path)+len(e.host)+128)) <= maxEndpointBytes {
 		w.urls.Store(path, e)
 	}
 	return e, nil
@@ -183,11 +227,7 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 		}
 		st.body = b
 	}
-	p := path
-	if i := strings.IndexByte(p, '?'); i >= 0 {
-		p = p[:i] // platform routes carry a query; errors and logs never show it
-	}
-	st.basePath, st.rel = c.cfg.basePath, p
+	st.basePath, st.rel = c.cfg.basePath, pathOnly(path) // errors and logs never show a query
 	ep, err := c.parts.endpoint(c.cfg, method, path)
 	if err != nil {
 		return &Error{Method: method, Path: st.path(), Message: transportMessage(err), err: err}
@@ -220,6 +260,9 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 	if err != nil {
 		return &Error{Method: method, Path: st.path(), Message: transportMessage(err), err: err}
 	}
+	if st.body != nil && (st.write || st.keyed) {
+		hr.GetBody = st.rewind
+	}
 	c.setHeaders(hr, st.body != nil)
 
 	resp, err := c.rc.Do(&st.req)
@@ -251,16 +294,25 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 		if ctx.Err() != nil {
 			e.err = ctx.Err()
 		}
+		// A write's 5xx may have been applied (the plugin answers 500 when it
+		// lost the platform's answer, CONTRACT.md section 8), and so may an
+		// earlier attempt's, unless this answer is definite.
+		if (st.write || st.keyed) && (resp.StatusCode >= 500 || st.mayApplied.Load() && !definite(e)) {
+			e.outcomeUnknown = true
+		}
 		return e
 	}
 	if rerr != nil {
+		// A 2xx write whose answer was cut off was applied, and the SDK
+		// cannot say with what result.
 		return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
-			Message: "reading the response: " + rerr.Error(), unexpected: true, err: rerr}
+			Message: "reading the response: " + rerr.Error(), unexpected: true, err: rerr, outcomeUnknown: st.write || st.keyed}
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
-				Message: "decoding the response: " + decodeMessage(err), Snippet: snippet(data), unexpected: true}
+				Message: "decoding the response: " + decodeMessage(err), Snippet: snippet(data), unexpected: true,
+				outcomeUnknown: st.write || st.keyed}
 		}
 	}
 	return nil
@@ -296,7 +348,7 @@ func (c *core) transportError(ctx context.Context, st *callState, err error) *Er
 		e.err = ctx.Err()
 	}
 	e.Message = transportMessage(err)
-	if (st.write || st.keyed) && st.wrote.Load() {
+	if (st.write || st.keyed) && (st.wrote.Load() || st.mayApplied.Load()) {
 		e.outcomeUnknown = true
 	}
 	return e
@@ -332,6 +384,20 @@ func (c *core) statusError(st *callState, resp *http.Response, data []byte) *Err
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// A redirect the SDK did not follow: to another origin (credentials
+		// stay), or of a write (never sent twice).
+		loc := resp.Header.Get("Location")
+		if loc == "" {
+			loc = st.redirect
+		}
+		if u, err := url.Parse(loc); err == nil {
+			u.RawQuery, u.Fragment, u.User = "", "", nil
+			loc = u.String()
+		}
+		e.Message = "redirect to " + loc + " not followed (a write is never sent twice; credentials never leave the base URL's origin)"
+		e.unexpected = true
 	}
 	e.Message, e.Code = cleanMessage(e.Message), cleanMessage(e.Code)
 	return e

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -23,14 +24,20 @@ import (
 // that one allocation carries most of what a call needs.
 type callState struct {
 	context.Context
-	write    bool         // not idempotent: retried only where provably never handled
-	keyed    bool         // a platform write with an idempotency key: retried like a read
-	wrote    atomic.Bool  // the current attempt wrote request headers
-	attempts atomic.Int32 // round trips started
-	finished atomic.Int32 // round trips returned
-	method   string
-	basePath string // the Better Auth base path, e.g. "/api/auth"
-	rel      string // the endpoint's path under basePath
+	write bool        // not idempotent: retried only where provably never handled
+	keyed bool        // a platform write with an idempotency key: retried like a read
+	wrote atomic.Bool // the current attempt wrote request headers
+	// mayApplied: an earlier or the current attempt of a write may have
+	// been applied (sent with its answer lost, or answered 5xx). It stays
+	// set: the call ends ErrOutcomeUnknown unless a later attempt gets a
+	// definite answer.
+	mayApplied atomic.Bool
+	redirect   string // the Location of a write's 3xx answer, which is not followed
+	attempts   atomic.Int32 // round trips started
+	finished   atomic.Int32 // round trips returned
+	method     string
+	basePath   string // the Better Auth base path, e.g. "/api/auth"
+	rel        string // the endpoint's path under basePath
 
 	req   retryablehttp.Request
 	url   url.URL
@@ -61,6 +68,21 @@ func stateFrom(ctx context.Context) *callState {
 func (st *callState) path() string { return st.basePath + st.rel }
 
 func (st *callState) wroteHeaders() { st.wrote.Store(true) }
+
+// errNoRewind stops net/http from sending a write's body again by itself
+// (an HTTP/2 stream reset makes it rewind through GetBody, below the SDK's
+// accounting): once an attempt wrote its request, only the retry policy
+// may send it again.
+var errNoRewind = errors.New("guapocado: the request was sent; a write is not re-sent below the retry policy")
+
+// rewind is a write's GetBody: a fresh body while the attempt has written
+// nothing, else errNoRewind.
+func (st *callState) rewind() (io.ReadCloser, error) {
+	if st.wrote.Load() {
+		return nil, errNoRewind
+	}
+	return io.NopCloser(bytes.NewReader(st.body)), nil
+}
 
 // requestBody is the call's retryablehttp.ReaderFunc. retryablehttp calls it
 // once to learn the length (Client.send then resets the count) and once per
@@ -108,6 +130,17 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	resp, err := t.next.RoundTrip(req)
 	if st != nil {
+		if st.write || st.keyed {
+			if (err != nil && st.wrote.Load()) || (err == nil && resp.StatusCode >= 500) {
+				st.mayApplied.Store(true)
+			}
+			if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+				// A write never follows a redirect: without its Location the
+				// http.Client hands the answer back (statusError names it).
+				st.redirect = resp.Header.Get("Location")
+				resp.Header.Del("Location")
+			}
+		}
 		st.finished.Add(1)
 		if t.gate != nil {
 			t.gate.attemptDone()
@@ -193,7 +226,7 @@ func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err erro
 		return false, nil
 	}
 	if l := cfg.logger; l != nil {
-		l.Info("guapocado: retrying", "method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "wait", wait)
+		l.Debug("guapocado: retrying", "method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "wait", wait)
 	}
 	if err := cfg.sleep(ctx, wait); err != nil {
 		return false, nil
@@ -292,4 +325,14 @@ func insufficientBalance(resp *http.Response) bool {
 		return false
 	}
 	return ae.Error == "Insufficient balance" || ae.Message == "Insufficient balance"
+}
+
+// definite reports whether a failed attempt's answer settles a write: a 4xx
+// says the request was refused, except a rate limit (429 other than
+// insufficient balance), which says nothing of an earlier attempt.
+func definite(e *Error) bool {
+	if e.StatusCode < 400 || e.StatusCode >= 500 {
+		return false
+	}
+	return e.StatusCode != http.StatusTooManyRequests || e.Message == "Insufficient balance"
 }

@@ -2,8 +2,13 @@
 
 package guapocado
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // newDefaultTransport returns the browser build's default transport. It
 // has no dial gate: fetch owns the connections.
-func newDefaultTransport() (http.RoundTripper, *dialGate) { return defaultTransport(), nil }
+func newDefaultTransport(time.Duration) (http.RoundTripper, *dialGate) {
+	return defaultTransport(), nil
+}

@@ -3,6 +3,8 @@
 package guapocado
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"time"
 )
@@ -29,14 +31,40 @@ const (
 // concurrent callers, the idle timeout above, and dials going through a
 // dialGate (returned too), which drops the dials a burst of calls does not
 // need.
-func newDefaultTransport() (http.RoundTripper, *dialGate) {
+func newDefaultTransport(readIdle time.Duration) (http.RoundTripper, *dialGate) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = maxIdleConns
 	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.IdleConnTimeout = IdleConnTimeout
 	g := newDialGate()
-	t.DialContext = g.dialContext(t.DialContext)
+	t.DialContext = g.dialContext(readIdleDialer(t.DialContext, readIdle))
 	return t, g
+}
+
+
+// readIdleDialer wraps next so that every read of a connection it dials
+// fails after idle without a byte.
+func readIdleDialer(next func(ctx context.Context, network, addr string) (net.Conn, error), idle time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err != nil || idle <= 0 {
+			return c, err
+		}
+		return &readIdleConn{Conn: c, idle: idle}, nil
+	}
+}
+
+// readIdleConn is a connection whose reads time out after idle without data.
+type readIdleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *readIdleConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
 }
 
 // withFetchCredentials only matters in the browser build.

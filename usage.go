@@ -2,6 +2,7 @@ package guapocado
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -41,6 +42,17 @@ func (u *Usage) fill(customerID, key string) {
 	if u.Key == "" {
 		u.Key = key
 	}
+}
+
+func (u *Usage) prepare() { u.Balance = unset }
+
+// check refuses an answer without a balance: {} and null decode without an
+// error.
+func (u *Usage) check() error {
+	if u.Balance == unset {
+		return errors.New("no balance in the answer")
+	}
+	return nil
 }
 
 // UsageService reads and moves metered usage. Get it as Usage of either
