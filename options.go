@@ -26,6 +26,15 @@ const (
 	DefaultWebhookPath      = "/guap"
 )
 
+// DefaultResponseHeaderTimeout bounds, on the default transport (no
+// WithHTTPClient), the wait for a response's headers after the request was
+// sent: a server that accepts a request and goes silent fails the attempt
+// after 30 s even under a context with no deadline. A read is then retried
+// (see WithRetry); a consume, refund or checkout is ErrOutcomeUnknown. Give
+// a context deadline to bound whole calls; with WithHTTPClient, set the
+// Transport's ResponseHeaderTimeout or the client's Timeout yourself.
+const DefaultResponseHeaderTimeout = 30 * time.Second
+
 // An Option configures a Client in NewClient. Options are checked there: an
 // invalid one makes NewClient return an error.
 type Option func(*config) error
