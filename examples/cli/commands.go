@@ -35,7 +35,11 @@ func (a *app) login(args []string) error {
 	if _, err := a.positional("login", args, 0, 0, fs); err != nil {
 		return err
 	}
-	old, _ := a.loadSession() // a damaged file is simply replaced
+	old, err := a.loadSession() // a damaged file is simply replaced
+	var insecure *insecureError
+	if errors.As(err, &insecure) {
+		return err // a planted session could name another server: do not send the password anywhere
+	}
 	base := a.baseURL
 	if base == "" && old != nil {
 		base = old.BaseURL
@@ -130,6 +134,10 @@ func (a *app) logout(args []string) error {
 		return err
 	}
 	s, err := a.loadSession()
+	var insecure *insecureError
+	if errors.As(err, &insecure) {
+		return err
+	}
 	if err != nil {
 		// A damaged file: remove it all the same.
 		if _, rerr := a.removeSession(); rerr != nil {

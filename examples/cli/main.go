@@ -11,7 +11,10 @@
 //	guapocado --json usage balance ai-credits
 //
 // The session token (never the password) is kept in
-// <user config dir>/guapocado/session.json, readable by the user only. The
+// <user config dir>/guapocado/session.json, readable by the user only. On
+// Unix the CLI refuses that file when it, its directory or the config
+// directory is not the user's own or is writable by group or others (as ssh
+// does): a planted session could send the password to another server. The
 // password comes from GUAPOCADO_PASSWORD, from standard input with
 // --password-stdin, or from a prompt that does not echo it (Unix terminals).
 //
