@@ -26,13 +26,22 @@ const (
 	DefaultWebhookPath      = "/guap"
 )
 
-// DefaultReadIdleTimeout bounds each attempt on the default transport (native builds; fetch has its own): an
-// attempt whose server sends nothing for this long, while the SDK waits
+// DefaultReadIdleTimeout bounds each attempt on the default transport
+// (native builds; fetch has its own): an attempt whose server sends nothing for this long, while the SDK waits
 // for the answer's headers or reads its body (a server gone silent, or one
 // sending a byte now and then slower than this), fails with a transport
 // error; a write then ends ErrOutcomeUnknown. WithTimeout bounds a whole
 // call, retries included.
 const DefaultReadIdleTimeout = 30 * time.Second
+
+// DefaultResponseHeaderTimeout bounds, on the default transport (no
+// WithHTTPClient), the wait for a response's headers after the request was
+// sent: a server that accepts a request and goes silent fails the attempt
+// after 30 s even under a context with no deadline. A read is then retried
+// (see WithRetry); a consume, refund or checkout is ErrOutcomeUnknown. Give
+// a context deadline to bound whole calls; with WithHTTPClient, set the
+// Transport's ResponseHeaderTimeout or the client's Timeout yourself.
+const DefaultResponseHeaderTimeout = 30 * time.Second
 
 // An Option configures a Client in NewClient. Options are checked there: an
 // invalid one makes NewClient return an error.

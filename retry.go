@@ -32,7 +32,7 @@ type callState struct {
 	// set: the call ends ErrOutcomeUnknown unless a later attempt gets a
 	// definite answer.
 	mayApplied atomic.Bool
-	redirect   string // the Location of a write's 3xx answer, which is not followed
+	redirect   string       // the Location of a write's 3xx answer, which is not followed
 	attempts   atomic.Int32 // round trips started
 	finished   atomic.Int32 // round trips returned
 	method     string

@@ -28,19 +28,19 @@ const (
 
 // newDefaultTransport returns the transport used when the user gives no
 // *http.Client: Go's default settings, with an idle pool sized for
-// concurrent callers, the idle timeout above, and dials going through a
-// dialGate (returned too), which drops the dials a burst of calls does not
-// need.
+// concurrent callers, the idle timeout above, DefaultResponseHeaderTimeout,
+// reads bounded by DefaultReadIdleTimeout, and dials going through a dialGate (returned too), which drops the dials
+// a burst of calls does not need.
 func newDefaultTransport(readIdle time.Duration) (http.RoundTripper, *dialGate) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = maxIdleConns
 	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.IdleConnTimeout = IdleConnTimeout
+	t.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
 	g := newDialGate()
 	t.DialContext = g.dialContext(readIdleDialer(t.DialContext, readIdle))
 	return t, g
 }
-
 
 // readIdleDialer wraps next so that every read of a connection it dials
 // fails after idle without a byte.

@@ -55,8 +55,9 @@ func checkKeys(field string, keys []string) error {
 	return nil
 }
 
-// checkAbsoluteURL checks a checkout return URL: absolute, http or https,
-// with a host.
+// checkAbsoluteURL checks a URL the platform or a browser will visit
+// (checkout return URLs, webhook receivers): absolute, http or https, with
+// a host.
 func checkAbsoluteURL(field, s string) error {
 	if strings.TrimSpace(s) == "" {
 		return &ValidationError{Field: field, Reason: "must not be empty"}

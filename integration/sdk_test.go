@@ -750,10 +750,9 @@ func TestSDKAcceptance3Errors(t *testing.T) {
 				_, err := good.Checkout.Create(ctx, &guapocado.CheckoutParams{ProductKey: "enterprise", SuccessURL: "https://a.test/ok", CancelURL: "https://a.test/no"})
 				return err
 			}, guapocado.ErrInvalidRequest, 400, "Product enterprise is not available for checkout"},
-			{"Checkout.Create with an ftp successUrl", func() error {
-				_, err := good.Checkout.Create(ctx, &guapocado.CheckoutParams{ProductKey: "pro", SuccessURL: "ftp://a.test/ok", CancelURL: "https://a.test/no"})
-				return err
-			}, guapocado.ErrInvalidRequest, 400, "successUrl must be an absolute URL"},
+			// An ftp successUrl (the server's 400 "successUrl must be an
+			// absolute URL") is refused client-side since issue 15 item 15:
+			// see TestCheckoutURLSchemes.
 			{"Limits.Configure on free", func() error {
 				_, err := good.Limits.Configure(ctx, "seats", guapocado.LimitSettings{Purchased: guapocado.Ptr[int64](1)})
 				return err

@@ -35,7 +35,11 @@ func (a *app) login(args []string) error {
 	if _, err := a.positional("login", args, 0, 0, fs); err != nil {
 		return err
 	}
-	old, _ := a.loadSession() // a damaged file is simply replaced
+	old, err := a.loadSession() // a damaged file is simply replaced
+	var insecure *insecureError
+	if errors.As(err, &insecure) {
+		return err // a planted session could name another server: do not send the password anywhere
+	}
 	base := a.baseURL
 	if base == "" && old != nil {
 		base = old.BaseURL
@@ -56,7 +60,7 @@ func (a *app) login(args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := c.Auth.SignInEmail(a.ctx, addr, pw)
+	u, err := c.Auth.SignInEmail(a.ctx(), addr, pw)
 	if errors.Is(err, guapocado.ErrUnauthorized) {
 		return errors.New("wrong email or password")
 	}
@@ -70,7 +74,7 @@ func (a *app) login(args []string) error {
 	if old != nil && old.Token != tok && trimSlash(old.BaseURL) == trimSlash(base) {
 		// End the session this login replaces, if it is still alive.
 		if oc, err := guapocado.NewClient(old.BaseURL, guapocado.WithSessionToken(old.Token)); err == nil {
-			_ = oc.Auth.SignOut(a.ctx)
+			_ = oc.Auth.SignOut(a.ctx())
 			oc.CloseIdleConnections()
 		}
 	}
@@ -79,7 +83,7 @@ func (a *app) login(args []string) error {
 		return fmt.Errorf("storing the session: %w", err)
 	}
 
-	orgs, err := c.Auth.ListOrganizations(a.ctx)
+	orgs, err := c.Auth.ListOrganizations(a.ctx())
 	if err != nil {
 		return explain(err, "")
 	}
@@ -88,7 +92,7 @@ func (a *app) login(args []string) error {
 		if active, err = a.use(c, orgs, *org); err != nil {
 			return err
 		}
-	} else if info, err := c.Auth.Session(a.ctx); err != nil {
+	} else if info, err := c.Auth.Session(a.ctx()); err != nil {
 		return explain(err, "")
 	} else if info != nil {
 		active = findOrg(orgs, info.Session.ActiveOrganizationID)
@@ -130,6 +134,10 @@ func (a *app) logout(args []string) error {
 		return err
 	}
 	s, err := a.loadSession()
+	var insecure *insecureError
+	if errors.As(err, &insecure) {
+		return err
+	}
 	if err != nil {
 		// A damaged file: remove it all the same.
 		if _, rerr := a.removeSession(); rerr != nil {
@@ -142,7 +150,7 @@ func (a *app) logout(args []string) error {
 	}
 	var serverErr error
 	if c, err := guapocado.NewClient(s.BaseURL, guapocado.WithSessionToken(s.Token)); err == nil {
-		serverErr = c.Auth.SignOut(a.ctx)
+		serverErr = c.Auth.SignOut(a.ctx())
 		c.CloseIdleConnections()
 		// A session the server no longer knows is signed out already.
 		var apiErr *guapocado.Error
@@ -186,7 +194,7 @@ func (a *app) use(c *guapocado.Client, orgs []guapocado.Organization, idOrSlug s
 	if o == nil {
 		return nil, fmt.Errorf("you are not a member of an organization %q (see: guapocado orgs list)", idOrSlug)
 	}
-	if _, err := c.Auth.SetActiveOrganization(a.ctx, o.ID); err != nil {
+	if _, err := c.Auth.SetActiveOrganization(a.ctx(), o.ID); err != nil {
 		return nil, explain(err, "")
 	}
 	return o, nil
@@ -205,13 +213,13 @@ func (a *app) orgs(args []string) error {
 		return err
 	}
 	defer c.CloseIdleConnections()
-	orgs, err := c.Auth.ListOrganizations(a.ctx)
+	orgs, err := c.Auth.ListOrganizations(a.ctx())
 	if err != nil {
 		return explain(err, "")
 	}
 	switch {
 	case pos[0] == "list":
-		info, err := c.Auth.Session(a.ctx)
+		info, err := c.Auth.Session(a.ctx())
 		if err != nil {
 			return explain(err, "")
 		}
@@ -267,7 +275,7 @@ func (a *app) has(args []string) error {
 	key := pos[0]
 	var ok bool
 	if err := a.withSession(key, func(_ *storedSession, c *guapocado.Client) (err error) {
-		ok, err = c.Has(a.ctx, key)
+		ok, err = c.Has(a.ctx(), key)
 		return err
 	}); err != nil {
 		return err
@@ -315,18 +323,18 @@ func (a *app) usage(args []string) error {
 	if err := a.withSession(key, func(_ *storedSession, c *guapocado.Client) (err error) {
 		switch verb {
 		case "balance":
-			u, err = c.Usage.Balance(a.ctx, key)
+			u, err = c.Usage.Balance(a.ctx(), key)
 		case "consume":
-			u, err = c.Usage.Consume(a.ctx, key, amount)
+			u, err = c.Usage.Consume(a.ctx(), key, amount)
 			if errors.Is(err, guapocado.ErrInsufficientBalance) {
 				msg := fmt.Sprintf("insufficient balance: %d %s requested", amount, key)
-				if b, berr := c.Usage.Balance(a.ctx, key); berr == nil {
+				if b, berr := c.Usage.Balance(a.ctx(), key); berr == nil {
 					msg += fmt.Sprintf(", %d left of %d", b.Balance, b.Included)
 				}
 				return errors.New(msg + " (buy more, or enable overage if the plan allows it)")
 			}
 		case "refund":
-			u, err = c.Usage.Refund(a.ctx, key, amount)
+			u, err = c.Usage.Refund(a.ctx(), key, amount)
 		}
 		return err
 	}); err != nil {
@@ -366,7 +374,7 @@ func (a *app) limit(args []string) error {
 	key := pos[0]
 	var l *guapocado.Limit
 	if err := a.withSession(key, func(_ *storedSession, c *guapocado.Client) (err error) {
-		l, err = c.Limit(a.ctx, key)
+		l, err = c.Limit(a.ctx(), key)
 		return err
 	}); err != nil {
 		return err
@@ -412,7 +420,7 @@ func (a *app) plans(args []string) error {
 	}
 	var plans []guapocado.Plan
 	if err := a.withSession("", func(_ *storedSession, c *guapocado.Client) (err error) {
-		plans, err = c.Plans.List(a.ctx)
+		plans, err = c.Plans.List(a.ctx())
 		return err
 	}); err != nil {
 		return err
@@ -433,7 +441,7 @@ func (a *app) subscription(args []string) error {
 	}
 	var sub *guapocado.Subscription
 	if err := a.withSession("", func(_ *storedSession, c *guapocado.Client) (err error) {
-		sub, err = c.Subscription.Current(a.ctx)
+		sub, err = c.Subscription.Current(a.ctx())
 		return err
 	}); err != nil {
 		return err
@@ -470,7 +478,7 @@ func (a *app) checkout(args []string) error {
 		if *cancel == "" {
 			*cancel = s.BaseURL + "/"
 		}
-		co, err = c.Checkout.Create(a.ctx, &guapocado.CheckoutParams{ProductKey: pos[0], SuccessURL: *success, CancelURL: *cancel})
+		co, err = c.Checkout.Create(a.ctx(), &guapocado.CheckoutParams{ProductKey: pos[0], SuccessURL: *success, CancelURL: *cancel})
 		return err
 	}); err != nil {
 		return err

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guapocado/guapocado-go/guapocadotest"
 )
@@ -19,5 +22,66 @@ func TestCLIInvalidAPIKey(t *testing.T) {
 	r := h.run("has", "csv-export")
 	if r.code != exitFailure || !strings.Contains(r.stderr, "the app is misconfigured (its Guapocado API key was refused)") || strings.Contains(r.stderr, "login") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// silentServer accepts connections and never answers.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = io.Copy(io.Discard, conn)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestCLITimeout: every command is bounded by --timeout (default 30 s), so a
+// server that goes silent ends the command with a clear message instead of
+// a hang; the time spent typing a password does not count.
+func TestCLITimeout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	silent := silentServer(t)
+	// A stored session for the silent server, for the session commands.
+	a := &app{env: func(k string) string { return h.env[k] }}
+	if err := a.saveSession(&storedSession{BaseURL: silent, Email: aliceEmail, Token: "tok.sig"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--base-url", silent, "--timeout", "300ms", "login", "--email", aliceEmail},
+		{"--base-url", silent, "has", "csv-export", "--timeout", "300ms"},
+		{"--timeout=300ms", "usage", "consume", "ai-credits", "--base-url=" + silent},
+	} {
+		start := time.Now()
+		done := make(chan result, 1)
+		go func() { done <- h.run(args...) }()
+		select {
+		case r := <-done:
+			if r.code != exitFailure || !strings.Contains(r.stderr, "did not answer in time") && !strings.Contains(r.stderr, "may or may not have been applied") {
+				t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("%v: took %s", args, d)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("%v: still running after 15 s", args)
+		}
+	}
+	h.fails(exitUsage, "--timeout must be greater than 0", "has", "x", "--timeout", "0s")
+	if defaultTimeout <= 0 || defaultTimeout > time.Minute {
+		t.Errorf("defaultTimeout %s", defaultTimeout)
 	}
 }

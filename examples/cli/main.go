@@ -11,7 +11,10 @@
 //	guapocado --json usage balance ai-credits
 //
 // The session token (never the password) is kept in
-// <user config dir>/guapocado/session.json, readable by the user only. The
+// <user config dir>/guapocado/session.json, readable by the user only. On
+// Unix the CLI refuses that file when it, its directory or the config
+// directory is not the user's own or is writable by group or others (as ssh
+// does): a planted session could send the password to another server. The
 // password comes from GUAPOCADO_PASSWORD, from standard input with
 // --password-stdin, or from a prompt that does not echo it (Unix terminals).
 //
@@ -29,6 +32,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
 )
@@ -62,6 +66,7 @@ commands:
 flags (anywhere on the line):
   --base-url URL   the Better Auth app (default: $GUAPOCADO_BASE_URL, then the stored session's)
   --json           print JSON instead of tables
+  --timeout D      give up on the server after D (default 30s; e.g. 10s, 2m)
 
 environment: GUAPOCADO_BASE_URL, GUAPOCADO_EMAIL, GUAPOCADO_PASSWORD
 `
@@ -72,7 +77,9 @@ func main() {
 
 // app is one invocation of the CLI.
 type app struct {
-	ctx    context.Context
+	parent context.Context // run's context
+	call   context.Context // parent bounded by timeout, from the first call on (see ctx)
+	cancel context.CancelFunc
 	stdin  io.Reader
 	in     *bufio.Reader // stdin, read line by line (prompts)
 	stdout io.Writer
@@ -80,7 +87,21 @@ type app struct {
 	env    func(string) string
 
 	json    bool
-	baseURL string // from --base-url or GUAPOCADO_BASE_URL; "" when neither
+	baseURL string        // from --base-url or GUAPOCADO_BASE_URL; "" when neither
+	timeout time.Duration // --timeout
+}
+
+// defaultTimeout bounds a command's calls to the server (--timeout).
+const defaultTimeout = 30 * time.Second
+
+// ctx is the context of the command's calls to the server: run's context
+// with the --timeout deadline, which starts at the first call (so the time
+// spent typing a password at a prompt does not count).
+func (a *app) ctx() context.Context {
+	if a.call == nil {
+		a.call, a.cancel = context.WithTimeout(a.parent, a.timeout)
+	}
+	return a.call
 }
 
 // errUsage is a command line the CLI does not understand; its message is
@@ -93,8 +114,11 @@ func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(form
 
 // run is the CLI: args without the program name. It returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
-	a := &app{ctx: ctx, stdin: stdin, in: bufio.NewReader(stdin), stdout: stdout, stderr: stderr, env: env}
+	a := &app{parent: ctx, stdin: stdin, in: bufio.NewReader(stdin), stdout: stdout, stderr: stderr, env: env, timeout: defaultTimeout}
 	err := a.dispatch(args)
+	if a.cancel != nil {
+		a.cancel()
+	}
 	var ue errUsage
 	var ne notEntitled
 	switch {
@@ -119,6 +143,7 @@ func (a *app) flags(name string) *flag.FlagSet {
 	fs.SetOutput(io.Discard) // errors are reported by run, with the usage text
 	fs.BoolVar(&a.json, "json", a.json, "print JSON")
 	fs.StringVar(&a.baseURL, "base-url", a.baseURL, "the Better Auth app's URL")
+	fs.DurationVar(&a.timeout, "timeout", a.timeout, "bound on the command's calls to the server")
 	return fs
 }
 
@@ -194,6 +219,9 @@ func (a *app) positional(name string, args []string, min, max int, fs *flag.Flag
 	if err != nil {
 		return nil, err
 	}
+	if a.timeout <= 0 {
+		return nil, usagef("%s: --timeout must be greater than 0", name)
+	}
 	if len(pos) < min || len(pos) > max {
 		return nil, usagef("%s: wrong number of arguments", name)
 	}
@@ -242,6 +270,8 @@ func explain(err error, key string) error {
 		return fmt.Errorf("rate limited by the server: try again in %s", apiErr.RetryAfter)
 	case errors.Is(err, guapocado.ErrOutcomeUnknown):
 		return fmt.Errorf("the connection broke after the request was sent, so it may or may not have been applied: check before repeating it (%v)", err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return errors.New("the server did not answer in time (see --timeout)")
 	}
 	return err
 }

@@ -70,10 +70,38 @@ func (a *app) sessionPath() (string, error) {
 	return filepath.Join(dir, "guapocado", "session.json"), nil
 }
 
+// insecureError: the session file, or a directory above it, could have been
+// written by another user (see checkPrivate). The CLI then refuses to use
+// it, and to log in.
+type insecureError struct{ path, why string }
+
+func (e *insecureError) Error() string {
+	return fmt.Sprintf("refusing to use the stored session: %s %s, so another user could have planted it; make it yours and private (chown, then chmod 700 for a directory or 600 for the file) or delete it", e.path, e.why)
+}
+
+// checkSessionPath refuses a session file another user could have written:
+// the config directory, its guapocado directory, and session.json.
+func checkSessionPath(p string) error {
+	dir := filepath.Dir(p)
+	for _, c := range []struct {
+		path string
+		dir  bool
+	}{{filepath.Dir(dir), true}, {dir, true}, {p, false}} {
+		if err := checkPrivate(c.path, c.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // loadSession reads the stored session; nil and no error when there is none.
+// A session another user could have written is an *insecureError.
 func (a *app) loadSession() (*storedSession, error) {
 	p, err := a.sessionPath()
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSessionPath(p); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(p)

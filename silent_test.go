@@ -1,0 +1,88 @@
+//go:build !(js && wasm)
+
+package guapocado
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// silentListener accepts connections, reads the requests and never answers.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = io.Copy(io.Discard, conn) // until the client gives up
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestSilentServerTimesOut: with the default transport and a context with no
+// deadline, a server that accepts the request and never answers fails the
+// call after the response-header timeout instead of hanging for ever. The
+// test shortens the SDK's default (DefaultResponseHeaderTimeout) on the
+// client's own transport.
+func TestSilentServerTimesOut(t *testing.T) {
+	t.Parallel()
+	base := silentListener(t)
+	c, err := NewClient(base, WithBearerToken(testToken), WithRetry(0, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	tr, ok := c.base.(*http.Transport)
+	if !ok {
+		t.Fatalf("default transport is %T", c.base)
+	}
+	if tr.ResponseHeaderTimeout != DefaultResponseHeaderTimeout || DefaultResponseHeaderTimeout <= 0 {
+		t.Fatalf("ResponseHeaderTimeout = %s, want DefaultResponseHeaderTimeout (%s)", tr.ResponseHeaderTimeout, DefaultResponseHeaderTimeout)
+	}
+	tr.ResponseHeaderTimeout = 200 * time.Millisecond // the test hook: the same field, shortened
+
+	for _, call := range []struct {
+		name        string
+		do          func() error
+		unknownKind bool
+	}{
+		{"read", func() error { _, err := c.Has(context.Background(), "csv-export"); return err }, false},
+		{"consume", func() error { _, err := c.Usage.Consume(context.Background(), "api-calls", 1); return err }, true},
+	} {
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- call.do() }()
+		select {
+		case err := <-done:
+			var e *Error
+			if !errors.As(err, &e) || e.StatusCode != 0 || !strings.Contains(err.Error(), "timeout awaiting response headers") {
+				t.Errorf("%s: %v", call.name, err)
+			}
+			if errors.Is(err, ErrOutcomeUnknown) != call.unknownKind {
+				t.Errorf("%s: outcome unknown = %t", call.name, errors.Is(err, ErrOutcomeUnknown))
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("%s: took %s", call.name, d)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no answer after 10 s: the call waits for ever", call.name)
+		}
+	}
+}
