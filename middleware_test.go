@@ -172,8 +172,14 @@ func TestMiddlewareDenials(t *testing.T) {
 			withBearer("GET", "/api/report", "forged.token="), 401, guapocado.CodeUnauthenticated, "", 0},
 		{"no active organization", []guapocado.MiddlewareOption{guapocado.ConsumeUsage("ai-credits", 1)},
 			withCookie("POST", "/api/generate", fresh.Token), 401, guapocado.CodeNoActiveOrganization, "", 0},
-		{"unknown key", []guapocado.MiddlewareOption{guapocado.RequireFeature("no-such-feature")},
-			withCookie("GET", "/api/report", sess.Token), 502, guapocado.CodeBillingError, "no-such-feature", 0},
+		// The snapshot reports an unknown feature as not included.
+		{"unknown feature", []guapocado.MiddlewareOption{guapocado.RequireFeature("no-such-feature")},
+			withCookie("GET", "/api/report", sess.Token), 403, guapocado.CodeNotEntitled, "no-such-feature", 0},
+		// A meter the snapshot has no balance of is a misconfiguration.
+		{"unknown meter", []guapocado.MiddlewareOption{guapocado.MeterAfter("no-such-meter", 1)},
+			withCookie("GET", "/api/report", sess.Token), 502, guapocado.CodeBillingError, "no-such-meter", 0},
+		{"meter below minimum", []guapocado.MiddlewareOption{guapocado.RequireFeature("csv-export"), guapocado.MeterAfter("ai-credits", 11)},
+			withCookie("POST", "/api/generate", sess.Token), 402, guapocado.CodeInsufficientBalance, "ai-credits", 11},
 	} {
 		seen := &handlerSeen{}
 		rec := httptest.NewRecorder()
