@@ -351,21 +351,50 @@ func TestMiddlewareRefusesBadOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, opts := range map[string][]guapocado.MiddlewareOption{
-		"empty feature":   {guapocado.RequireFeature("")},
-		"blank meter":     {guapocado.ConsumeUsage(" ", 1)},
-		"zero amount":     {guapocado.ConsumeUsage("ai-credits", 0)},
-		"two consumes":    {guapocado.ConsumeUsage("ai-credits", 1), guapocado.ConsumeUsage("api-calls", 1)},
-		"refund alone":    {guapocado.RefundOnServerError()},
-		"nil option":      {nil},
-		"nil error func":  {guapocado.OnBillingError(nil)},
-		"huge amount":     {guapocado.ConsumeUsage("ai-credits", 1<<60)},
-		"negative amount": {guapocado.ConsumeUsage("ai-credits", -1)},
+		"empty feature":    {guapocado.RequireFeature("")},
+		"blank meter":      {guapocado.ConsumeUsage(" ", 1)},
+		"zero amount":      {guapocado.ConsumeUsage("ai-credits", 0)},
+		"two consumes":     {guapocado.ConsumeUsage("ai-credits", 1), guapocado.ConsumeUsage("api-calls", 1)},
+		"refund alone":     {guapocado.RefundOnServerError()},
+		"nil option":       {nil},
+		"nil error func":   {guapocado.OnBillingError(nil)},
+		"huge amount":      {guapocado.ConsumeUsage("ai-credits", 1<<60)},
+		"negative amount":  {guapocado.ConsumeUsage("ai-credits", -1)},
+		"nil check option": {guapocado.RequireFeature("csv-export", nil)},
+		"negative minimum": {guapocado.MeterAfter("ai-credits", -1)},
+		"meter twice":      {guapocado.MeterAfter("ai-credits", 0), guapocado.MeterAfter("ai-credits", 1)},
+		"nil refund rule":  {guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundWhen(nil)},
+		"two refund rules": {guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundOnServerError(), guapocado.RefundWhen(guapocado.DefaultRefundRule)},
+		"rule alone":       {guapocado.RefundWhen(guapocado.DefaultRefundRule)},
+		"nil writer":       {guapocado.WriteErrorsWith(nil)},
+		"session resolver": {guapocado.CustomerFrom(func(*http.Request) (string, error) { return "x", nil })},
+		"session customer": {guapocado.CustomerID("cus_1")},
+		"nil resolver":     {guapocado.CustomerFrom(nil)},
+		"blank customer":   {guapocado.CustomerID(" ")},
 	} {
 		mw, err := c.Middleware(opts...)
 		var ve *guapocado.ValidationError
 		if mw != nil || !errors.As(err, &ve) || !errors.Is(err, guapocado.ErrInvalidRequest) {
 			t.Errorf("%s: got %v, %v; want a *ValidationError", name, mw != nil, err)
 		}
+	}
+	// A platform client: a resolver is required, and may be given once.
+	api, err := guapocado.NewAPIClient("sk_test_key", guapocado.WithAPIURL("http://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string][]guapocado.MiddlewareOption{
+		"no resolver":   {guapocado.RequireFeature("csv-export")},
+		"two resolvers": {guapocado.CustomerID("a"), guapocado.CustomerID("b")},
+	} {
+		mw, err := api.Middleware(opts...)
+		var ve *guapocado.ValidationError
+		if mw != nil || !errors.As(err, &ve) || strings.Contains(err.Error(), "sk_test_key") {
+			t.Errorf("platform, %s: got %v, %v; want a *ValidationError", name, mw != nil, err)
+		}
+	}
+	if _, err := api.Middleware(guapocado.CustomerID("cus_1"), guapocado.MeterAfter("ai-credits", 0), guapocado.RefundOnServerError()); err != nil {
+		t.Errorf("a refund rule with MeterAfter only: %v", err)
 	}
 }
 
