@@ -438,10 +438,12 @@ type requestValuesKey struct{}
 // the request's context, and whether there is one. Once the middleware has
 // a billing answer for the request, the client acts for that answer's
 // customer (CustomerIDFromContext): each of its calls that names a
-// customer carries it, unless the call passes its own ForCustomer. Before
-// any answer (no option, an OPTIONS request, or checks let through by
-// FailOpen) it is the session's ForRequest copy, or on a platform client a
-// copy acting for the resolved customer.
+// customer carries it, unless the call passes its own ForCustomer. On a
+// platform client it acts for the customer CustomerFrom named. Before any
+// answer on a session client (no option, or checks let through by
+// FailOpen) it is the session's ForRequest copy. On an OPTIONS request,
+// which the middleware does not bill, it is the session's ForRequest copy
+// or the platform client itself.
 func ClientFromContext(ctx context.Context) (*Billing, bool) {
 	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
 	if !ok {
