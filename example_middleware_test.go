@@ -17,7 +17,11 @@ func ExampleClient_Middleware() {
 		panic(err)
 	}
 
-	metered, err := c.Middleware(guapocado.ConsumeUsage("ai-credits", 4))
+	metered, err := c.Middleware(
+		guapocado.RequireFeature("csv-export"),  // checked first, in one snapshot request
+		guapocado.ConsumeUsage("ai-credits", 4), // then consumed for the customer the snapshot named
+		guapocado.RefundOnServerError(),         // and refunded to that customer if the handler fails before serving
+	)
 	if err != nil {
 		panic(err)
 	}
@@ -42,4 +46,95 @@ func ExampleClient_Middleware() {
 	// 200 generated; 6 credits left
 	// 200 generated; 2 credits left
 	// 402 {"error":"insufficient_balance","message":"Not enough ai-credits left for this request.","key":"ai-credits","amount":4}
+}
+
+func ExampleAPIClient_Middleware() {
+	srv := guapocadotest.NewServer() // also serves the platform API
+	defer srv.Close()
+	api, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()))
+	if err != nil {
+		panic(err)
+	}
+
+	metered, err := api.Middleware(
+		// Your own authentication names the customer (here, a header).
+		guapocado.CustomerFrom(func(r *http.Request) (string, error) {
+			if id := r.Header.Get("X-Customer"); id != "" {
+				return id, nil
+			}
+			return "", &guapocado.MiddlewareError{Status: http.StatusUnauthorized,
+				Code: guapocado.CodeUnauthenticated, Message: "Send X-Customer."}
+		}),
+		guapocado.RequireFeature("csv-export"),
+		guapocado.ConsumeUsage("ai-credits", 4),
+		guapocado.RefundOnServerError(),
+	)
+	if err != nil {
+		panic(err)
+	}
+	generate := metered(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			id, _ := guapocado.CustomerIDFromContext(r.Context())
+			u, _ := guapocado.UsageFromContext(r.Context())
+			fmt.Fprintf(w, "generated for %s; %d credits left\n", id, u.Balance)
+		}))
+
+	for _, customer := range []string{"cus_acme", "cus_acme", "cus_acme", ""} {
+		r := httptest.NewRequest("POST", "/api/generate", nil)
+		if customer != "" {
+			r.Header.Set("X-Customer", customer)
+		}
+		w := httptest.NewRecorder()
+		generate.ServeHTTP(w, r)
+		fmt.Print(w.Code, " ", w.Body.String())
+	}
+	// Output:
+	// 200 generated for cus_acme; 6 credits left
+	// 200 generated for cus_acme; 2 credits left
+	// 402 {"error":"insufficient_balance","message":"Not enough ai-credits left for this request.","key":"ai-credits","amount":4}
+	// 401 {"error":"unauthenticated","message":"Send X-Customer."}
+}
+
+func ExampleReportUsage() {
+	srv := guapocadotest.NewServer()
+	defer srv.Close()
+	c, err := guapocado.NewClient(srv.URL)
+	if err != nil {
+		panic(err)
+	}
+
+	// Bill what the handler used, after it: here, at least 1 credit must be
+	// left before it starts.
+	metered, err := c.Middleware(guapocado.MeterAfter("ai-credits", 1),
+		guapocado.OnBillingError(func(r *http.Request, err error) { fmt.Println("billing:", err) }))
+	if err != nil {
+		panic(err)
+	}
+	chat := metered(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			used := int64(3) // say, what the model's answer cost
+			if err := guapocado.ReportUsage(r.Context(), "ai-credits", used); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintln(w, "answered")
+		}))
+
+	sess, err := srv.NewSession() // 10 ai-credits on the free plan
+	if err != nil {
+		panic(err)
+	}
+	for range 2 {
+		r := httptest.NewRequest("POST", "/api/chat", nil)
+		r.Header.Set("Authorization", "Bearer "+sess.Token)
+		w := httptest.NewRecorder()
+		chat.ServeHTTP(w, r)
+		u, _ := srv.Usage(sess.CustomerID, "ai-credits")
+		fmt.Print(w.Code, " ", w.Body.String(), "consumed ", u.Consumed, "\n")
+	}
+	// Output:
+	// 200 answered
+	// consumed 3
+	// 200 answered
+	// consumed 6
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -48,9 +50,15 @@ const (
 // Code is one of the Code* constants and is stable; Message is a short
 // English sentence for people and may change. Key names the feature or meter
 // whose check failed (absent on 401), Amount the units a refused consume
-// asked for, RetryAfter the seconds to wait (429 always, 503 when known; the
-// Retry-After header carries the same value).
+// (or the minimum balance of MeterAfter) asked for, RetryAfter the seconds
+// to wait (429 always, 503 when known; the Retry-After header carries the
+// same value).
+//
+// A *MiddlewareError is also an error: a CustomerFrom resolver returns one
+// to choose its own answer (Status, Code, Message). Status is the HTTP
+// status of the answer; it is not part of the JSON body.
 type MiddlewareError struct {
+	Status     int    `json:"-"`
 	Code       string `json:"error"`
 	Message    string `json:"message"`
 	Key        string `json:"key,omitempty"`
@@ -58,31 +66,89 @@ type MiddlewareError struct {
 	RetryAfter int    `json:"retryAfter,omitempty"`
 }
 
-// A MiddlewareOption configures Client.Middleware.
+// Error returns the code and the message.
+func (e *MiddlewareError) Error() string {
+	return "guapocado: middleware answer " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
+}
+
+// A MiddlewareOption configures Billing.Middleware.
 type MiddlewareOption func(*middlewareConfig)
 
 type middlewareConfig struct {
-	features    []string
-	meter       string
-	amount      int64
-	consumes    int
-	refund      bool
-	onError     func(*http.Request, error)
-	badOption   error
-	refundLimit time.Duration
+	features     []featureCheck
+	meter        string // ConsumeUsage
+	amount       int64
+	consumes     int
+	after        []meterAfter // MeterAfter, in the order given
+	refundRule   func(status int, panicked any) bool
+	refundRules  int
+	onError      func(*http.Request, error)
+	writer       func(w http.ResponseWriter, r *http.Request, status int, e *MiddlewareError)
+	customerFrom func(*http.Request) (string, error)
+	customerOpts int
+	badOption    error
+	settleLimit  time.Duration
+}
+
+func (mc *middlewareConfig) bad(err error) {
+	if mc.badOption == nil {
+		mc.badOption = err
+	}
+}
+
+// featureCheck is one RequireFeature.
+type featureCheck struct {
+	key      string
+	failOpen bool
+}
+
+// meterAfter is one MeterAfter.
+type meterAfter struct {
+	key        string
+	minBalance int64
+}
+
+// A CheckOption changes one RequireFeature check.
+type CheckOption func(*featureCheck)
+
+// FailOpen lets the request through when the feature check cannot be made
+// because billing is unreachable: the billing server failed (ErrServer),
+// could not be reached, timed out or rate limits the middleware. The error
+// still goes to OnBillingError. Without FailOpen such a request is refused
+// (503 billing_unavailable or 429 rate_limited). Refusals that are about
+// the customer (not entitled, no session, no organization) and
+// misconfigurations (502 billing_error) are never let through, and nothing
+// is ever consumed on a fail-open: ConsumeUsage and MeterAfter refuse the
+// request when billing is unreachable.
+//
+// All of a request's checks are one request to the billing server, so when
+// it fails the request goes on only if every RequireFeature of the
+// middleware is FailOpen and the middleware has no MeterAfter.
+func FailOpen() CheckOption {
+	return func(fc *featureCheck) { fc.failOpen = true }
 }
 
 // RequireFeature lets a request through only when its customer is entitled
-// to the feature key (Client.Has); otherwise the middleware answers 403
-// not_entitled. It may be given several times: every feature is required,
-// checked in order, before any usage is consumed.
-func RequireFeature(key string) MiddlewareOption {
+// to the feature key; otherwise the middleware answers 403 not_entitled. It
+// may be given several times: every feature is required. All features (and
+// the balances of MeterAfter) are checked together in one Snapshot request
+// before anything is consumed. A key the billing server does not know is
+// reported as not entitled by the snapshot, so it is answered 403 too.
+func RequireFeature(key string, opts ...CheckOption) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		if err := checkKey("key", key); err != nil {
-			mc.badOption = err
+			mc.bad(err)
 			return
 		}
-		mc.features = append(mc.features, key)
+		fc := featureCheck{key: key}
+		for _, o := range opts {
+			if o == nil {
+				mc.bad(&ValidationError{Field: "RequireFeature", Reason: "nil CheckOption"})
+				return
+			}
+			o(&fc)
+		}
+		mc.features = append(mc.features, fc)
 	}
 }
 
@@ -93,71 +159,216 @@ func RequireFeature(key string) MiddlewareOption {
 // ConsumeUsage per middleware.
 //
 // The units are consumed whatever the handler then does: see
-// RefundOnServerError to give them back when it fails.
+// RefundOnServerError and RefundWhen to give them back when it fails. A
+// HEAD request is not charged: the consume becomes a check that the balance
+// covers amount.
 func ConsumeUsage(key string, amount int64) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		mc.consumes++
 		if err := checkKey("key", key); err != nil {
-			mc.badOption = err
+			mc.bad(err)
 			return
 		}
 		if err := checkAmount(amount); err != nil {
-			mc.badOption = err
+			mc.bad(err)
 			return
 		}
 		mc.meter, mc.amount = key, amount
 	}
 }
 
-// RefundOnServerError refunds the units ConsumeUsage took when the handler
-// answers with a 5xx status or panics (the panic is then re-raised). The
-// refund is one more request to the billing server, sent after the handler
-// returned, with a context that outlives the incoming request's
-// cancellation (bounded to 15 s); if it fails the units stay consumed and
-// the error goes to OnBillingError. A handler that answered 2xx, 3xx or 4xx
-// keeps the consume. Needs ConsumeUsage.
+// MeterAfter bills the meter key for what the handler reports it used
+// (ReportUsage), after the handler returned, for the request's customer:
+// one consume of the reported total, when it is above 0. Before the handler
+// the middleware checks, in the same Snapshot request as the features, that
+// the customer's balance of key is at least minBalance (0: any balance),
+// and answers 402 insufficient_balance otherwise; a customer whose plan
+// allows overage and who enabled it passes whatever the balance.
+//
+// The consume after the handler runs even when the client went away, with
+// a context bounded to 15 s. It can fail, for example when the handler used
+// more than the balance: the units are then not consumed, and the error
+// (with the key and amount) goes to OnBillingError, or, without it, to the
+// client's logger (WithLogger) or slog's default logger. It is never
+// dropped silently.
+//
+// With a refund rule (RefundOnServerError, RefundWhen), usage reported by
+// a handler that failed by that rule is not consumed. MeterAfter may be
+// given for several keys, each once.
+func MeterAfter(key string, minBalance int64) MiddlewareOption {
+	return func(mc *middlewareConfig) {
+		if err := checkKey("key", key); err != nil {
+			mc.bad(err)
+			return
+		}
+		if minBalance < 0 || minBalance > maxAmount {
+			mc.bad(&ValidationError{Field: "minBalance", Reason: "must be between 0 and 2^53"})
+			return
+		}
+		for _, a := range mc.after {
+			if a.key == key {
+				mc.bad(&ValidationError{Field: "options", Reason: "MeterAfter given twice for " + key})
+				return
+			}
+		}
+		mc.after = append(mc.after, meterAfter{key: key, minBalance: minBalance})
+	}
+}
+
+// RefundOnServerError gives the units of ConsumeUsage back when the handler
+// failed before serving: it answered a 5xx status, or it panicked before
+// writing a status. Once a status below 500 was written nothing is
+// refunded, panic or not (a proxy whose client hung up mid-stream panics
+// with http.ErrAbortHandler after its 200). A panic is always re-raised
+// for net/http. It is RefundWhen(DefaultRefundRule).
+//
+// The refund goes to the customer and meter charged, for the amount
+// charged, at most once; it is one more request to the billing server,
+// sent after the handler returned, with a context that outlives the
+// incoming request's cancellation (bounded to 15 s). If it fails the units
+// stay consumed and the error goes to OnBillingError (or the logger, see
+// MeterAfter). Needs ConsumeUsage or MeterAfter (whose reported usage is
+// then not consumed after such a failure).
 func RefundOnServerError() MiddlewareOption {
-	return func(mc *middlewareConfig) { mc.refund = true }
+	return RefundWhen(DefaultRefundRule)
+}
+
+// DefaultRefundRule is RefundOnServerError's rule: refund when the handler
+// answered 5xx, or panicked before writing a status (status 0).
+func DefaultRefundRule(status int, panicked any) bool {
+	return status >= 500 || (panicked != nil && status == 0)
+}
+
+// RefundWhen refunds the units of ConsumeUsage (and skips the usage
+// reported for MeterAfter) when rule, called once after the handler,
+// returns true. status is the status the handler wrote (200 when it
+// returned without writing; 0 when it panicked before writing one);
+// panicked is the value the handler panicked with, nil when it returned.
+// The panic is re-raised after the refund whatever rule says. rule runs on
+// the request's goroutine. At most one of RefundOnServerError and
+// RefundWhen; see RefundOnServerError for how the refund is made.
+func RefundWhen(rule func(status int, panicked any) bool) MiddlewareOption {
+	return func(mc *middlewareConfig) {
+		mc.refundRules++
+		if rule == nil {
+			mc.bad(&ValidationError{Field: "RefundWhen", Reason: "nil func"})
+			return
+		}
+		mc.refundRule = rule
+	}
 }
 
 // OnBillingError calls fn with every error the middleware does not turn
 // into a decision about the user: the failures answered 429, 502 or 503,
-// and failed refunds. Use it to log them; the JSON answer hides the details.
-// fn runs on the request's goroutine and must not write to the response.
+// the checks let through by FailOpen, and what fails after the handler
+// (refunds, MeterAfter's consume). Use it to log them; the JSON answer
+// hides the details. fn runs on the request's goroutine and must not write
+// to the response.
 func OnBillingError(fn func(r *http.Request, err error)) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		if fn == nil {
-			mc.badOption = &ValidationError{Field: "OnBillingError", Reason: "nil func"}
+			mc.bad(&ValidationError{Field: "OnBillingError", Reason: "nil func"})
 			return
 		}
 		mc.onError = fn
 	}
 }
 
-// Middleware returns net/http middleware that acts for the Better Auth
-// session of each incoming request: it makes the request's client with
-// ForRequest, checks the features of RequireFeature, consumes the usage of
-// ConsumeUsage, and only then calls the next handler, whose request context
-// carries the client (ClientFromContext) and the balance after the consume
-// (UsageFromContext). With no option it only attaches the client and lets
-// every request through.
+// WriteErrorsWith replaces the writer of the middleware's refusals (by
+// default a JSON MiddlewareError with Content-Type application/json and
+// Cache-Control no-store). fn gets the status and the answer (e.Status ==
+// status) and must write the whole response.
+func WriteErrorsWith(fn func(w http.ResponseWriter, r *http.Request, status int, e *MiddlewareError)) MiddlewareOption {
+	return func(mc *middlewareConfig) {
+		if fn == nil {
+			mc.bad(&ValidationError{Field: "WriteErrorsWith", Reason: "nil func"})
+			return
+		}
+		mc.writer = fn
+	}
+}
+
+// CustomerFrom names the customer of each request for a platform client
+// (NewAPIClient), as the upstream Hono middleware's resolver does: fn reads
+// the request (your own session, an API key, a tenant header…) and returns
+// the customer id. Every billing call the middleware makes for the
+// request, and every call of the client the handler gets from
+// ClientFromContext, acts for that customer.
+//
+// When fn fails (or returns an empty id) the handler is not called and no
+// billing call is made. If the error is (or wraps) a *MiddlewareError, that
+// is the answer: its Status (401 when not a 4xx or 5xx) and its body, Code
+// and Message defaulting to unauthenticated and a generic sentence. Any
+// other error is answered 401 unauthenticated; its text is not sent.
+//
+// A platform client needs CustomerFrom or CustomerID: Middleware refuses to
+// build without one. A session client (NewClient) refuses both: the
+// request's session names its customer.
+func CustomerFrom(fn func(r *http.Request) (string, error)) MiddlewareOption {
+	return func(mc *middlewareConfig) {
+		mc.customerOpts++
+		if fn == nil {
+			mc.bad(&ValidationError{Field: "CustomerFrom", Reason: "nil func"})
+			return
+		}
+		mc.customerFrom = fn
+	}
+}
+
+// CustomerID bills every request to the customer id, on a platform client:
+// CustomerFrom with a fixed answer, for a service that acts for one
+// customer.
+func CustomerID(id string) MiddlewareOption {
+	return func(mc *middlewareConfig) {
+		mc.customerOpts++
+		if err := checkCustomerID(id); err != nil {
+			mc.bad(err)
+			return
+		}
+		mc.customerFrom = func(*http.Request) (string, error) { return id, nil }
+	}
+}
+
+// Middleware returns net/http middleware that bills each incoming request
+// to one customer: on a session client (NewClient) the customer of the
+// request's Better Auth session (its cookies or bearer token, as
+// ForRequest); on a platform client (NewAPIClient) the customer CustomerFrom
+// or CustomerID names.
+//
+// For each request, before the handler: one Snapshot request checks the
+// features of RequireFeature and the balances of MeterAfter (when there are
+// any), then one consume takes the units of ConsumeUsage (when set). So a
+// request costs at most one billing request for its checks and two with a
+// consume. The first answer names the customer; every later call for the
+// request (the consume, a refund, MeterAfter's consume after the handler)
+// and the client the handler gets from ClientFromContext act for exactly
+// that customer, even if the session's active organization changes
+// meanwhile. CustomerIDFromContext tells the handler which customer it is.
 //
 // When a check does not pass the handler is not called, and the middleware
 // answers with a JSON MiddlewareError (Content-Type application/json,
-// Cache-Control no-store):
+// Cache-Control no-store; see WriteErrorsWith to replace it):
 //
 //	status  error                   when
-//	401     unauthenticated         no session cookie or bearer token, or an invalid or expired one
+//	401     unauthenticated         no session cookie or bearer token, or an invalid or expired one; CustomerFrom failed
 //	401     no_active_organization  signed in, but no active organization or team (ErrNoCustomer)
-//	402     insufficient_balance    the consume exceeds the balance (ErrInsufficientBalance)
-//	403     not_entitled            Has answered false for a RequireFeature key
+//	402     insufficient_balance    the consume exceeds the balance, or a balance is below MeterAfter's minimum
+//	403     not_entitled            the customer lacks a RequireFeature key
 //	429     rate_limited            the billing server rate limits (ErrRateLimited); Retry-After set
-//	502     billing_error           any other refusal: unknown key, rejected Origin or API key, undecodable answer
+//	502     billing_error           any other refusal: unknown meter, rejected Origin or API key, undecodable answer
 //	503     billing_unavailable     the billing server failed or was unreachable (ErrServer, transport errors, timeouts)
 //
-// A request with no Better Auth cookie and no bearer token is answered 401
-// without calling the billing server. A consume whose answer was lost
-// (ErrOutcomeUnknown) is answered 503: the units may have been taken.
+// A session request with no Better Auth cookie and no bearer token is
+// answered 401 without calling the billing server. A consume whose answer
+// was lost (ErrOutcomeUnknown) is answered 503: the units may have been
+// taken.
+//
+// HEAD requests are never charged: the checks run (features, MeterAfter's
+// minimum) and ConsumeUsage becomes a check that the balance covers its
+// amount, but nothing is consumed, refunded or metered after the handler
+// (ReportUsage accepts and drops the reports). OPTIONS requests (CORS
+// preflights, which carry no credentials) go to the handler without any
+// check or billing call.
 //
 // The middleware forwards the browser's session cookies, so a handler
 // behind it is cookie-authenticated: answer CORS preflights before it, and
@@ -166,11 +377,12 @@ func OnBillingError(fn func(r *http.Request, err error)) MiddlewareOption {
 // from sibling subdomains).
 //
 // An invalid option (an empty key, an amount out of range, ConsumeUsage
-// twice, RefundOnServerError without ConsumeUsage) is reported as a
-// *ValidationError when the middleware is built. A nil next handler means
-// http.DefaultServeMux, as for http.Server.
+// twice, a refund rule without ConsumeUsage or MeterAfter, CustomerFrom on a
+// session client, a platform client without CustomerFrom or CustomerID) is
+// reported as a *ValidationError when the middleware is built. A nil next
+// handler means http.DefaultServeMux, as for http.Server.
 func (b *Billing) Middleware(opts ...MiddlewareOption) (func(http.Handler) http.Handler, error) {
-	mc := &middlewareConfig{refundLimit: 15 * time.Second}
+	mc := &middlewareConfig{settleLimit: 15 * time.Second}
 	for _, o := range opts {
 		if o == nil {
 			return nil, &ValidationError{Field: "options", Reason: "nil MiddlewareOption"}
@@ -180,36 +392,58 @@ func (b *Billing) Middleware(opts ...MiddlewareOption) (func(http.Handler) http.
 			return nil, mc.badOption
 		}
 	}
-	if mc.consumes > 1 {
+	switch {
+	case mc.consumes > 1:
 		return nil, &ValidationError{Field: "options", Reason: "ConsumeUsage given more than once"}
+	case mc.refundRules > 1:
+		return nil, &ValidationError{Field: "options", Reason: "give one refund rule (RefundOnServerError or RefundWhen)"}
+	case mc.refundRule != nil && mc.consumes == 0 && len(mc.after) == 0:
+		return nil, &ValidationError{Field: "options", Reason: "a refund rule needs ConsumeUsage or MeterAfter"}
+	case mc.customerOpts > 1:
+		return nil, &ValidationError{Field: "options", Reason: "give one of CustomerFrom and CustomerID, once"}
 	}
-	if mc.refund && mc.consumes == 0 {
-		return nil, &ValidationError{Field: "options", Reason: "RefundOnServerError needs ConsumeUsage"}
+	platform := b.isPlatform()
+	if platform && mc.customerFrom == nil {
+		return nil, &ValidationError{Field: "options", Reason: "a platform client bills the customer that CustomerFrom or CustomerID names; give one"}
+	}
+	if !platform && mc.customerFrom != nil {
+		return nil, &ValidationError{Field: "options", Reason: "a session client bills the request's session; CustomerFrom and CustomerID are for a platform client (NewAPIClient)"}
 	}
 	return func(next http.Handler) http.Handler {
 		if next == nil {
 			next = http.DefaultServeMux
 		}
-		return &middleware{b: b, mc: mc, next: next}
+		return &middleware{b: b, mc: mc, next: next, platform: platform}
 	}, nil
 }
 
 type middleware struct {
-	b    *Billing
-	mc   *middlewareConfig
-	next http.Handler
+	b        *Billing
+	mc       *middlewareConfig
+	next     http.Handler
+	platform bool
 }
 
 // requestValues is what the middleware hands to the handler.
 type requestValues struct {
-	client *Billing
-	usage  *Usage
+	client   *Billing
+	customer string
+	usage    *Usage
+	meters   *reportedUsage // MeterAfter's reports; nil without MeterAfter
 }
 
 type requestValuesKey struct{}
 
-// ClientFromContext returns the per-request client (Client.ForRequest) that
-// Client.Middleware put in the request's context, and whether there is one.
+// ClientFromContext returns the per-request client that Middleware put in
+// the request's context, and whether there is one. Once the middleware has
+// a billing answer for the request, the client acts for that answer's
+// customer (CustomerIDFromContext): each of its calls that names a
+// customer carries it, unless the call passes its own ForCustomer. On a
+// platform client it acts for the customer CustomerFrom named. Before any
+// answer on a session client (no option, or checks let through by
+// FailOpen) it is the session's ForRequest copy. On an OPTIONS request,
+// which the middleware does not bill, it is the session's ForRequest copy
+// or the platform client itself.
 func ClientFromContext(ctx context.Context) (*Billing, bool) {
 	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
 	if !ok {
@@ -218,9 +452,19 @@ func ClientFromContext(ctx context.Context) (*Billing, bool) {
 	return v.client, true
 }
 
-// UsageFromContext returns the balance after the consume that
-// Client.Middleware made for the request (ConsumeUsage), and whether there
-// is one.
+// CustomerIDFromContext returns the customer the Middleware bills for the
+// request (named by its first billing answer, or by CustomerFrom), and
+// whether there is one.
+func CustomerIDFromContext(ctx context.Context) (string, bool) {
+	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
+	if !ok || v.customer == "" {
+		return "", false
+	}
+	return v.customer, true
+}
+
+// UsageFromContext returns the balance after the consume that Middleware
+// made for the request (ConsumeUsage), and whether there is one.
 func UsageFromContext(ctx context.Context) (*Usage, bool) {
 	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
 	if !ok || v.usage == nil {
@@ -229,60 +473,243 @@ func UsageFromContext(ctx context.Context) (*Usage, bool) {
 	return v.usage, true
 }
 
+var jsonFalsePtr = Ptr(false)
+
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mc := m.mc
+	vals := &requestValues{}
+	if r.Method == http.MethodOptions { // a preflight: no credentials, no billing
+		vals.client = m.b.forRequest(r)
+		m.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestValuesKey{}, vals)))
+		return
+	}
+	charge := r.Method != http.MethodHead
 	gc := m.b.forRequest(r)
-	checks := len(mc.features) > 0 || mc.meter != ""
-	if checks && gc.sess.staticCookie == "" && gc.sess.bearerToken() == "" {
-		writeMiddlewareError(w, http.StatusUnauthorized, &MiddlewareError{Code: CodeUnauthenticated, Message: msgUnauthenticated})
+
+	// The checks of the one snapshot: features, MeterAfter's minimums and,
+	// on HEAD, ConsumeUsage's amount.
+	var usageKeys []string
+	for _, a := range mc.after {
+		usageKeys = append(usageKeys, a.key)
+	}
+	if !charge && mc.meter != "" && !slices.Contains(usageKeys, mc.meter) {
+		usageKeys = append(usageKeys, mc.meter)
+	}
+	snapshot := len(mc.features) > 0 || len(usageKeys) > 0
+	billed := snapshot || (charge && mc.meter != "")
+
+	if m.platform {
+		id, err := mc.customerFrom(r)
+		if err == nil && checkCustomerID(id) != nil {
+			err = errors.New("no customer")
+		}
+		if err != nil {
+			m.refuseCustomer(w, r, err)
+			return
+		}
+		gc = gc.boundTo(id)
+		vals.customer = id
+	} else if billed && gc.sess.staticCookie == "" && gc.sess.bearerToken() == "" {
+		m.write(w, r, http.StatusUnauthorized, &MiddlewareError{Code: CodeUnauthenticated, Message: msgUnauthenticated})
 		return
 	}
 	ctx := r.Context()
-	for _, key := range mc.features {
-		ok, err := gc.Has(ctx, key)
-		if err != nil {
+
+	// 1. Every check, in one request.
+	if snapshot {
+		features := make([]string, len(mc.features))
+		for i, f := range mc.features {
+			features[i] = f.key
+		}
+		snap, err := gc.Snapshot(ctx, &SnapshotParams{Features: features, Usage: usageKeys,
+			IncludePlans: jsonFalsePtr, IncludeSubscription: jsonFalsePtr})
+		key := ""
+		if len(features) == 1 && len(usageKeys) == 0 {
+			key = features[0]
+		}
+		switch {
+		case err != nil && m.failsOpen(r, err):
+			m.report(r, fmt.Errorf("guapocado: Middleware: feature checks let through (FailOpen): %w", err))
+		case err != nil:
 			m.fail(w, r, err, key, 0)
 			return
-		}
-		if !ok {
-			writeMiddlewareError(w, http.StatusForbidden, &MiddlewareError{Code: CodeNotEntitled, Key: key,
-				Message: "Your plan does not include " + key + "."})
+		case snap.CustomerID == "":
+			m.fail(w, r, errors.New("guapocado: Middleware: the snapshot names no customer"), key, 0)
 			return
+		default:
+			if vals.customer == "" {
+				gc = gc.boundTo(snap.CustomerID)
+			}
+			vals.customer = snap.CustomerID
+			for _, f := range features {
+				if !snap.Features[f] {
+					m.write(w, r, http.StatusForbidden, &MiddlewareError{Code: CodeNotEntitled, Key: f,
+						Message: "Your plan does not include " + f + "."})
+					return
+				}
+			}
+			for _, k := range usageKeys {
+				u, ok := snap.Usage[k]
+				if !ok {
+					m.fail(w, r, fmt.Errorf("guapocado: Middleware: the snapshot has no balance of %s (unknown meter?)", k), k, 0)
+					return
+				}
+				need := int64(0)
+				for _, a := range mc.after {
+					if a.key == k {
+						need = a.minBalance
+					}
+				}
+				if !charge && k == mc.meter {
+					need = max(need, mc.amount)
+				}
+				if u.Balance < need && !(u.OverageAllowed && u.OverageEnabled) {
+					m.write(w, r, http.StatusPaymentRequired, &MiddlewareError{Code: CodeInsufficientBalance, Key: k, Amount: need,
+						Message: "Not enough " + k + " left for this request."})
+					return
+				}
+			}
 		}
 	}
-	vals := &requestValues{client: gc}
-	if mc.meter != "" {
+
+	// 2. The consume, for the customer the snapshot named.
+	if charge && mc.meter != "" {
 		u, err := gc.Usage.Consume(ctx, mc.meter, mc.amount)
 		if err != nil {
 			m.fail(w, r, err, mc.meter, mc.amount)
 			return
 		}
+		if vals.customer == "" {
+			if u.CustomerID == "" {
+				// Charged, but for whom? Nothing more can be done for this customer.
+				m.report(r, errors.New("guapocado: Middleware: the consume's answer names no customer"))
+				m.write(w, r, http.StatusBadGateway, &MiddlewareError{Code: CodeBillingError, Key: mc.meter, Message: "The billing check failed."})
+				return
+			}
+			gc = gc.boundTo(u.CustomerID)
+			vals.customer = u.CustomerID
+		}
 		vals.usage = u
 	}
+	vals.client = gc
+	if len(mc.after) > 0 {
+		vals.meters = newReportedUsage(mc.after, !charge)
+	}
 	r = r.WithContext(context.WithValue(ctx, requestValuesKey{}, vals))
-	if !mc.refund {
+	if mc.refundRule == nil && vals.meters == nil {
 		m.next.ServeHTTP(w, r)
 		return
 	}
+
+	// 3. The handler, watched: its status, its panic.
 	sw := &statusWriter{ResponseWriter: w}
-	panicked := true
 	defer func() {
-		if panicked || sw.status >= 500 {
-			m.refund(r, gc)
+		p := recover()
+		status := sw.status
+		if p == nil && status == 0 {
+			status = http.StatusOK // what net/http sends for a handler that wrote nothing
+		}
+		m.settle(r, gc, vals, status, p)
+		if p != nil {
+			panic(p)
 		}
 	}()
 	m.next.ServeHTTP(sw, r)
-	panicked = false
 }
 
-// refund gives back a consume after the handler failed.
-func (m *middleware) refund(r *http.Request, gc *Billing) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), m.mc.refundLimit)
+// settle refunds the consume or meters the reported usage after the
+// handler, once.
+func (m *middleware) settle(r *http.Request, gc *Billing, vals *requestValues, status int, panicked any) {
+	mc := m.mc
+	failed := mc.refundRule != nil && mc.refundRule(status, panicked)
+	var reported []int64
+	if vals.meters != nil {
+		reported = vals.meters.close()
+	}
+	if !failed && !slices.ContainsFunc(reported, func(n int64) bool { return n > 0 }) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), mc.settleLimit)
 	defer cancel()
-	if _, err := gc.Usage.Refund(ctx, m.mc.meter, m.mc.amount); err != nil && m.mc.onError != nil {
-		m.mc.onError(r, fmt.Errorf("guapocado: Middleware: refunding %d %s after the handler failed: %w", m.mc.amount, m.mc.meter, err))
+	if failed && vals.usage != nil {
+		if _, err := gc.Usage.Refund(ctx, mc.meter, mc.amount); err != nil {
+			m.report(r, fmt.Errorf("guapocado: Middleware: refunding %d %s to customer %s after the handler failed: %w", mc.amount, mc.meter, vals.customer, err))
+		}
+	}
+	if failed {
+		return // reported usage of a failed handler is not charged
+	}
+	for i, n := range reported {
+		if n <= 0 {
+			continue
+		}
+		key := mc.after[i].key
+		if _, err := gc.Usage.Consume(ctx, key, n); err != nil {
+			m.report(r, fmt.Errorf("guapocado: Middleware: consuming %d %s reported by the handler for customer %s: %w", n, key, vals.customer, err))
+		}
 	}
 }
+
+// failsOpen reports whether a failed snapshot lets the request through.
+func (m *middleware) failsOpen(r *http.Request, err error) bool {
+	mc := m.mc
+	if len(mc.features) == 0 || len(mc.after) > 0 || r.Context().Err() != nil {
+		return false
+	}
+	for _, f := range mc.features {
+		if !f.failOpen {
+			return false
+		}
+	}
+	status, _ := middlewareAnswer(err, "", 0)
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
+// refuseCustomer answers a failed CustomerFrom.
+func (m *middleware) refuseCustomer(w http.ResponseWriter, r *http.Request, err error) {
+	var me *MiddlewareError
+	if !errors.As(err, &me) {
+		m.write(w, r, http.StatusUnauthorized, &MiddlewareError{Code: CodeUnauthenticated, Message: msgNoCustomer})
+		return
+	}
+	body := *me
+	status := body.Status
+	if status < 400 || status > 599 {
+		status = http.StatusUnauthorized
+	}
+	if body.Code == "" {
+		body.Code = CodeUnauthenticated
+	}
+	if body.Message == "" {
+		body.Message = msgNoCustomer
+	}
+	m.write(w, r, status, &body)
+}
+
+// report hands an error to OnBillingError, else to a logger.
+func (m *middleware) report(r *http.Request, err error) {
+	if m.mc.onError != nil {
+		m.mc.onError(r, err)
+		return
+	}
+	l := m.b.cfg.logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Error("guapocado: Middleware: billing error", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+}
+
+// write sends a refusal.
+func (m *middleware) write(w http.ResponseWriter, r *http.Request, status int, body *MiddlewareError) {
+	body.Status = status
+	if m.mc.writer != nil {
+		m.mc.writer(w, r, status, body)
+		return
+	}
+	writeMiddlewareError(w, status, body)
+}
+
+const msgNoCustomer = "This request does not name a customer to bill."
 
 const msgUnauthenticated = "You are not signed in, or your session has expired."
 
@@ -290,10 +717,9 @@ const msgUnauthenticated = "You are not signed in, or your session has expired."
 func (m *middleware) fail(w http.ResponseWriter, r *http.Request, err error, key string, amount int64) {
 	status, body := middlewareAnswer(err, key, amount)
 	if status >= 429 && m.mc.onError != nil && r.Context().Err() == nil { // not when the caller went away
-
 		m.mc.onError(r, err)
 	}
-	writeMiddlewareError(w, status, body)
+	m.write(w, r, status, body)
 }
 
 // middlewareAnswer maps a billing call's error to the middleware's answer.

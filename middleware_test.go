@@ -172,8 +172,14 @@ func TestMiddlewareDenials(t *testing.T) {
 			withBearer("GET", "/api/report", "forged.token="), 401, guapocado.CodeUnauthenticated, "", 0},
 		{"no active organization", []guapocado.MiddlewareOption{guapocado.ConsumeUsage("ai-credits", 1)},
 			withCookie("POST", "/api/generate", fresh.Token), 401, guapocado.CodeNoActiveOrganization, "", 0},
-		{"unknown key", []guapocado.MiddlewareOption{guapocado.RequireFeature("no-such-feature")},
-			withCookie("GET", "/api/report", sess.Token), 502, guapocado.CodeBillingError, "no-such-feature", 0},
+		// The snapshot reports an unknown feature as not included.
+		{"unknown feature", []guapocado.MiddlewareOption{guapocado.RequireFeature("no-such-feature")},
+			withCookie("GET", "/api/report", sess.Token), 403, guapocado.CodeNotEntitled, "no-such-feature", 0},
+		// A meter the snapshot has no balance of is a misconfiguration.
+		{"unknown meter", []guapocado.MiddlewareOption{guapocado.MeterAfter("no-such-meter", 1)},
+			withCookie("GET", "/api/report", sess.Token), 502, guapocado.CodeBillingError, "no-such-meter", 0},
+		{"meter below minimum", []guapocado.MiddlewareOption{guapocado.RequireFeature("csv-export"), guapocado.MeterAfter("ai-credits", 11)},
+			withCookie("POST", "/api/generate", sess.Token), 402, guapocado.CodeInsufficientBalance, "ai-credits", 11},
 	} {
 		seen := &handlerSeen{}
 		rec := httptest.NewRecorder()
@@ -345,21 +351,50 @@ func TestMiddlewareRefusesBadOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, opts := range map[string][]guapocado.MiddlewareOption{
-		"empty feature":   {guapocado.RequireFeature("")},
-		"blank meter":     {guapocado.ConsumeUsage(" ", 1)},
-		"zero amount":     {guapocado.ConsumeUsage("ai-credits", 0)},
-		"two consumes":    {guapocado.ConsumeUsage("ai-credits", 1), guapocado.ConsumeUsage("api-calls", 1)},
-		"refund alone":    {guapocado.RefundOnServerError()},
-		"nil option":      {nil},
-		"nil error func":  {guapocado.OnBillingError(nil)},
-		"huge amount":     {guapocado.ConsumeUsage("ai-credits", 1<<60)},
-		"negative amount": {guapocado.ConsumeUsage("ai-credits", -1)},
+		"empty feature":    {guapocado.RequireFeature("")},
+		"blank meter":      {guapocado.ConsumeUsage(" ", 1)},
+		"zero amount":      {guapocado.ConsumeUsage("ai-credits", 0)},
+		"two consumes":     {guapocado.ConsumeUsage("ai-credits", 1), guapocado.ConsumeUsage("api-calls", 1)},
+		"refund alone":     {guapocado.RefundOnServerError()},
+		"nil option":       {nil},
+		"nil error func":   {guapocado.OnBillingError(nil)},
+		"huge amount":      {guapocado.ConsumeUsage("ai-credits", 1<<60)},
+		"negative amount":  {guapocado.ConsumeUsage("ai-credits", -1)},
+		"nil check option": {guapocado.RequireFeature("csv-export", nil)},
+		"negative minimum": {guapocado.MeterAfter("ai-credits", -1)},
+		"meter twice":      {guapocado.MeterAfter("ai-credits", 0), guapocado.MeterAfter("ai-credits", 1)},
+		"nil refund rule":  {guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundWhen(nil)},
+		"two refund rules": {guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundOnServerError(), guapocado.RefundWhen(guapocado.DefaultRefundRule)},
+		"rule alone":       {guapocado.RefundWhen(guapocado.DefaultRefundRule)},
+		"nil writer":       {guapocado.WriteErrorsWith(nil)},
+		"session resolver": {guapocado.CustomerFrom(func(*http.Request) (string, error) { return "x", nil })},
+		"session customer": {guapocado.CustomerID("cus_1")},
+		"nil resolver":     {guapocado.CustomerFrom(nil)},
+		"blank customer":   {guapocado.CustomerID(" ")},
 	} {
 		mw, err := c.Middleware(opts...)
 		var ve *guapocado.ValidationError
 		if mw != nil || !errors.As(err, &ve) || !errors.Is(err, guapocado.ErrInvalidRequest) {
 			t.Errorf("%s: got %v, %v; want a *ValidationError", name, mw != nil, err)
 		}
+	}
+	// A platform client: a resolver is required, and may be given once.
+	api, err := guapocado.NewAPIClient("sk_test_key", guapocado.WithAPIURL("http://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string][]guapocado.MiddlewareOption{
+		"no resolver":   {guapocado.RequireFeature("csv-export")},
+		"two resolvers": {guapocado.CustomerID("a"), guapocado.CustomerID("b")},
+	} {
+		mw, err := api.Middleware(opts...)
+		var ve *guapocado.ValidationError
+		if mw != nil || !errors.As(err, &ve) || strings.Contains(err.Error(), "sk_test_key") {
+			t.Errorf("platform, %s: got %v, %v; want a *ValidationError", name, mw != nil, err)
+		}
+	}
+	if _, err := api.Middleware(guapocado.CustomerID("cus_1"), guapocado.MeterAfter("ai-credits", 0), guapocado.RefundOnServerError()); err != nil {
+		t.Errorf("a refund rule with MeterAfter only: %v", err)
 	}
 }
 
