@@ -86,14 +86,17 @@ func (p *Plan) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the plan as received, or its fields when it was not
-// decoded from JSON.
+// MarshalJSON writes what the plan's fields say, over the JSON it was
+// decoded from: fields the SDK does not know are kept, an unchanged plan is
+// written back exactly as received, and an edited field is written as
+// edited.
 func (p Plan) MarshalJSON() ([]byte, error) {
-	if len(p.Raw) > 0 {
-		return p.Raw, nil
-	}
 	type plain Plan
-	return json.Marshal(plain(p))
+	return marshalOverRaw(p.Raw, plain(p), func(b []byte) (any, error) {
+		var v Plan
+		err := json.Unmarshal(b, &v)
+		return plain(v), err
+	})
 }
 
 // UnmarshalJSON reads a plan config and keeps its raw JSON.
@@ -108,13 +111,15 @@ func (c *PlanConfig) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the config as received, or its fields.
+// MarshalJSON writes the config's fields over the JSON it was decoded from
+// (see Plan.MarshalJSON).
 func (c PlanConfig) MarshalJSON() ([]byte, error) {
-	if len(c.Raw) > 0 {
-		return c.Raw, nil
-	}
 	type plain PlanConfig
-	return json.Marshal(plain(c))
+	return marshalOverRaw(c.Raw, plain(c), func(b []byte) (any, error) {
+		var v PlanConfig
+		err := json.Unmarshal(b, &v)
+		return plain(v), err
+	})
 }
 
 // UnmarshalJSON reads pricing and keeps its raw JSON.
@@ -129,13 +134,15 @@ func (p *Pricing) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the pricing as received, or its fields.
+// MarshalJSON writes the pricing's fields over the JSON it was decoded from
+// (see Plan.MarshalJSON).
 func (p Pricing) MarshalJSON() ([]byte, error) {
-	if len(p.Raw) > 0 {
-		return p.Raw, nil
-	}
 	type plain Pricing
-	return json.Marshal(plain(p))
+	return marshalOverRaw(p.Raw, plain(p), func(b []byte) (any, error) {
+		var v Pricing
+		err := json.Unmarshal(b, &v)
+		return plain(v), err
+	})
 }
 
 // UnmarshalJSON reads a boolean or object entitlement.
@@ -158,19 +165,65 @@ func (e *Entitlement) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the entitlement as received, or as a boolean or object.
+// MarshalJSON writes the entitlement as a boolean or an object, over the
+// JSON it was decoded from (see Plan.MarshalJSON).
 func (e Entitlement) MarshalJSON() ([]byte, error) {
-	if len(e.Raw) > 0 {
-		return e.Raw, nil
-	}
+	return marshalOverRaw(e.Raw, entitlementFields(e), func(b []byte) (any, error) {
+		var v Entitlement
+		err := v.UnmarshalJSON(b)
+		return entitlementFields(v), err
+	})
+}
+
+// entitlementFields is what an entitlement's fields say, in its JSON shape.
+func entitlementFields(e Entitlement) any {
 	if e.IsFeature {
-		return json.Marshal(e.Enabled)
+		return e.Enabled
 	}
-	return json.Marshal(struct {
+	return struct {
 		Included  int64             `json:"included"`
 		Overage   *EntitlementTerms `json:"overage,omitempty"`
 		Expansion *EntitlementTerms `json:"expansion,omitempty"`
-	}{e.Included, e.Overage, e.Expansion})
+	}{e.Included, e.Overage, e.Expansion}
+}
+
+// marshalOverRaw marshals fields (a value's known fields) over raw, the
+// JSON the value was decoded from, which decode reads back into fields.
+// Unchanged, the value is written back exactly as raw; changed, the JSON
+// object keeps raw's unknown keys and raw's text for unchanged fields, and
+// takes the changed fields (or drops the cleared ones).
+func marshalOverRaw(raw json.RawMessage, fields any, decode func([]byte) (any, error)) ([]byte, error) {
+	now, err := json.Marshal(fields)
+	if err != nil || len(raw) == 0 {
+		return now, err
+	}
+	was, err := decode(raw)
+	if err != nil {
+		return now, nil // raw was not this shape: the fields are all there is
+	}
+	wasJSON, err := json.Marshal(was)
+	if err != nil {
+		return now, nil
+	}
+	if bytes.Equal(now, wasJSON) {
+		return raw, nil
+	}
+	var rawObj, nowObj, wasObj map[string]json.RawMessage
+	if json.Unmarshal(raw, &rawObj) != nil || json.Unmarshal(now, &nowObj) != nil || json.Unmarshal(wasJSON, &wasObj) != nil || rawObj == nil {
+		return now, nil // not objects (a feature flag changed): the fields say it all
+	}
+	for k := range wasObj {
+		if _, ok := nowObj[k]; !ok {
+			delete(rawObj, k) // cleared
+		}
+	}
+	for k, v := range nowObj {
+		if w, ok := wasObj[k]; ok && bytes.Equal(w, v) {
+			continue // unchanged: keep the text received
+		}
+		rawObj[k] = v
+	}
+	return json.Marshal(rawObj)
 }
 
 // SubscriptionStatus is a subscription's state.
