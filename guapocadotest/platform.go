@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -94,6 +95,7 @@ func (s *Server) platformRoutes() []platformRoute {
 		r("POST", "usage/{}/refund", idemOptional, s.pRefund),
 		r("POST", "usage/{}/settings", idemNone, s.pUsageSettings),
 		r("POST", "customers", idemNone, s.pCustomer),
+		r("GET", "customers", idemNone, s.pCustomers),
 		r("POST", "context", idemNone, s.pContext),
 		r("GET", "plans", idemNone, s.pPlans),
 		r("GET", "purchases", idemNone, s.pPurchases),
@@ -409,6 +411,36 @@ func (s *Server) customerJSON(c *customer) obj {
 		meta = obj{}
 	}
 	return obj{{"id", c.id}, {"name", nullIfEmpty(c.name)}, {"email", nullIfEmpty(c.email)}, {"metadata", meta}}
+}
+
+// GET /v1/customers?limit=&cursor= → {customers, hasMore, nextCursor}: the
+// customers by id, a page of at most limit (default 50) after cursor (the
+// last id of the previous page).
+func (s *Server) pCustomers(pc *pcall) response {
+	limit, fail := limitParam(pc, 50)
+	if fail != nil {
+		return *fail
+	}
+	ids := make([]string, 0, len(s.st.customers))
+	for id := range s.st.customers {
+		if cur := pc.q.Get("cursor"); cur == "" || id > cur {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	more := len(ids) > limit
+	if more {
+		ids = ids[:limit]
+	}
+	list := []any{}
+	for _, id := range ids {
+		list = append(list, s.customerJSON(s.st.customers[id]))
+	}
+	out := obj{{"customers", list}, {"hasMore", more}}
+	if more {
+		out = append(out, kv{"nextCursor", ids[len(ids)-1]})
+	}
+	return pJSON(http.StatusOK, out)
 }
 
 // POST /v1/customers {id?, name?, email?, stripeCustomerId?, metadata?} →
