@@ -105,6 +105,8 @@ var (
 		session: route{method: "GET", path: "/guapocado/customer"}}
 	actCustomerCreate = action{name: "Customer.Create",
 		platform: route{method: "POST", path: "/v1/customers"}}
+	actCustomersList = action{name: "Customer.List",
+		platform: route{method: "GET", path: "/v1/customers"}}
 
 	// Plans, subscriptions, checkout (billing.go).
 	actPlansList = action{name: "Plans.List",

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/google/go-querystring/query"
 )
 
 // Customer is a billing customer.
@@ -136,4 +138,41 @@ func (s APICustomerService) Create(ctx context.Context, params *CustomerParams) 
 		return nil, err
 	}
 	return &out.Customer, nil
+}
+
+// CustomerListParams page the platform's customers.
+type CustomerListParams struct {
+	// Cursor continues after a page (CustomerPage.NextCursor).
+	Cursor string `url:"cursor,omitempty"`
+	// Limit is the page size; 0 lets the platform choose.
+	Limit int `url:"limit,omitempty"`
+}
+
+// CustomerPage is one page of customers.
+type CustomerPage struct {
+	Customers  []Customer `json:"customers"`
+	HasMore    bool       `json:"hasMore"`
+	NextCursor string     `json:"nextCursor,omitempty"`
+}
+
+// List returns one page of the platform's customers
+// (GET /v1/customers?cursor=&limit=). params may be nil. See All to walk
+// every page.
+func (s APICustomerService) List(ctx context.Context, params *CustomerListParams) (*CustomerPage, error) {
+	p := CustomerListParams{}
+	if params != nil {
+		p = *params
+	}
+	if p.Limit < 0 {
+		return nil, &ValidationError{Field: "limit", Reason: "must not be negative"}
+	}
+	q, err := query.Values(p)
+	if err != nil {
+		return nil, &ValidationError{Field: "params", Reason: err.Error()}
+	}
+	var page CustomerPage
+	if err := s.c.call(ctx, &actCustomersList, &callArgs{query: q}, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
 }
