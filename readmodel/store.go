@@ -195,8 +195,10 @@ func WithClock(now func() time.Time) Option {
 
 // WithTablePrefix sets the prefix of the two tables an [SQLStore] uses
 // (default "guapocado_": guapocado_records and guapocado_claims). It must
-// be a plain SQL identifier: ASCII letters, digits and underscores, not
-// starting with a digit; [NewSQLStore] refuses anything else. A
+// be a plain SQL identifier of at most 40 bytes (so every table and index
+// name stays within PostgreSQL's 63): ASCII letters, digits and
+// underscores, not starting with a digit; [NewSQLStore] refuses anything
+// else. A
 // [MemoryStore] ignores it.
 func WithTablePrefix(prefix string) Option {
 	return func(c *config) { c.tablePrefix = prefix }
