@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The readmodel stores against real databases: starts a local PostgreSQL
+# (.ci/postgres.sh, which installs it when missing), then vets and runs the
+# storetests module under the race detector: the store contract on SQLite
+# and on PostgreSQL, and two instances racing on one PostgreSQL. With
+# GUAPOCADO_PG_DSN set, the PostgreSQL tests cannot skip. Non-interactive and
+# safe to run again; leaves the PostgreSQL cluster running for the next run
+# (`bash .ci/postgres.sh stop` stops it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash .ci/postgres.sh >/dev/null
+# shellcheck disable=SC1091
+source "${GUAPOCADO_PG_DIR:-/tmp/guapocado-pg}/dsn.env"
+export GUAPOCADO_PG_DSN
+
+cd storetests
+echo "stores.sh: go mod tidy -diff, go vet (storetests module)"
+go mod tidy -diff
+go vet ./...
+echo "stores.sh: go test -count=1 -race -v ./... (storetests module, PostgreSQL at 127.0.0.1)"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+status=0
+go test -count=1 -race -v ./... >"$out" 2>&1 || status=$?
+if [ "$status" -ne 0 ]; then
+	cat "$out"
+	exit "$status"
+fi
+# Top-level results, what the tests logged, and go test's closing line.
+grep -E '^(--- |ok |PASS$)|^    [a-z_]+_test\.go:' "$out"
