@@ -132,17 +132,7 @@ func rawServer(t *testing.T, handle func(conn net.Conn)) string {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	conns := closeAtCleanup(t, ln, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -151,9 +141,7 @@ func rawServer(t *testing.T, handle func(conn net.Conn)) string {
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
+			conns.add(conn)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -163,6 +151,35 @@ func rawServer(t *testing.T, handle func(conn net.Conn)) string {
 		}
 	}()
 	return "http://" + ln.Addr().String()
+}
+
+// openConns are a test listener's connections, closed at cleanup so that
+// handlers blocked on a client that keeps its connection end.
+type openConns struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (o *openConns) add(c net.Conn) {
+	o.mu.Lock()
+	o.conns = append(o.conns, c)
+	o.mu.Unlock()
+}
+
+// closeAtCleanup closes ln and every connection added to the result at the
+// end of the test, then waits for wg.
+func closeAtCleanup(t *testing.T, ln net.Listener, wg *sync.WaitGroup) *openConns {
+	o := &openConns{}
+	t.Cleanup(func() {
+		_ = ln.Close()
+		o.mu.Lock()
+		for _, c := range o.conns {
+			_ = c.Close()
+		}
+		o.mu.Unlock()
+		wg.Wait()
+	})
+	return o
 }
 
 // readRequest reads one HTTP/1.1 request with its body.
@@ -213,17 +230,7 @@ func h2Server(t *testing.T, applied *atomic.Int64) (string, *http.Client) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	conns := closeAtCleanup(t, ln, &wg)
 	frame := func(w io.Writer, typ, flags byte, stream uint32, payload []byte) {
 		h := make([]byte, 9)
 		h[0], h[1], h[2] = byte(len(payload)>>16), byte(len(payload)>>8), byte(len(payload))
@@ -239,9 +246,7 @@ func h2Server(t *testing.T, applied *atomic.Int64) (string, *http.Client) {
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
+			conns.add(conn)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

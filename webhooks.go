@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/guapocado/guapocado-go/internal/jsonmsg"
 )
 
 // The clients' own webhook calls: the session client's receiver status
@@ -92,7 +94,7 @@ func (s *WebhookStatus) UnmarshalJSON(b []byte) error {
 		}
 	case ev[0] == '[':
 		if err := json.Unmarshal(ev, &out.Events); err != nil {
-			return fmt.Errorf("guapocado: webhook status events: %s", whJSONErr(err))
+			return fmt.Errorf("guapocado: webhook status events: %s", jsonmsg.Describe(err))
 		}
 		if out.Events == nil {
 			out.Events = []string{}
@@ -243,34 +245,4 @@ func (s WebhookEndpointsService) Register(ctx context.Context, params *WebhookEn
 		return nil, err
 	}
 	return &w, nil
-}
-
-// whJSONErr describes a decoding error without Go type names.
-func whJSONErr(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field != "" {
-			return fmt.Sprintf("%s is a JSON %s, want %s", te.Field, te.Value, whKind(te.Type.Kind().String()))
-		}
-		return fmt.Sprintf("a JSON %s where %s was expected", te.Value, whKind(te.Type.Kind().String()))
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
-	}
-	return err.Error()
-}
-
-func whKind(k string) string {
-	switch k {
-	case "struct", "map":
-		return "an object"
-	case "slice", "array":
-		return "an array"
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	}
-	return "a number"
 }

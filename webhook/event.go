@@ -3,9 +3,10 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/guapocado/guapocado-go/internal/jsonmsg"
 )
 
 // EventType is the type of an event, such as "customer.updated".
@@ -93,7 +94,7 @@ func parseEvent(payload []byte, copyRaw bool) (*Event, error) {
 	}
 	var env envelope
 	if err := json.Unmarshal(payload, &env); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrMalformedPayload, jsonErr(err))
+		return nil, fmt.Errorf("%w: %s", ErrMalformedPayload, jsonmsg.Describe(err))
 	}
 	if env.Type == "" {
 		return nil, errNoTypeEvt
@@ -119,36 +120,6 @@ func parseEvent(payload []byte, copyRaw bool) (*Event, error) {
 	return ev, nil
 }
 
-// jsonErr describes a decoding error without Go type names.
-func jsonErr(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field != "" {
-			return fmt.Sprintf("%s is a JSON %s, want %s", te.Field, te.Value, kindName(te.Type.Kind().String()))
-		}
-		return fmt.Sprintf("a JSON %s where %s was expected", te.Value, kindName(te.Type.Kind().String()))
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
-	}
-	return err.Error() // a time that is not RFC 3339, from time.Time
-}
-
-func kindName(k string) string {
-	switch k {
-	case "struct", "map":
-		return "an object"
-	case "slice", "array":
-		return "an array"
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	}
-	return "a number"
-}
-
 // MarshalJSON encodes the envelope (Raw is not used).
 func (e Event) MarshalJSON() ([]byte, error) {
 	env := envelope{ID: e.ID, Type: e.Type, Data: e.Data}
@@ -172,7 +143,7 @@ func (e *Event) DecodeData(v any) error {
 		return fmt.Errorf("%w: %s event has no data", ErrMalformedPayload, e.Type)
 	}
 	if err := json.Unmarshal(e.Data, v); err != nil {
-		return fmt.Errorf("%w: %s data: %s", ErrMalformedPayload, e.Type, jsonErr(err))
+		return fmt.Errorf("%w: %s data: %s", ErrMalformedPayload, e.Type, jsonmsg.Describe(err))
 	}
 	return nil
 }
