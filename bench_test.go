@@ -49,12 +49,13 @@ func newBenchServer(tb testing.TB) *benchServer {
 		"/api/auth/guapocado/usage/balance": contractBody(tb, "balance_monthly.json"),
 		"/api/auth/guapocado/has":           contractBody(tb, "has_true.json"),
 		"/api/auth/guapocado/context":       largeContext(tb),
+		"/api/auth/guapocado/plans":         largeCatalogue(tb),
 	}
 	s := &benchServer{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		body, ok := bodies[r.URL.Path]
-		if !ok || r.Method != http.MethodPost {
+		if !ok || (r.Method != http.MethodPost) != (r.URL.Path == "/api/auth/guapocado/plans") {
 			http.NotFound(w, r)
 			return
 		}
@@ -157,6 +158,23 @@ func largeContext(tb testing.TB) []byte {
 	return b
 }
 
+// largeCatalogue is the plans answer of the large context: 20 plans of 60
+// entitlements each.
+func largeCatalogue(tb testing.TB) []byte {
+	tb.Helper()
+	var ctx struct {
+		Plans json.RawMessage `json:"plans"`
+	}
+	if err := json.Unmarshal(largeContext(tb), &ctx); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := json.Marshal(map[string]json.RawMessage{"plans": ctx.Plans})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 func newBenchClient(tb testing.TB, s *benchServer) *guapocado.Client {
 	tb.Helper()
 	c, err := guapocado.NewClient(s.URL, guapocado.WithSessionToken(benchToken))
@@ -196,6 +214,29 @@ func newFloor(tb testing.TB, s *benchServer) *floor {
 
 // post sends in as JSON with the session cookie and decodes a 2xx answer
 // into out.
+// get is post for a GET without a body (no Origin: GETs are not checked).
+func (f *floor) get(ctx context.Context, path, cookie string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", f.userAgent)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Cookie", cookie)
+	resp, err := f.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		io.Copy(io.Discard, resp.Body)
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	err = json.NewDecoder(resp.Body).Decode(out)
+	io.Copy(io.Discard, resp.Body) // leave the connection reusable
+	return err
+}
+
 func (f *floor) post(ctx context.Context, path, cookie string, in, out any) error {
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -296,25 +337,7 @@ type floorContext struct {
 		ExpansionAllowed     bool  `json:"expansionAllowed"`
 		AutoExpansionEnabled bool  `json:"autoExpansionEnabled"`
 	} `json:"limits"`
-	Plans []struct {
-		ID     string `json:"id"`
-		Key    string `json:"key"`
-		Name   string `json:"name"`
-		Config struct {
-			Pricing *struct {
-				Mode      string `json:"mode"`
-				Type      string `json:"type"`
-				Amount    *int64 `json:"amount"`
-				Currency  string `json:"currency"`
-				Frequency string `json:"frequency"`
-			} `json:"pricing"`
-			Entitlements map[string]json.RawMessage `json:"entitlements"`
-		} `json:"config"`
-		StripeProductID string     `json:"stripeProductId"`
-		StripePriceID   string     `json:"stripePriceId"`
-		CreatedAt       *time.Time `json:"createdAt"`
-		UpdatedAt       *time.Time `json:"updatedAt"`
-	} `json:"plans"`
+	Plans        []floorPlan `json:"plans"`
 	Subscription *struct {
 		ID                 string     `json:"id"`
 		CustomerID         string     `json:"customerId"`
@@ -325,6 +348,27 @@ type floorContext struct {
 		CreatedAt          *time.Time `json:"createdAt"`
 		UpdatedAt          *time.Time `json:"updatedAt"`
 	} `json:"subscription"`
+}
+
+// floorPlan mirrors Plan with plain encoding/json types.
+type floorPlan struct {
+	ID     string `json:"id"`
+	Key    string `json:"key"`
+	Name   string `json:"name"`
+	Config struct {
+		Pricing *struct {
+			Mode      string `json:"mode"`
+			Type      string `json:"type"`
+			Amount    *int64 `json:"amount"`
+			Currency  string `json:"currency"`
+			Frequency string `json:"frequency"`
+		} `json:"pricing"`
+		Entitlements map[string]json.RawMessage `json:"entitlements"`
+	} `json:"config"`
+	StripeProductID string     `json:"stripeProductId"`
+	StripePriceID   string     `json:"stripePriceId"`
+	CreatedAt       *time.Time `json:"createdAt"`
+	UpdatedAt       *time.Time `json:"updatedAt"`
 }
 
 // benchCall runs op b.N times after one warm-up call (which opens the
@@ -448,6 +492,34 @@ func BenchmarkForRequestHas(b *testing.B) {
 			ok, err := f.has(ctx, forRequestCookie(in), "csv-export")
 			if err == nil && !ok {
 				err = fmt.Errorf("not allowed")
+			}
+			return err
+		})
+	})
+}
+
+// BenchmarkPlansList: a catalogue of 20 plans of 60 entitlements each.
+func BenchmarkPlansList(b *testing.B) {
+	ctx := context.Background()
+	b.Run("sdk", func(b *testing.B) {
+		c := newBenchClient(b, newBenchServer(b))
+		benchCall(b, func() error {
+			ps, err := c.Plans.List(ctx)
+			if err == nil && (len(ps) != 20 || len(ps[3].Config.Entitlements) != 60) {
+				err = fmt.Errorf("%d plans", len(ps))
+			}
+			return err
+		})
+	})
+	b.Run("floor", func(b *testing.B) {
+		f := newFloor(b, newBenchServer(b))
+		benchCall(b, func() error {
+			var out struct {
+				Plans []floorPlan `json:"plans"`
+			}
+			err := f.get(ctx, "/guapocado/plans", f.cookie, &out)
+			if err == nil && (len(out.Plans) != 20 || len(out.Plans[3].Config.Entitlements) != 60) {
+				err = fmt.Errorf("%d plans", len(out.Plans))
 			}
 			return err
 		})

@@ -74,15 +74,20 @@ type EntitlementTerms struct {
 
 func cloneRaw(b []byte) json.RawMessage { return append(json.RawMessage(nil), b...) }
 
-// UnmarshalJSON reads a plan and keeps its raw JSON.
+// UnmarshalJSON reads a plan and keeps its raw JSON, in one pass over one
+// copy of it (plandecode.go).
 func (p *Plan) UnmarshalJSON(b []byte) error {
+	raw := cloneRaw(b)
+	if decodePlanFast(p, raw) == nil {
+		return nil
+	}
 	type plain Plan
 	var v plain
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	*p = Plan(v)
-	p.Raw = cloneRaw(b)
+	p.Raw = raw
 	return nil
 }
 

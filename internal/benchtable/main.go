@@ -58,6 +58,7 @@ var rows = []row{
 	{label: "Balance", sdk: "BenchmarkBalance/sdk", floor: "BenchmarkBalance/floor"},
 	{label: "ForRequest + Has", sdk: "BenchmarkForRequestHas/sdk", floor: "BenchmarkForRequestHas/floor"},
 	{label: "Context, large (~100 KB)", sdk: "BenchmarkContextLarge/sdk", floor: "BenchmarkContextLarge/floor"},
+	{label: "Plans, 20 × 60 entitlements", sdk: "BenchmarkPlansList/sdk", floor: "BenchmarkPlansList/floor"},
 	{label: "Consume, 64 goroutines", sdk: "BenchmarkParallel64/sdk", floor: "BenchmarkParallel64/floor", parallel: true},
 	{label: "Webhook verify 1 KiB", sdk: "BenchmarkVerify1KiB", floor: "BenchmarkHMACSHA256Hex1KiB"}, // package webhook
 }
@@ -91,7 +92,7 @@ func main() {
 		runs := []run{
 			{*pkg, `^(BenchmarkConsume|BenchmarkHas|BenchmarkBalance|BenchmarkForRequestHas)$`, *seqTime},
 			{*pkg, `^BenchmarkParallel64$`, *parTime},
-			{*pkg, `^BenchmarkContextLarge$`, *ctxTime},
+			{*pkg, `^(BenchmarkContextLarge|BenchmarkPlansList)$`, *ctxTime},
 			{*hookPkg, `^(BenchmarkVerify1KiB|BenchmarkHMACSHA256Hex1KiB)$`, *hookTime},
 		}
 		var err error
@@ -261,6 +262,9 @@ func table(w io.Writer, byName map[string][]result) bool {
 		case "Consume":
 			target = "ns ≤ 1.15×, allocs ≤ floor + 15"
 			met = ns <= 1.15 && sa <= fa+15
+		case "Context, large (~100 KB)", "Plans, 20 × 60 entitlements":
+			target = "ns ≤ 1.3×, allocs ≤ 1.5×"
+			met = ns <= 1.3 && sa <= 1.5*fa
 		case "Webhook verify 1 KiB":
 			target = "≤ 1.3×"
 			met = ns <= 1.3
