@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // A plan's JSON is decoded in one pass over one copy of it: Plan.Raw owns
@@ -48,11 +49,10 @@ func decodePlanFast(p *Plan, raw []byte) error {
 }
 
 func decodeConfigFast(c *PlanConfig, v []byte) error {
+	*c = PlanConfig{Raw: v} // as PlanConfig.UnmarshalJSON keeps even a null
 	if isNull(v) {
-		*c = PlanConfig{}
 		return nil
 	}
-	*c = PlanConfig{Raw: v}
 	return eachMember(v, func(key, v []byte) error {
 		switch string(key) {
 		case "pricing":
@@ -170,8 +170,8 @@ func eachMember(b []byte, fn func(key, v []byte) error) error {
 			return errSlowPath
 		}
 		end := stringEnd(b, i)
-		if end < 0 || bytes.IndexByte(b[i+1:end-1], '\\') >= 0 {
-			return errSlowPath
+		if end < 0 || bytes.IndexByte(b[i+1:end-1], '\\') >= 0 || !utf8.Valid(b[i+1:end-1]) {
+			return errSlowPath // encoding/json unescapes, and replaces invalid UTF-8
 		}
 		key := b[i+1 : end-1]
 		i = skipSpace(b, end)
@@ -266,7 +266,7 @@ func jsonString(v []byte, dst *string) error {
 	if isNull(v) {
 		return nil
 	}
-	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
 		return errSlowPath
 	}
 	*dst = string(v[1 : len(v)-1])
