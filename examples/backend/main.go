@@ -155,6 +155,10 @@ func (s *service) billing(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, guapocado.ErrUnauthorized):
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": guapocado.CodeUnauthenticated, "message": "Sign in first."})
 		return
+	case errors.Is(err, guapocado.ErrInvalidAPIKey): // the app's key was refused: not the user's doing
+		s.log.Error("billing is misconfigured: the app's Guapocado API key was refused", "err", err)
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": guapocado.CodeBillingError, "message": "Billing is misconfigured."})
+		return
 	case err != nil:
 		s.log.Warn("billing context failed", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": guapocado.CodeBillingUnavailable, "message": "Try again later."})

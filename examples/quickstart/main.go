@@ -132,6 +132,8 @@ func explain(err error) error {
 		return fmt.Errorf("%w\nthe session has no active organization: set one in the app first", err)
 	case errors.Is(err, guapocado.ErrUnauthorized):
 		return fmt.Errorf("%w\nthe session token is missing, invalid or expired", err)
+	case errors.Is(err, guapocado.ErrInvalidAPIKey):
+		return fmt.Errorf("%w\nthe app is misconfigured: the platform refused its Guapocado API key", err)
 	}
 	return err
 }
