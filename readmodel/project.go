@@ -103,7 +103,9 @@ func (rm *ReadModel) project(ctx context.Context, ev *Event) error {
 		if _, err := ev.SubscriptionUpdated(); err != nil {
 			return err
 		}
-		return rm.projectSubscription(ctx, ev, at)
+		if err := rm.projectSubscription(ctx, ev, at); err != nil {
+			return err
+		}
 	case webhook.EventEntitlementsUpdated:
 		d, err := ev.EntitlementsUpdated()
 		if err != nil {
