@@ -134,7 +134,9 @@ type ReadModel struct {
 	b        *guapocado.Billing
 	platform bool
 	store    Store
-	now      func() time.Time
+	clock    func() time.Time // WithClock; nil: the monotonic clock from base
+	base     time.Time
+	baseWall int64
 	maxAge   [numKinds]int64
 	cacheTTL int64 // <0: forever
 	hooks    Hooks
@@ -166,7 +168,7 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 		b:        b,
 		platform: b.IsPlatform(),
 		store:    c.store,
-		now:      c.now,
+		base:     time.Now(),
 		hooks:    c.hooks,
 		onChange: c.onChange,
 		onError:  c.onError,
@@ -174,8 +176,12 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 		cache:    map[ckey]*entry{},
 		byCust:   map[string]map[ckey]struct{}{},
 	}
+	rm.baseWall = rm.base.UnixNano()
+	if c.clockSet {
+		rm.clock = c.now
+	}
 	if rm.store == nil {
-		rm.store = NewMemoryStore(WithClock(c.now))
+		rm.store = NewMemoryStore(WithClock(rm.now))
 	}
 	if rm.claimTTL <= 0 {
 		rm.claimTTL = DefaultClaimTTL
@@ -199,6 +205,18 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	}
 	return rm, nil
 }
+
+// nowNs is the read model's clock in Unix nanoseconds: WithClock's, else
+// the wall time at New advanced by the monotonic clock, which is one clock
+// read (time.Now is two) and does not jump when the system clock is set.
+func (rm *ReadModel) nowNs() int64 {
+	if rm.clock != nil {
+		return unixNano(rm.clock())
+	}
+	return rm.baseWall + int64(time.Since(rm.base))
+}
+
+func (rm *ReadModel) now() time.Time { return time.Unix(0, rm.nowNs()).UTC() }
 
 func isMemory(s Store) bool { _, ok := s.(*MemoryStore); return ok }
 
@@ -352,7 +370,7 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 		return true, nil
 	}
 	e.source = unixNano(source)
-	e.checked = unixNano(rm.now())
+	e.checked = rm.nowNs()
 	rm.mu.Lock()
 	old := rm.cache[k]
 	rm.setLocked(k, e)

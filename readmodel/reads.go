@@ -51,7 +51,7 @@ func (rm *ReadModel) sameCustomer(asked, answered string) error {
 // from the server (platform: GET /v1/entitlements/{key}/has; session: the
 // snapshot, whose answer names the customer), written back.
 func (rm *ReadModel) Has(ctx context.Context, customerID, key string) (bool, Meta, error) {
-	now := unixNano(rm.now())
+	now := rm.nowNs()
 	if e, fresh := rm.lookup(ckey{customer: customerID, name: key, kind: kFeature}, now); fresh {
 		return e.allowed, rm.meta(e, now, true), nil
 	}
@@ -188,7 +188,7 @@ func (*recordedMarker) Error() string { return "recorded" }
 // store, else fetch (which returns the answer and the customer it names),
 // written back as of the moment the request was sent.
 func (rm *ReadModel) read(ctx context.Context, k ckey, fetch func(sent time.Time) (any, string, error)) (any, Meta, error) {
-	now := unixNano(rm.now())
+	now := rm.nowNs()
 	if k.kind != kPlans {
 		if err := checkCustomer(k.customer); err != nil {
 			return nil, Meta{}, err
@@ -310,7 +310,7 @@ func (rm *ReadModel) recordSnapshot(ctx context.Context, snap *guapocado.Snapsho
 
 // localSnapshot composes params' snapshot from fresh stored parts.
 func (rm *ReadModel) localSnapshot(ctx context.Context, c string, p *guapocado.SnapshotParams) (*guapocado.Snapshot, Meta, bool, error) {
-	now := unixNano(rm.now())
+	now := rm.nowNs()
 	oldest := now
 	get := func(kind uint8, name string) (*entry, bool, error) {
 		e, err := rm.load(ctx, ckey{customer: c, name: name, kind: kind}, now)

@@ -179,6 +179,7 @@ type Option func(*config)
 
 type config struct {
 	now         func() time.Time
+	clockSet    bool
 	tablePrefix string
 
 	// The read model's options (New); the stores ignore them.
@@ -216,7 +217,7 @@ func newConfig(opts []Option) config {
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		if now != nil {
-			c.now = now
+			c.now, c.clockSet = now, true
 		}
 	}
 }

@@ -131,7 +131,7 @@ func (rm *ReadModel) Observe(ctx context.Context, answer any, asOf time.Time) {
 // without I/O on a MemoryStore: ok is false when the answer is missing or
 // stale. It implements guapocado.ReadModel for the middleware.
 func (rm *ReadModel) LocalFeature(customerID, key string) (allowed, ok bool) {
-	now := unixNano(rm.now())
+	now := rm.nowNs()
 	e, fresh := rm.lookup(ckey{customer: customerID, name: key, kind: kFeature}, now)
 	if !fresh {
 		if e, _ = rm.load(context.Background(), ckey{customer: customerID, name: key, kind: kFeature}, now); e == nil || !rm.fresh(e, kFeature, now) {
@@ -144,7 +144,7 @@ func (rm *ReadModel) LocalFeature(customerID, key string) (allowed, ok bool) {
 // LocalUsage answers a balance for customerID from fresh local state only;
 // ok is false when it is missing or stale. It implements guapocado.ReadModel.
 func (rm *ReadModel) LocalUsage(customerID, key string) (guapocado.Usage, bool) {
-	now := unixNano(rm.now())
+	now := rm.nowNs()
 	k := ckey{customer: customerID, name: key, kind: kUsage}
 	e, fresh := rm.lookup(k, now)
 	if !fresh {
