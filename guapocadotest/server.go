@@ -51,6 +51,9 @@ type Server struct {
 	faults   []*queuedFault
 	faultFn  func(*http.Request) *Fault
 	buckets  map[string]*bucket
+
+	out         *outbox // webhook deliveries (outbox.go)
+	eventPrefix string
 }
 
 // config collects the options.
@@ -70,6 +73,9 @@ type config struct {
 	rateMax        int
 	rateWindow     time.Duration
 	apiKey         string
+
+	webhookEndpoints []webhookTarget
+	webhookFaults    WebhookFaults
 }
 
 // Option configures a Server.
@@ -200,6 +206,8 @@ func NewServer(opts ...Option) *Server {
 	if err := s.initState(); err != nil {
 		panic("guapocadotest: " + err.Error())
 	}
+	s.out = newOutbox(cfg.webhookEndpoints, cfg.webhookFaults)
+	s.eventPrefix = randomHex(4)
 	s.routes = s.routeTable()
 	s.plat, s.pRoutes = newPlatformState(), s.platformRoutes()
 	s.ts = httptest.NewUnstartedServer(s)
@@ -212,9 +220,11 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down, cutting short any injected delay.
+// Close shuts the server down, cutting short any injected delay, and
+// stops sending webhooks (queued deliveries are dropped).
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
+	s.out.close()
 	s.ts.Close()
 }
 
