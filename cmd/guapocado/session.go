@@ -17,9 +17,9 @@ import (
 // (a secret, like a password for the session's lifetime) but never the
 // password.
 type storedSession struct {
-	BaseURL string    `json:"baseUrl"`
-	Email   string    `json:"email"`
-	Token   string    `json:"token"`
+	BaseURL string `json:"baseUrl"`
+	Email   string `json:"email"`
+	Token   string `json:"token"`
 	// TokenType is "bearer" for a token from the device flow (an unsigned
 	// session token, sent as Authorization: Bearer); "" for a signed token
 	// from a password sign-in, sent as the session cookie.
