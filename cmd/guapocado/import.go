@@ -280,7 +280,7 @@ func (a *app) usageImport(args []string) error {
 	}
 	defer api.CloseIdleConnections()
 
-	prog := newProgress(a.stderr, sum.Lines, sum.Skipped+sum.Refused)
+	prog := newProgress(a.stderr, isTerminal(a.stderr) && a.env("TERM") != "dumb", sum.Lines, sum.Skipped+sum.Refused)
 	prog.start()
 	var mu sync.Mutex
 	var abort atomic.Pointer[cliError]

@@ -25,14 +25,15 @@ type progress struct {
 	wg       sync.WaitGroup
 }
 
-// isTerminal reports whether w is a terminal (and not a dumb one).
+// isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && os.Getenv("TERM") != "dumb" && fileIsTerminal(f)
+	return ok && fileIsTerminal(f)
 }
 
-func newProgress(w io.Writer, total, done int) *progress {
-	return &progress{w: w, tty: isTerminal(w), total: total, done: done, counts: map[string]int{}, lastPct: -1, stopc: make(chan struct{})}
+// newProgress reports on w; tty draws a bar in place.
+func newProgress(w io.Writer, tty bool, total, done int) *progress {
+	return &progress{w: w, tty: tty, total: total, done: done, counts: map[string]int{}, lastPct: -1, stopc: make(chan struct{})}
 }
 
 func (p *progress) start() {
