@@ -189,7 +189,7 @@ func TestFakeEnvLines(t *testing.T) {
 	}
 	want := []string{"GUAPOCADO_BASE_URL", "GUAPOCADO_API_URL", "GUAPOCADO_API_KEY", "GUAPOCADO_SESSION_TOKEN", "GUAPOCADO_WEBHOOK_SECRET", "GUAPOCADO_EMAIL", "GUAPOCADO_PASSWORD"}
 	for i, name := range want {
-		if i >= len(lines) || !regexp.MustCompile(`^export ` + name + `='[^']+'$`).MatchString(lines[i]) {
+		if i >= len(lines) || !regexp.MustCompile(`^export `+name+`='[^']+'$`).MatchString(lines[i]) {
 			t.Fatalf("line %d: %q", i, lines)
 		}
 	}
