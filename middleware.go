@@ -88,6 +88,7 @@ type middlewareConfig struct {
 	customerOpts int
 	badOption    error
 	settleLimit  time.Duration
+	readModel    ReadModel // WithReadModel
 }
 
 func (mc *middlewareConfig) bad(err error) {
@@ -521,8 +522,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for i, f := range mc.features {
 			features[i] = f.key
 		}
-		snap, err := gc.Snapshot(ctx, &SnapshotParams{Features: features, Usage: usageKeys,
-			IncludePlans: jsonFalsePtr, IncludeSubscription: jsonFalsePtr})
+		snap, err := m.checkSnapshot(ctx, gc, vals.customer, features, usageKeys)
 		key := ""
 		if len(features) == 1 && len(usageKeys) == 0 {
 			key = features[0]
@@ -574,11 +574,13 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// 2. The consume, for the customer the snapshot named.
 	if charge && mc.meter != "" {
+		sent := time.Now()
 		u, err := gc.Usage.Consume(ctx, mc.meter, mc.amount)
 		if err != nil {
 			m.fail(w, r, err, mc.meter, mc.amount)
 			return
 		}
+		m.observeUsage(ctx, u, sent)
 		if vals.customer == "" {
 			if u.CustomerID == "" {
 				// Charged, but for whom? Nothing more can be done for this customer.

@@ -51,3 +51,9 @@ func (b *Billing) isPlatform() bool {
 	_, ok := m.(platformMode)
 	return ok
 }
+
+// IsPlatform reports whether b belongs to a platform client (NewAPIClient),
+// which names the customer of each call, rather than a session client
+// (NewClient), whose session decides it. Code over *Billing, such as a read
+// model, uses it to know whether ForCustomer selects the customer.
+func (b *Billing) IsPlatform() bool { return b.isPlatform() }

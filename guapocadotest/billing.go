@@ -233,6 +233,7 @@ func (s *Server) usageConsume(c *call) response {
 		return errorResponse(http.StatusTooManyRequests, "Insufficient balance", "")
 	}
 	s.logOp("consume", cust.id, key, amount, c)
+	s.emitUsage(cust.id, key, u)
 	return jsonResponse(http.StatusOK, withCustomer(cust.id, u.fields()))
 }
 
@@ -245,6 +246,7 @@ func (s *Server) usageRefund(c *call) response {
 	amount := amountOf(c.body)
 	u := s.refund(cust, key, amount, c.now)
 	s.logOp("refund", cust.id, key, amount, c)
+	s.emitUsage(cust.id, key, u)
 	return jsonResponse(http.StatusOK, withCustomer(cust.id, u.fields()))
 }
 
@@ -255,7 +257,9 @@ func (s *Server) usageSettings(c *call) response {
 		return *fail
 	}
 	s.meter(cust, key, c.now).overageEnabled, _ = c.body["overageEnabled"].(bool)
-	return jsonResponse(http.StatusOK, withCustomer(cust.id, s.balance(cust, key, c.now).fields()))
+	u := s.balance(cust, key, c.now)
+	s.emitUsage(cust.id, key, u)
+	return jsonResponse(http.StatusOK, withCustomer(cust.id, u.fields()))
 }
 
 func (s *Server) planList() []any {
@@ -293,6 +297,9 @@ func (s *Server) subscriptionChange(c *call) response {
 	sub, changed, fail := s.changePlan(s.customer(id), strField(c.body, "planKey"), c.now)
 	if fail != nil {
 		return *fail
+	}
+	if changed {
+		s.emitPlanChange(id, sub)
 	}
 	return jsonResponse(http.StatusOK, obj{
 		{"customerId", id},

@@ -337,7 +337,8 @@ func (s *Server) Usage(customerID, key string) (UsageBalance, error) {
 }
 
 // SetPlan puts customerID on planKey directly (no subscription is created;
-// use POST /guapocado/subscription/change for that).
+// use POST /guapocado/subscription/change for that). Webhook endpoints get
+// entitlements.updated.
 func (s *Server) SetPlan(customerID, planKey string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -345,6 +346,7 @@ func (s *Server) SetPlan(customerID, planKey string) error {
 		return fmt.Errorf("%w: %s", ErrUnknownPlan, planKey)
 	}
 	s.customer(customerID).planKey = planKey
+	s.emit("entitlements.updated", obj{{"customerId", customerID}, {"reason", "subscription.updated"}, {"productKey", planKey}})
 	return nil
 }
 

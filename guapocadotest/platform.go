@@ -358,6 +358,7 @@ func (s *Server) pConsume(pc *pcall) response {
 		return pError(http.StatusTooManyRequests, "Insufficient balance")
 	}
 	s.platformOp(pc, "consume", cust.id, key, amount)
+	s.emitUsage(cust.id, key, u)
 	return pJSON(http.StatusOK, u.fields())
 }
 
@@ -373,6 +374,7 @@ func (s *Server) pRefund(pc *pcall) response {
 	}
 	u := s.refund(cust, key, amount, pc.now)
 	s.platformOp(pc, "refund", cust.id, key, amount)
+	s.emitUsage(cust.id, key, u)
 	return pJSON(http.StatusOK, u.fields())
 }
 
@@ -401,7 +403,9 @@ func (s *Server) pUsageSettings(pc *pcall) response {
 	}
 	s.meter(cust, key, pc.now).overageEnabled = on
 	s.auditLog(pc, "usage.configure", "customer", cust.id, obj{{"key", key}, {"overageEnabled", on}})
-	return pJSON(http.StatusOK, s.balance(cust, key, pc.now).fields())
+	u := s.balance(cust, key, pc.now)
+	s.emitUsage(cust.id, key, u)
+	return pJSON(http.StatusOK, u.fields())
 }
 
 // customerJSON is the platform's Customer.
@@ -465,6 +469,7 @@ func (s *Server) pCustomer(pc *pcall) response {
 	}
 	c.synced = true
 	s.auditLog(pc, "customer.upsert", "customer", id, nil)
+	s.emitCustomer(c)
 	return pJSON(http.StatusCreated, s.customerJSON(c))
 }
 
@@ -484,6 +489,9 @@ func (s *Server) pContext(pc *pcall) response {
 	}
 	if m, ok := cm["metadata"].(map[string]any); ok {
 		s.plat.metadata[id] = m
+	}
+	if _, n := cm["name"]; n || cm["email"] != nil || cm["metadata"] != nil {
+		s.emitCustomer(cust)
 	}
 	return pJSON(http.StatusOK, append(obj{
 		{"customerId", id},
@@ -528,6 +536,7 @@ func (s *Server) pSubscriptionChange(pc *pcall) response {
 	}
 	if changed {
 		s.auditLog(pc, "subscription.change", "subscription", sub.id, obj{{"customerId", cust.id}, {"planKey", planKey}})
+		s.emitPlanChange(cust.id, sub)
 	}
 	return pJSON(http.StatusOK, append(subscriptionJSON(cust.id, sub), kv{"changed", changed}))
 }

@@ -58,7 +58,8 @@ func (d *planDef) price() (float64, string) {
 // AddPurchase records a completed one-time purchase of productKey by
 // customerID at the product's price (as if its checkout had completed) and
 // returns its id, for GET /v1/purchases and its refunds. It grants nothing
-// to the ledger.
+// to the ledger. Webhook endpoints get purchase.completed and
+// entitlements.updated.
 func (s *Server) AddPurchase(customerID, productKey string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,6 +71,9 @@ func (s *Server) AddPurchase(customerID, productKey string) (string, error) {
 	amount, cur := d.price()
 	p := &purchase{id: s.nextID("pur"), customerID: customerID, productKey: productKey, currency: cur, amount: amount, createdAt: s.Now()}
 	s.plat.purchases = append(s.plat.purchases, p)
+	s.emit("purchase.completed", obj{{"purchase", p.json()}, {"grants", []any{}}})
+	s.emit("entitlements.updated", obj{{"customerId", customerID}, {"reason", "purchase.completed"},
+		{"purchaseId", p.id}, {"productKey", productKey}, {"grants", []any{}}})
 	return p.id, nil
 }
 
@@ -134,6 +138,7 @@ func (s *Server) pPurchaseRefund(pc *pcall) response {
 	}
 	p.refunded = p.amount
 	s.auditLog(pc, "purchase.refund", "purchase", p.id, obj{{"amount", left}, {"mode", mode}})
+	s.emit("purchase.updated", obj{{"purchase", p.json()}})
 	return pJSON(http.StatusOK, obj{{"refund", s.refundJSON(pc, kv{"purchaseId", p.id}, p.customerID, left, p.currency, mode)}})
 }
 
@@ -213,6 +218,14 @@ func (s *Server) pWebhookRegister(pc *pcall) response {
 		ep[2].v, ep[3].v = u, events
 	}
 	s.plat.webhooks[regKey] = ep
+	t := webhookTarget{id: ep[0].v.(string), url: u, secret: ep[4].v.(string)}
+	if list, ok := events.([]any); ok {
+		t.events = []string{}
+		for _, e := range list {
+			t.events = append(t.events, e.(string))
+		}
+	}
+	s.out.addTarget(t)
 	s.auditLog(pc, "webhook_endpoint.register", "webhook_endpoint", ep[0].v.(string), obj{{"url", u}})
 	return pJSON(http.StatusOK, ep)
 }

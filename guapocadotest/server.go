@@ -52,6 +52,9 @@ type Server struct {
 	faults   []*queuedFault
 	faultFn  func(*http.Request) *Fault
 	buckets  map[string]*bucket
+
+	out         *outbox // webhook deliveries (outbox.go)
+	eventPrefix string
 }
 
 // config collects the options.
@@ -72,6 +75,9 @@ type config struct {
 	rateWindow     time.Duration
 	apiKey         string
 	wiring         wiring // wiring.go
+
+	webhookEndpoints []webhookTarget
+	webhookFaults    WebhookFaults
 }
 
 // Option configures a Server.
@@ -202,6 +208,8 @@ func NewServer(opts ...Option) *Server {
 	if err := s.initState(); err != nil {
 		panic("guapocadotest: " + err.Error())
 	}
+	s.out = newOutbox(cfg.webhookEndpoints, cfg.webhookFaults)
+	s.eventPrefix = randomHex(4)
 	s.routes = s.routeTable()
 	s.addDeviceRoutes()
 	s.plat, s.pRoutes = newPlatformState(), s.platformRoutes()
@@ -216,9 +224,11 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down, cutting short any injected delay.
+// Close shuts the server down, cutting short any injected delay, and
+// stops sending webhooks (queued deliveries are dropped).
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
+	s.out.close()
 	s.ts.Close()
 }
 

@@ -232,3 +232,14 @@ func (m *MemoryStore) Len() (records, claims int) {
 	m.claimMu.Unlock()
 	return records, claims
 }
+
+// Release implements [Releaser]: it forgets the claim of id.
+func (m *MemoryStore) Release(ctx context.Context, id string) error {
+	if err := ValidateKey(id); err != nil {
+		return err
+	}
+	m.claimMu.Lock()
+	delete(m.claims, id)
+	m.claimMu.Unlock()
+	return nil
+}

@@ -62,6 +62,7 @@ type SQLStore struct {
 
 	qGet, qPut, qListAll, qListFrom, qListRange string
 	qClaim, qPurgeClaims, qPurgeTombstones      string
+	qRelease                                    string
 	migrate                                     []string
 
 	claims atomic.Uint64
@@ -145,6 +146,7 @@ func (s *SQLStore) build() {
 	s.qClaim = s.bind("INSERT INTO " + clm + " (id, expires_at) VALUES (?, ?) " +
 		"ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at " +
 		"WHERE " + clm + ".expires_at <= ?")
+	s.qRelease = s.bind("DELETE FROM " + clm + " WHERE id = ?")
 	s.qPurgeClaims = s.bind("DELETE FROM " + clm + " WHERE expires_at <= ?")
 	s.qPurgeTombstones = s.bind("DELETE FROM " + rec + " WHERE deleted = 1 AND source_ts < ?")
 }
@@ -381,4 +383,15 @@ func (s *SQLStore) PurgeTombstones(ctx context.Context, cutoff time.Time) (int64
 		return 0, fmt.Errorf("readmodel: purge tombstones: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// Release implements [Releaser]: it deletes the claim of id.
+func (s *SQLStore) Release(ctx context.Context, id string) error {
+	if err := ValidateKey(id); err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, s.qRelease, id); err != nil {
+		return fmt.Errorf("readmodel: release claim %q: %w", id, err)
+	}
+	return nil
 }

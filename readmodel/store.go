@@ -72,6 +72,15 @@ type Store interface {
 	Claim(ctx context.Context, id string, ttl time.Duration) (first bool, err error)
 }
 
+// Releaser is a [Store] that can give up a claim before its ttl: the read
+// model releases the claim of an event whose projection failed, so the
+// sender's retry processes it. [MemoryStore] and [SQLStore] implement it; a
+// store without it keeps the claim, and a failed event is then not
+// processed again until the claim expires.
+type Releaser interface {
+	Release(ctx context.Context, id string) error
+}
+
 // ErrInvalidArgument is wrapped by every error a store returns for input it
 // refuses: a bad key, prefix or claim id, a Value that is not JSON, a
 // SourceTime outside what the store can order, or a ttl that is not
@@ -164,12 +173,32 @@ func ValidateTTL(ttl time.Duration) error {
 	return nil
 }
 
-// Option configures a [MemoryStore] or an [SQLStore].
+// Option configures a [MemoryStore], an [SQLStore] or a [ReadModel]
+// ([New]). The stores take only [WithClock] and [WithTablePrefix].
 type Option func(*config)
 
 type config struct {
 	now         func() time.Time
+	clockSet    bool
 	tablePrefix string
+
+	// The read model's options (New); the stores ignore them.
+	err         error
+	store       Store
+	maxAge      time.Duration
+	kindMaxAge  map[Kind]time.Duration
+	cacheTTL    time.Duration
+	cacheTTLSet bool
+	hooks       Hooks
+	onChange    func(Change)
+	onError     func(error)
+	claimTTL    time.Duration
+}
+
+func (c *config) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
 }
 
 func newConfig(opts []Option) config {
@@ -188,7 +217,7 @@ func newConfig(opts []Option) config {
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		if now != nil {
-			c.now = now
+			c.now, c.clockSet = now, true
 		}
 	}
 }

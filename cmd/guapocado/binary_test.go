@@ -4,17 +4,22 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
+	"github.com/guapocado/guapocado-go/webhook"
 )
 
 var (
@@ -211,4 +216,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestFakeDeliversWebhooks: fake --webhook URL sends the platform's signed
+// events there; the signature verifies with the printed secret.
+func TestFakeDeliversWebhooks(t *testing.T) {
+	t.Parallel()
+	got := make(chan *webhook.Event, 16)
+	var secret atomic.Value
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s, _ := secret.Load().(string)
+		ev, err := webhook.ConstructEvent(body, r.Header.Get("guapocado-signature"), s)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		got <- ev
+	}))
+	t.Cleanup(recv.Close)
+	info, _, _ := startFake(t, "--webhook", recv.URL)
+	secret.Store(info.WebhookSecret)
+	api, err := guapocado.NewAPIClient(info.APIKey, guapocado.WithAPIURL(info.APIURL), guapocado.WithCustomerID(info.CustomerID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Usage.Consume(t.Context(), "api-calls", 3); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case ev := <-got:
+			if ev.Type == "usage.updated" && strings.Contains(string(ev.Data), `"consumed":3`) && strings.Contains(string(ev.Data), info.CustomerID) {
+				return
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no signed usage.updated event reached the receiver")
+		}
+	}
 }

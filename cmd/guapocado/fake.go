@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -95,6 +93,11 @@ func (a *app) fake(args []string) error {
 		guapocadotest.WithWebhookSecret(secret),
 		guapocadotest.WithDeviceTiming(time.Second, 10*time.Minute),
 	}
+	if *webhook != "" {
+		// The fake sends the platform's signed events (usage.updated,
+		// subscription.updated, ...) there, signed with the same secret.
+		opts = append(opts, guapocadotest.WithWebhookEndpoint(*webhook, secret))
+	}
 	if *cors != "" {
 		origins := strings.Split(*cors, ",")
 		opts = append(opts, guapocadotest.WithCORS(origins...), guapocadotest.WithTrustedOrigins(origins...))
@@ -130,52 +133,9 @@ Stop it with Ctrl-C. In another shell:
   guapocado has advanced-analytics
 `, srv.URL, srv.URL, guapocadotest.BasePath, srv.APIURL(), *email, *password, *org, sess.CustomerID, info.exports(), *email, *org)
 	}
-	if *webhook != "" {
-		go deliverWebhooks(a.parent, srv, *webhook, secret, a.stderr)
-	}
 	<-a.parent.Done()
 	fmt.Fprintln(a.stderr, "guapocado: fake stopped")
 	return nil
-}
-
-// deliverWebhooks sends a signed usage.updated event to url for every
-// consume and refund the fake's ledger applies. (guapocadotest has no
-// webhook emission of its own yet; the event is built with its
-// WebhookPayload and signed with SignWebhook.)
-func deliverWebhooks(ctx context.Context, srv *guapocadotest.Server, url, secret string, log interface{ Write([]byte) (int, error) }) {
-	hc := &http.Client{Timeout: 10 * time.Second}
-	sent := 0
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		ops := srv.Ops()
-		for ; sent < len(ops); sent++ {
-			op := ops[sent]
-			u, _ := srv.Usage(op.CustomerID, op.Key)
-			payload := guapocadotest.WebhookPayload(randomToken("evt_", 12), "usage.updated", op.At, map[string]any{
-				"customerId": op.CustomerID, "key": op.Key, "op": op.Op, "amount": op.Amount,
-				"balance": u.Balance, "consumed": u.Consumed,
-			})
-			req, err := guapocadotest.NewWebhookRequest(url, secret, time.Now(), payload)
-			if err != nil {
-				continue
-			}
-			resp, err := hc.Do(req.WithContext(ctx))
-			if err != nil {
-				fmt.Fprintf(log, "guapocado: fake: webhook delivery to %s failed: %v\n", url, err)
-				continue
-			}
-			resp.Body.Close()
-			if resp.StatusCode >= 300 {
-				fmt.Fprintf(log, "guapocado: fake: webhook receiver answered %d\n", resp.StatusCode)
-			}
-		}
-	}
 }
 
 func validSlug(s string) bool { return s != "" && slugify(s) == s }

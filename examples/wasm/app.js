@@ -4,12 +4,18 @@
 //   has(key) → boolean            balance(key), consume(key, n), refund(key, n) → usage
 //   sync() → customer             signUp(email, password, name), signIn(email, password) → user
 //   createOrganization(name, slug) → organization       session() → {user, activeOrganizationId} | null
+//   onChange(fn): fn({customerId, kind, name, deleted, value}) whenever a cached answer changes
+//
+// has and balance are answered by the module's read model while fresh;
+// consume and refund write the app's answer back, and onChange shows the
+// new balance under "Live balances" without a reload.
 //
 // A failed call rejects with an Error named "GuapocadoError" carrying
 // status (0 without an answer), code, kind ("insufficient_balance",
 // "unauthorized", "no_customer", "outcome_unknown", …), retryAfter and field.
 //
-// ?tour signs up a demo user and runs every action once.
+// ?tour signs up a demo user, runs every action once and one that fails
+// (a consume beyond the balance).
 // ?api=https://app.example.com&credentials=include points the module at an
 // app on another origin (its CORS policy must allow this page; see README).
 const params = new URLSearchParams(location.search);
@@ -32,6 +38,15 @@ if (!globalThis.guapocado) {
 	$("status").textContent = `main.wasm did not start: ${globalThis.guapocadoError?.message}`;
 	throw new Error("main.wasm did not start");
 }
+
+// Live balances: every change of a cached balance, as it happens.
+const live = new Map();
+guapocado.onChange((c) => {
+	if (c.kind !== "usage") return;
+	// Each meter's balances so far, oldest first: "api-calls: 100 → 95 → 100".
+	if (!c.deleted) live.set(c.name, [...(live.get(c.name) ?? []), c.value.balance]);
+	$("live").textContent = [...live].map(([k, b]) => `${k}: ${b.join(" → ")}`).join("\n") || "(none yet)";
+});
 
 async function showSession() {
 	try {
@@ -57,18 +72,20 @@ async function signUp() {
 	await showSession();
 }
 
+// Each action with the key it is about, which labels its log entry.
 const ops = {
-	has: () => guapocado.has($("feature").value),
-	balance: () => guapocado.balance($("meter").value),
-	consume: () => guapocado.consume($("meter").value, Number($("amount").value)),
-	refund: () => guapocado.refund($("meter").value, Number($("amount").value)),
-	sync: () => guapocado.sync(),
+	has: () => [$("feature").value, guapocado.has($("feature").value)],
+	balance: () => [$("meter").value, guapocado.balance($("meter").value)],
+	consume: (amount = Number($("amount").value)) => [$("meter").value, guapocado.consume($("meter").value, amount)],
+	refund: () => [$("meter").value, guapocado.refund($("meter").value, Number($("amount").value))],
+	sync: () => ["customer", guapocado.sync()],
 };
-async function runOp(op) {
+async function runOp(op, ...args) {
+	const [key, result] = ops[op](...args);
 	try {
-		show(op, await ops[op]());
+		show(`${op} ${key}`, await result);
 	} catch (e) {
-		fail(op, e);
+		fail(`${op} ${key}`, e);
 	}
 }
 
@@ -83,5 +100,6 @@ await showSession();
 if (params.has("tour")) {
 	await signUp();
 	for (const op of ["has", "balance", "consume", "balance", "refund", "sync"]) await runOp(op);
+	await runOp("consume", 1000000); // the error case: more than the balance
 	document.body.dataset.tour = "done";
 }

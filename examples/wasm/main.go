@@ -11,6 +11,13 @@
 // or run go run ./examples/wasm/serve, which builds it and serves it with the
 // page (index.html, app.js) and an embedded fake app.
 //
+// has and balance are answered by a read model (package readmodel, on its
+// in-memory store): the first call of a key asks the app, later ones are
+// served in the page while fresh (maxAge: 30 s), and consume and refund
+// write the app's answer back. onChange(fn) registers a callback that gets
+// {customerId, kind, name, deleted, value} whenever a cached answer changes,
+// which the page uses to show live balances without reloading.
+//
 // The module reads globalThis.guapocadoConfig when it starts: baseURL (the
 // Better Auth app; default: the page's origin) and credentials (the fetch
 // credentials mode; "include" for an app on another origin whose CORS policy
@@ -22,10 +29,12 @@ import (
 	"context"
 	"errors"
 	"math"
+	"sync"
 	"syscall/js"
 	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
+	"github.com/guapocado/guapocado-go/readmodel"
 )
 
 func main() {
@@ -58,34 +67,64 @@ func install(config js.Value) error {
 	}
 	api := js.Global().Get("Object").New()
 	api.Set("baseURL", c.BaseURL())
+	var listeners watchers
+	rm, err := readmodel.New(&c.Billing, readmodel.WithMaxAge(30*time.Second), readmodel.WithOnChange(listeners.notify))
+	if err != nil {
+		return err
+	}
+	var who customerOf
+	api.Set("onChange", js.FuncOf(func(_ js.Value, a []js.Value) any {
+		if len(a) > 0 && a[0].Type() == js.TypeFunction {
+			listeners.add(a[0])
+		}
+		return nil
+	}))
 	for name, fn := range map[string]func(context.Context, []js.Value) (any, error){
 		"has": func(ctx context.Context, a []js.Value) (any, error) {
 			key, err := str(a, 0, "key")
 			if err != nil {
 				return nil, err
 			}
-			return c.Has(ctx, key)
+			id, err := who.get(ctx, rm)
+			if err != nil {
+				return nil, err
+			}
+			ok, _, err := rm.Has(ctx, id, key)
+			return ok, err
 		},
 		"balance": func(ctx context.Context, a []js.Value) (any, error) {
 			key, err := str(a, 0, "key")
 			if err != nil {
 				return nil, err
 			}
-			return usage(c.Usage.Balance(ctx, key))
+			id, err := who.get(ctx, rm)
+			if err != nil {
+				return nil, err
+			}
+			u, _, err := rm.Balance(ctx, id, key)
+			return usage(u, err)
 		},
 		"consume": func(ctx context.Context, a []js.Value) (any, error) {
 			key, amount, err := keyAmount(a)
 			if err != nil {
 				return nil, err
 			}
-			return usage(c.Usage.Consume(ctx, key, amount))
+			id, err := who.get(ctx, rm)
+			if err != nil {
+				return nil, err
+			}
+			return usage(rm.Consume(ctx, id, key, amount))
 		},
 		"refund": func(ctx context.Context, a []js.Value) (any, error) {
 			key, amount, err := keyAmount(a)
 			if err != nil {
 				return nil, err
 			}
-			return usage(c.Usage.Refund(ctx, key, amount))
+			id, err := who.get(ctx, rm)
+			if err != nil {
+				return nil, err
+			}
+			return usage(rm.Refund(ctx, id, key, amount))
 		},
 		"sync": func(ctx context.Context, _ []js.Value) (any, error) {
 			cu, err := c.Customer.Sync(ctx)
@@ -103,6 +142,7 @@ func install(config js.Value) error {
 			if err != nil {
 				return nil, err
 			}
+			who.reset()
 			return user(c.Auth.SignUpEmail(ctx, email, password, name))
 		},
 		"signIn": func(ctx context.Context, a []js.Value) (any, error) {
@@ -110,6 +150,7 @@ func install(config js.Value) error {
 			if err != nil {
 				return nil, err
 			}
+			who.reset()
 			return user(c.Auth.SignInEmail(ctx, email, password))
 		},
 		"createOrganization": func(ctx context.Context, a []js.Value) (any, error) {
@@ -121,6 +162,7 @@ func install(config js.Value) error {
 			if err != nil {
 				return nil, err
 			}
+			who.reset()
 			o, err := c.Auth.CreateOrganization(ctx, name, slug)
 			if err != nil {
 				return nil, err
@@ -142,6 +184,71 @@ func install(config js.Value) error {
 	}
 	js.Global().Set("guapocado", api)
 	return nil
+}
+
+// customerOf is the session's billing customer, learned from the app's
+// first answer (a snapshot) and forgotten when the session may change.
+type customerOf struct {
+	mu sync.Mutex
+	id string
+}
+
+func (w *customerOf) get(ctx context.Context, rm *readmodel.ReadModel) (string, error) {
+	w.mu.Lock()
+	id := w.id
+	w.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	snap, _, err := rm.Load(ctx, "", &guapocado.SnapshotParams{IncludePlans: guapocado.Ptr(false)})
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	w.id = snap.CustomerID
+	w.mu.Unlock()
+	return snap.CustomerID, nil
+}
+
+func (w *customerOf) reset() {
+	w.mu.Lock()
+	w.id = ""
+	w.mu.Unlock()
+}
+
+// watchers are the page's onChange callbacks.
+type watchers struct {
+	mu  sync.Mutex
+	fns []js.Value
+}
+
+func (w *watchers) add(fn js.Value) {
+	w.mu.Lock()
+	w.fns = append(w.fns, fn)
+	w.mu.Unlock()
+}
+
+// notify passes a change of the read model to every callback.
+func (w *watchers) notify(ch readmodel.Change) {
+	w.mu.Lock()
+	fns := append([]js.Value(nil), w.fns...)
+	w.mu.Unlock()
+	if len(fns) == 0 {
+		return
+	}
+	var value any
+	switch v := ch.Value.(type) {
+	case bool:
+		value = v
+	case *guapocado.Usage:
+		value, _ = usage(v, nil)
+	case *guapocado.Limit:
+		value = object("key", v.Key, "limit", v.Limit, "included", v.Included, "purchased", v.Purchased)
+	}
+	o := object("customerId", ch.CustomerID, "kind", string(ch.Kind), "name", ch.Name, "deleted", ch.Deleted, "value", value)
+	for _, fn := range fns {
+		fn.Invoke(o)
+	}
 }
 
 // promiseFunc wraps fn as a JS function returning a Promise. fn runs on its

@@ -10,6 +10,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -133,9 +134,36 @@ func TestPageAPI(t *testing.T) {
 			t.Fatalf("has(%q) = %s, want %v", key, jsonOf(v), want)
 		}
 	}
+	// onChange: every change of a cached balance reaches the page.
+	changes := make(chan string, 16)
+	onChange := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		if c := a[0]; c.Get("kind").String() == "usage" && c.Get("name").String() == "api-calls" {
+			changes <- fmt.Sprintf("%s %d", c.Get("customerId").String(), c.Get("value").Get("balance").Int())
+		}
+		return nil
+	})
+	defer onChange.Release()
+	js.Global().Get("guapocado").Call("onChange", onChange)
+	wantChange := func(what string, balance int) {
+		t.Helper()
+		want := fmt.Sprintf("%s %d", org.Get("id").String(), balance)
+		if got := <-changes; got != want {
+			t.Fatalf("%s: onChange got %q, want %q", what, got, want)
+		}
+	}
 	wantUsage(t, "balance", mustCall(t, "balance", "api-calls"), 100, 0)
+	wantChange("balance", 100)
+	wantUsage(t, "balance again (cached)", mustCall(t, "balance", "api-calls"), 100, 0)
 	wantUsage(t, "consume 5", mustCall(t, "consume", "api-calls", 5), 95, 5)
+	wantChange("consume 5", 95)
+	wantUsage(t, "balance after consume (read your writes)", mustCall(t, "balance", "api-calls"), 95, 5)
 	wantUsage(t, "refund 5", mustCall(t, "refund", "api-calls", 5), 100, 0)
+	wantChange("refund 5", 100)
+	select {
+	case c := <-changes:
+		t.Fatalf("unexpected change %q (reads of an unchanged balance must not notify)", c)
+	default:
+	}
 	cu := mustCall(t, "sync")
 	wantPlain(t, "sync", cu)
 	if cu.Get("id").String() != org.Get("id").String() {

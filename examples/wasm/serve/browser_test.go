@@ -55,8 +55,12 @@ func TestChromium(t *testing.T) {
 // TestChromiumPage runs the program as go run ./examples/wasm/serve does and
 // loads the real page (index.html, app.js, main.wasm) in headless Chromium
 // with ?tour, which signs up a demo user and runs has, balance, consume,
-// balance, refund and sync once; Chromium then prints the page's DOM
-// (--dump-dom), whose log must show each result.
+// balance, refund and sync once, then a consume beyond the balance;
+// Chromium then prints the page's DOM (--dump-dom), whose log must show each
+// result labelled with its key, the one failure, and whose live balances
+// must show every balance as it changed (100, 95 after the consume, 100
+// after the refund), pushed by the read model's change notification, not
+// by a reload.
 func TestChromiumPage(t *testing.T) {
 	t.Setenv("GUAPOCADO_BASE_URL", "")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -103,16 +107,21 @@ func TestChromiumPage(t *testing.T) {
 	log := html.UnescapeString(m[1])
 	for _, want := range []string{
 		`signed up: {`, `"email": "demo-`, `"slug": "demo-`,
-		"has: true",
-		`balance: {`, `"balance": 100,`, `"balance": 95,`, `"consumed": 5,`,
-		`refund: {`, `sync: {`,
+		"has csv-export: true",
+		`balance api-calls: {`, `"balance": 100,`, `consume api-calls: {`, `"balance": 95,`, `"consumed": 5,`,
+		`refund api-calls: {`, `sync customer: {`,
+		`consume api-calls failed: {`, `"kind": "insufficient_balance"`,
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the page's log lacks %q:\n%s", want, log)
 		}
 	}
-	if strings.Contains(log, "failed") {
-		t.Errorf("an action failed:\n%s", log)
+	if n := strings.Count(log, "failed"); n != 1 {
+		t.Errorf("%d actions failed, want only the tour's error case:\n%s", n, log)
+	}
+	lv := regexp.MustCompile(`(?s)<pre id="live">(.*?)</pre>`).FindStringSubmatch(page)
+	if want := "api-calls: 100 → 95 → 100"; lv == nil || strings.TrimSpace(html.UnescapeString(lv[1])) != want {
+		t.Errorf("live balances: %q, want %q (each balance pushed by onChange as it changed)", lv, want)
 	}
 	if !regexp.MustCompile(`<p id="status">App http://127\.0\.0\.1:\d+/api/auth: signed in as demo-\w+@example\.com\.</p>`).MatchString(page) {
 		t.Errorf("status line: %s", regexp.MustCompile(`<p id="status">.*?</p>`).FindString(page))

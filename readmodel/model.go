@@ -1,0 +1,530 @@
+package readmodel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	guapocado "github.com/guapocado/guapocado-go"
+)
+
+// Kind names one kind of record the read model keeps; it is the middle part
+// of a [Key].
+type Kind string
+
+// The kinds of records a [ReadModel] keeps, per customer unless noted.
+const (
+	KindFeature      Kind = "feature"      // Has: true or false, by feature key
+	KindLimit        Kind = "limit"        // Limit, by limit key
+	KindUsage        Kind = "usage"        // Usage balance, by meter key
+	KindSubscription Kind = "subscription" // the current subscription (name "current"; null for none)
+	KindCustomer     Kind = "customer"     // the customer (name "profile")
+	KindPlans        Kind = "plans"        // the catalogue: customer "" and name "all"
+	KindPurchase     Kind = "purchase"     // purchases by id (webhooks only)
+	KindInvoice      Kind = "invoice"      // invoices by id (webhooks only)
+)
+
+// DefaultMaxAge is how long an answer is served from the store when
+// [WithMaxAge] does not say otherwise.
+const DefaultMaxAge = 5 * time.Minute
+
+// DefaultClaimTTL is how long the webhook handler remembers an event id.
+const DefaultClaimTTL = 72 * time.Hour
+
+// ErrCustomerMismatch is returned when a session client's answer names
+// another customer than the one the read model was asked about: a session
+// client acts for its session's customer only (see [ReadModel]).
+var ErrCustomerMismatch = errors.New("readmodel: the session's customer is not the customer asked about")
+
+// kind indexes (the hot path keys the cache by a small integer).
+const (
+	kFeature uint8 = iota
+	kLimit
+	kUsage
+	kSubscription
+	kCustomer
+	kPlans
+	kPurchase
+	kInvoice
+	numKinds
+)
+
+var kindNames = [numKinds]Kind{KindFeature, KindLimit, KindUsage, KindSubscription, KindCustomer, KindPlans, KindPurchase, KindInvoice}
+
+func kindIndex(k Kind) (uint8, bool) {
+	for i, n := range kindNames {
+		if n == k {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
+
+// Meta says where an answer of the read model comes from and how old it is.
+type Meta struct {
+	// Local is true when the answer came from the store, without a request
+	// to Guapocado.
+	Local bool
+	// AsOf is the time the answer was true at: the createdAt of the webhook
+	// event it came from, or the moment the request that fetched it was
+	// sent (the server's state is at least that recent).
+	AsOf time.Time
+	// Age is how long ago AsOf was, by the read model's clock. A local
+	// answer is never older than its kind's MaxAge.
+	Age time.Duration
+}
+
+// Change tells a [WithOnChange] callback that a stored answer changed:
+// written with another value, or dropped by a webhook that invalidated it.
+type Change struct {
+	CustomerID string
+	Kind       Kind
+	Name       string
+	// Deleted is true when the answer was dropped (the next read goes to
+	// the server).
+	Deleted bool
+	// Value is the new answer: bool (feature), *guapocado.Limit,
+	// *guapocado.Usage, *guapocado.Subscription (nil for none),
+	// *guapocado.Customer or []guapocado.Plan; nil when Deleted.
+	Value any
+}
+
+// ckey is the cache key: no string is built on the hot path.
+type ckey struct {
+	customer string
+	name     string
+	kind     uint8
+}
+
+// entry is one decoded record.
+type entry struct {
+	allowed bool // feature
+	val     any  // *Limit, *Usage, *Subscription (nil for none), *Customer, []Plan
+	raw     []byte
+	source  int64 // SourceTime, Unix ns
+	resets  int64 // a usage balance's reset time, Unix ns; 0 for none
+	checked int64 // when it was read from or written to the store
+}
+
+// ReadModel answers billing questions (Has, Limit, usage balance, the
+// subscription, the plans, the snapshot) from a [Store] while the stored
+// answer is fresh, and asks Guapocado through a *guapocado.Billing (either
+// client) when it is missing or stale, writing the answer back. The writes
+// it offers (Consume, Refund, the settings, a plan change) go to the server
+// and write its answer back, so a caller reads its own writes. Webhook
+// events ([ReadModel.Project], [ReadModel.WebhookHandler]) keep the store
+// true between reads.
+//
+// Every answer names its customer: calls take the customer id, or bind one
+// with [ReadModel.For]. On a platform client (NewAPIClient) the read model
+// asks for that customer (ForCustomer). On a session client (NewClient) the
+// session decides the customer: the read model never sends ForCustomer
+// there, and an answer for another customer than the one asked about fails
+// with [ErrCustomerMismatch] (the answer is still stored, under its own
+// customer). Learn a session's customer with [ReadModel.Load] and an empty
+// customer id.
+//
+// Freshness: a stored answer is served while now − AsOf ≤ MaxAge for its
+// kind (see [WithMaxAge]); a usage balance whose reset time has passed is
+// stale at once. A ReadModel is safe for concurrent use.
+type ReadModel struct {
+	b        *guapocado.Billing
+	platform bool
+	store    Store
+	clock    func() time.Time // WithClock; nil: the monotonic clock from base
+	base     time.Time
+	baseWall int64
+	maxAge   [numKinds]int64
+	cacheTTL int64 // <0: forever
+	hooks    Hooks
+	onChange func(Change)
+	onError  func(error)
+	claimTTL time.Duration
+
+	mu     sync.RWMutex
+	cache  map[ckey]*entry
+	byCust map[string]map[ckey]struct{}
+
+	statMu sync.Mutex
+	stats  handlerStats
+}
+
+// New returns a read model over b, the shared surface of either client
+// (&client.Billing). Options: [WithStore] (default a new [MemoryStore]),
+// [WithMaxAge], [WithKindMaxAge], [WithCacheTTL], [WithClock], [WithHooks],
+// [WithOnChange], [WithErrorHandler], [WithClaimTTL]. New does no I/O.
+func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
+	if b == nil {
+		return nil, invalid("nil *guapocado.Billing")
+	}
+	c := newConfig(opts)
+	if c.err != nil {
+		return nil, c.err
+	}
+	rm := &ReadModel{
+		b:        b,
+		platform: b.IsPlatform(),
+		store:    c.store,
+		base:     time.Now(),
+		hooks:    c.hooks,
+		onChange: c.onChange,
+		onError:  c.onError,
+		claimTTL: c.claimTTL,
+		cache:    map[ckey]*entry{},
+		byCust:   map[string]map[ckey]struct{}{},
+	}
+	rm.baseWall = rm.base.UnixNano()
+	if c.clockSet {
+		rm.clock = c.now
+	}
+	if rm.store == nil {
+		rm.store = NewMemoryStore(WithClock(rm.now))
+	}
+	if rm.claimTTL <= 0 {
+		rm.claimTTL = DefaultClaimTTL
+	}
+	for i := range rm.maxAge {
+		rm.maxAge[i] = int64(DefaultMaxAge)
+		if c.maxAge > 0 {
+			rm.maxAge[i] = int64(c.maxAge)
+		}
+		if d, ok := c.kindMaxAge[kindNames[i]]; ok {
+			rm.maxAge[i] = int64(d)
+		}
+	}
+	switch {
+	case c.cacheTTLSet:
+		rm.cacheTTL = int64(c.cacheTTL)
+	case isMemory(rm.store):
+		rm.cacheTTL = -1
+	default:
+		rm.cacheTTL = 0
+	}
+	return rm, nil
+}
+
+// nowNs is the read model's clock in Unix nanoseconds: WithClock's, else
+// the wall time at New advanced by the monotonic clock, which is one clock
+// read (time.Now is two) and does not jump when the system clock is set.
+func (rm *ReadModel) nowNs() int64 {
+	if rm.clock != nil {
+		return unixNano(rm.clock())
+	}
+	return rm.baseWall + int64(time.Since(rm.base))
+}
+
+func (rm *ReadModel) now() time.Time { return time.Unix(0, rm.nowNs()).UTC() }
+
+func isMemory(s Store) bool { _, ok := s.(*MemoryStore); return ok }
+
+// Store returns the store under the read model.
+func (rm *ReadModel) Store() Store { return rm.store }
+
+// MaxAge returns the longest a stored answer of kind is served.
+func (rm *ReadModel) MaxAge(kind Kind) time.Duration {
+	i, ok := kindIndex(kind)
+	if !ok {
+		return 0
+	}
+	return time.Duration(rm.maxAge[i])
+}
+
+// lookup returns the cached entry for k when it is usable without the
+// store, and whether it is fresh. It does not allocate.
+func (rm *ReadModel) lookup(k ckey, now int64) (*entry, bool) {
+	rm.mu.RLock()
+	e := rm.cache[k]
+	rm.mu.RUnlock()
+	if e == nil {
+		return nil, false
+	}
+	if rm.cacheTTL >= 0 && now-e.checked > rm.cacheTTL {
+		return nil, false // a shared store: read it again
+	}
+	return e, rm.fresh(e, k.kind, now)
+}
+
+func (rm *ReadModel) fresh(e *entry, kind uint8, now int64) bool {
+	if now-e.source > rm.maxAge[kind] {
+		return false
+	}
+	return e.resets == 0 || now < e.resets
+}
+
+func (rm *ReadModel) meta(e *entry, now int64, local bool) Meta {
+	return Meta{Local: local, AsOf: time.Unix(0, e.source).UTC(), Age: time.Duration(now - e.source)}
+}
+
+// load returns the usable entry for k: the cache, else the store (decoded
+// and cached). nil when neither has one.
+func (rm *ReadModel) load(ctx context.Context, k ckey, now int64) (*entry, error) {
+	if e, _ := rm.lookup(k, now); e != nil {
+		return e, nil
+	}
+	rec, found, err := rm.store.Get(ctx, Key(k.customer, string(kindNames[k.kind]), k.name))
+	if err != nil || !found {
+		if err == nil {
+			rm.drop(k)
+		}
+		return nil, err
+	}
+	e, err := decodeEntry(k.kind, rec.Value)
+	if err != nil {
+		rm.report(fmt.Errorf("readmodel: stored %s %q of %q does not decode (read from the server instead): %w", kindNames[k.kind], k.name, k.customer, err))
+		return nil, nil
+	}
+	e.source = unixNano(rec.SourceTime)
+	e.checked = now
+	rm.mu.Lock()
+	rm.setLocked(k, e)
+	rm.mu.Unlock()
+	return e, nil
+}
+
+func (rm *ReadModel) setLocked(k ckey, e *entry) {
+	rm.cache[k] = e
+	idx := rm.byCust[k.customer]
+	if idx == nil {
+		idx = map[ckey]struct{}{}
+		rm.byCust[k.customer] = idx
+	}
+	idx[k] = struct{}{}
+}
+
+func (rm *ReadModel) drop(k ckey) {
+	rm.mu.Lock()
+	if _, ok := rm.cache[k]; ok {
+		delete(rm.cache, k)
+		delete(rm.byCust[k.customer], k)
+	}
+	rm.mu.Unlock()
+}
+
+// decodeEntry decodes a stored value of kind.
+func decodeEntry(kind uint8, raw []byte) (*entry, error) {
+	e := &entry{raw: raw}
+	var err error
+	switch kind {
+	case kFeature:
+		err = json.Unmarshal(raw, &e.allowed)
+	case kLimit:
+		var l guapocado.Limit
+		err = json.Unmarshal(raw, &l)
+		e.val = &l
+	case kUsage:
+		var u guapocado.Usage
+		err = json.Unmarshal(raw, &u)
+		e.val = &u
+		if u.Resets != nil {
+			e.resets = unixNano(*u.Resets)
+		}
+	case kSubscription:
+		var s *guapocado.Subscription
+		err = json.Unmarshal(raw, &s)
+		e.val = s
+	case kCustomer:
+		var c guapocado.Customer
+		err = json.Unmarshal(raw, &c)
+		e.val = &c
+	case kPlans:
+		var p []guapocado.Plan
+		err = json.Unmarshal(raw, &p)
+		e.val = p
+	default:
+		var v json.RawMessage
+		err = json.Unmarshal(raw, &v)
+		e.val = v
+	}
+	return e, err
+}
+
+// write stores v (the answer of kind for customer/name) as of source and
+// caches it when it wins. A store failure is reported to the error handler
+// and returned; callers on the read path ignore it (the server's answer is
+// returned all the same).
+func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, name string, v any, source time.Time) (bool, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		err = fmt.Errorf("readmodel: encode %s %q: %w", kindNames[kind], name, err)
+		rm.report(err)
+		return false, err
+	}
+	k := ckey{customer: customer, name: name, kind: kind}
+	won, err := rm.store.Put(context.WithoutCancel(ctx), Record{Key: Key(customer, string(kindNames[kind]), name), Value: raw, SourceTime: source})
+	if err != nil {
+		err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
+		rm.report(err)
+		rm.drop(k)
+		return false, err
+	}
+	if !won {
+		rm.drop(k) // something newer is stored: read it next time
+		return false, nil
+	}
+	e, err := decodeEntry(kind, raw)
+	if err != nil {
+		rm.drop(k)
+		return true, nil
+	}
+	e.source = unixNano(source)
+	e.checked = rm.nowNs()
+	rm.mu.Lock()
+	old := rm.cache[k]
+	rm.setLocked(k, e)
+	rm.mu.Unlock()
+	if rm.onChange != nil && (old == nil || string(old.raw) != string(raw)) {
+		rm.onChange(Change{CustomerID: customer, Kind: kindNames[kind], Name: name, Value: changeValue(kind, e)})
+	}
+	return true, nil
+}
+
+func changeValue(kind uint8, e *entry) any {
+	if kind == kFeature {
+		return e.allowed
+	}
+	return e.val
+}
+
+// invalidate drops the customer's records of the given kinds as of source
+// (tombstones: an answer fetched before source cannot come back).
+func (rm *ReadModel) invalidate(ctx context.Context, customer string, source time.Time, kinds ...uint8) error {
+	ctx = context.WithoutCancel(ctx)
+	for _, kind := range kinds {
+		recs, err := rm.store.List(ctx, KindPrefix(customer, string(kindNames[kind])))
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			_, _, name, ok := SplitKey(rec.Key)
+			if !ok {
+				continue
+			}
+			won, err := rm.store.Delete(ctx, rec.Key, source)
+			if err != nil {
+				return err
+			}
+			k := ckey{customer: customer, name: name, kind: kind}
+			rm.drop(k)
+			if won && rm.onChange != nil {
+				rm.onChange(Change{CustomerID: customer, Kind: kindNames[kind], Name: name, Deleted: true})
+			}
+		}
+	}
+	// Entries cached from records that were already gone from the store.
+	rm.mu.Lock()
+	for k := range rm.byCust[customer] {
+		for _, kind := range kinds {
+			if k.kind == kind {
+				delete(rm.cache, k)
+				delete(rm.byCust[customer], k)
+			}
+		}
+	}
+	rm.mu.Unlock()
+	return nil
+}
+
+func (rm *ReadModel) report(err error) {
+	if rm.onError != nil {
+		rm.onError(err)
+	}
+}
+
+// Hooks are called by [ReadModel.Project] (and so by the webhook handler)
+// after an event was projected into the store. The subscription hooks and
+// OnPurchase fire only when the event's write won (it was not older than
+// what the store holds), so a late or repeated delivery does not fire them
+// again; OnEvent fires for every event, unknown types included. A hook
+// that returns an error makes Project fail: the webhook handler then
+// answers 500, forgets the event id, and the sender's retry runs the
+// projection and the hooks again (write hooks to be idempotent).
+type Hooks struct {
+	// OnEvent is called for every event.
+	OnEvent func(ctx context.Context, ev *Event) error
+	// OnSubscribe: the customer's subscription became active (from none or
+	// from another status). previous is nil when none was stored.
+	OnSubscribe func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
+	// OnCancel: the subscription became canceled.
+	OnCancel func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
+	// OnPlanChange: a stored subscription's plan changed.
+	OnPlanChange func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
+	// OnPurchase: a purchase completed (purchase.completed, first time).
+	OnPurchase func(ctx context.Context, ev *Event, p *PurchaseCompleted) error
+}
+
+// WithStore sets the store (default: a new [MemoryStore]).
+func WithStore(s Store) Option {
+	return func(c *config) {
+		if s == nil {
+			c.fail(invalid("WithStore: nil store"))
+		}
+		c.store = s
+	}
+}
+
+// WithMaxAge sets how long a stored answer of any kind is served without
+// asking the server (default [DefaultMaxAge]); it must be positive.
+func WithMaxAge(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail(invalid("WithMaxAge: %s is not positive", d))
+		}
+		c.maxAge = d
+	}
+}
+
+// WithKindMaxAge sets the MaxAge of one kind, over [WithMaxAge]: for
+// example a short one for usage balances and a long one for plans.
+func WithKindMaxAge(kind Kind, d time.Duration) Option {
+	return func(c *config) {
+		if _, ok := kindIndex(kind); !ok {
+			c.fail(invalid("WithKindMaxAge: unknown kind %q", kind))
+			return
+		}
+		if d <= 0 {
+			c.fail(invalid("WithKindMaxAge: %s is not positive", d))
+		}
+		if c.kindMaxAge == nil {
+			c.kindMaxAge = map[Kind]time.Duration{}
+		}
+		c.kindMaxAge[kind] = d
+	}
+}
+
+// WithCacheTTL sets how long a decoded answer is kept in process memory in
+// front of the store before the store is read again. The default is for
+// ever on a [MemoryStore] (only this process writes it) and 0 (read the
+// store on every call) on any other store, so several instances sharing a
+// database see one state. Give a positive d to trade that for speed on a
+// shared store: another instance's writes are then seen up to d late. A
+// negative d means for ever.
+func WithCacheTTL(d time.Duration) Option {
+	return func(c *config) { c.cacheTTL, c.cacheTTLSet = d, true }
+}
+
+// WithHooks sets the webhook hooks (see [Hooks]).
+func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
+
+// WithOnChange calls fn (synchronously, outside the read model's locks)
+// whenever a stored answer changes value or is dropped: a browser page
+// uses it to show live balances. fn must not block for long.
+func WithOnChange(fn func(Change)) Option { return func(c *config) { c.onChange = fn } }
+
+// WithErrorHandler receives the errors the read model cannot return: a
+// failed write-back of a server answer (the answer is still returned), a
+// stored value that does not decode. Without it they are dropped.
+func WithErrorHandler(fn func(error)) Option { return func(c *config) { c.onError = fn } }
+
+// WithClaimTTL sets how long a webhook event id is remembered for
+// deduplication (default [DefaultClaimTTL]).
+func WithClaimTTL(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail(invalid("WithClaimTTL: %s is not positive", d))
+		}
+		c.claimTTL = d
+	}
+}
