@@ -7,10 +7,9 @@
 // whole thing (fake).
 //
 //	go install github.com/guapocado/guapocado-go/cmd/guapocado@latest
-//	guapocado fake                        # in one terminal
-//	eval "$(guapocado fake --print-env)"  # or copy its export lines
-//	guapocado login --email demo@example.com
-//	guapocado has advanced-analytics
+//	guapocado fake &   # a local fake on 127.0.0.1:8787, with a demo user
+//	GUAPOCADO_PASSWORD=guapocado-demo guapocado --base-url http://127.0.0.1:8787 login --email demo@example.com
+//	guapocado usage consume api-calls 5
 //
 // The session token (never the password) is kept in
 // <user config dir>/guapocado/session.json, readable by the user only. On
@@ -18,7 +17,10 @@
 // directory is not the user's own or is writable by group or others (as ssh
 // does): a planted session could send the password to another server.
 //
-// Exit status: see exitCodes (also printed by `guapocado help`).
+// Exit status: 0 success, 1 failure, 2 usage error, 3 not entitled, 4
+// insufficient balance, 5 not signed in, 6 no active organization, 7 app
+// misconfigured (or doctor found a problem), 8 network failure, timeout or
+// unknown outcome (see exitCodes, printed by `guapocado help`).
 package main
 
 import (
