@@ -387,7 +387,7 @@ func everyAction(t *testing.T, c *guapocado.Client, orgID, userName string) {
 		t.Fatal("Has(advanced-analytics) = true on free, want false")
 	}
 	l := must[*guapocado.Limit](t, "Limit seats")(c.Limit(ctx, "seats"))
-	if *l != (guapocado.Limit{CustomerID: orgID, Limit: 3, Included: 3}) {
+	if *l != (guapocado.Limit{CustomerID: orgID, Key: "seats", Limit: 3, Included: 3}) {
 		t.Fatalf("Limit(seats) on free: %+v", *l)
 	}
 	_, err := c.Limits.Configure(ctx, "seats", guapocado.LimitSettings{Purchased: guapocado.Ptr[int64](2)})
@@ -418,7 +418,7 @@ func everyAction(t *testing.T, c *guapocado.Client, orgID, userName string) {
 	l = must[*guapocado.Limit](t, "Limits.Configure on pro")(c.Limits.Configure(ctx, "seats", guapocado.LimitSettings{
 		Purchased: guapocado.Ptr[int64](2), AutoExpansionEnabled: guapocado.Ptr(true),
 	}))
-	if *l != (guapocado.Limit{CustomerID: orgID, Limit: 12, Included: 10, Purchased: 2, ExpansionAllowed: true, AutoExpansionEnabled: true}) {
+	if *l != (guapocado.Limit{CustomerID: orgID, Key: "seats", Limit: 12, Included: 10, Purchased: 2, ExpansionAllowed: true, AutoExpansionEnabled: true}) {
 		t.Fatalf("Limits.Configure(seats) on pro: %+v", *l)
 	}
 	l = must[*guapocado.Limit](t, "Limit seats on pro")(c.Limit(ctx, "seats"))
