@@ -79,7 +79,7 @@ func (s *Server) unsign(signed string) (string, bool) {
 // cookieName is the full name of one of Better Auth's cookies.
 func (s *Server) cookieName(name string) string {
 	n := s.cfg.cookiePrefix + "." + name
-	if s.cfg.https {
+	if s.secure() {
 		n = "__Secure-" + n
 	}
 	return n
@@ -94,7 +94,7 @@ func (s *Server) setCookie(name, value string, maxAge int) string {
 		b.WriteString("Max-Age=" + strconv.Itoa(maxAge) + "; ")
 	}
 	b.WriteString("Path=/; HttpOnly; ")
-	if s.cfg.https {
+	if s.secure() {
 		b.WriteString("Secure; ")
 	}
 	b.WriteString("SameSite=Lax")

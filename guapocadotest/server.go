@@ -44,6 +44,7 @@ type Server struct {
 	st      state
 	plat    platformState
 	pRoutes []platformRoute
+	devices map[string]*deviceCode // device.go
 
 	logMu    sync.Mutex // guards the logs, the faults and the limiter
 	requests []Request
@@ -73,6 +74,7 @@ type config struct {
 	rateMax        int
 	rateWindow     time.Duration
 	apiKey         string
+	wiring         wiring // wiring.go
 
 	webhookEndpoints []webhookTarget
 	webhookFaults    WebhookFaults
@@ -209,14 +211,16 @@ func NewServer(opts ...Option) *Server {
 	s.out = newOutbox(cfg.webhookEndpoints, cfg.webhookFaults)
 	s.eventPrefix = randomHex(4)
 	s.routes = s.routeTable()
+	s.addDeviceRoutes()
 	s.plat, s.pRoutes = newPlatformState(), s.platformRoutes()
 	s.ts = httptest.NewUnstartedServer(s)
+	s.listen()
 	host := s.ts.Listener.Addr().String()
 	s.URL, s.baseURL = "http://"+host, "http://"+host
 	if cfg.https {
 		s.baseURL = "https://" + host
 	}
-	s.ts.Start()
+	s.start()
 	return s
 }
 

@@ -44,7 +44,7 @@ const (
 // never an inherited NODE_ENV=test, which turns the Origin checks off).
 var harnessEnvVars = []string{
 	"NODE_ENV", "PORT", "BA_BASE_URL_SCHEME", "GUAP_CUSTOMER_SOURCE",
-	"GUAP_WEBHOOK_SECRET", "BETTER_AUTH_SECRET",
+	"GUAP_WEBHOOK_SECRET", "BETTER_AUTH_SECRET", "BA_COOKIE_PREFIX", "BA_NO_BEARER", "BA_CORS_ORIGINS",
 }
 
 var listeningLine = regexp.MustCompile(`^LISTENING (http://127\.0\.0\.1:[0-9]+) BASEURL (https?://127\.0\.0\.1:[0-9]+)$`)

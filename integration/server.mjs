@@ -12,6 +12,12 @@
 //                         signing secret; unset, GET /guap answers
 //                         {"enabled":false}
 //   BETTER_AUTH_SECRET    Better Auth's secret; a random one by default
+//   BA_COOKIE_PREFIX      advanced.cookiePrefix (default "better-auth")
+//   BA_NO_BEARER          "1" leaves the bearer plugin out
+//   BA_CORS_ORIGINS       comma-separated page origins: answered with CORS
+//                         headers (credentials, set-auth-token and the retry
+//                         delays exposed, preflights) and trusted
+//   (the deviceAuthorization plugin is always on, polling interval 1 s)
 //   NODE_ENV              passed through untouched ("production" turns
 //                         Better Auth's rate limiter on)
 //
@@ -26,7 +32,7 @@ import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { getAuthTables } from "better-auth/db";
 import { toNodeHandler } from "better-auth/node";
-import { bearer, organization } from "better-auth/plugins";
+import { bearer, deviceAuthorization, organization } from "better-auth/plugins";
 import { guapocado } from "./guapocado-plugin.mjs";
 
 const HOST = "127.0.0.1";
@@ -50,6 +56,9 @@ function config(env) {
     scheme,
     customerSource,
     webhookSecret: env.GUAP_WEBHOOK_SECRET || null,
+    cookiePrefix: env.BA_COOKIE_PREFIX || null,
+    bearer: env.BA_NO_BEARER !== "1",
+    corsOrigins: (env.BA_CORS_ORIGINS || "").split(",").map((o) => o.trim()).filter(Boolean),
     secret: env.BETTER_AUTH_SECRET || randomBytes(32).toString("hex"),
   };
 }
@@ -59,15 +68,17 @@ function createAuth(cfg, baseURL) {
     baseURL,
     basePath: "/api/auth",
     secret: cfg.secret,
-    trustedOrigins: [baseURL],
+    trustedOrigins: [baseURL, ...cfg.corsOrigins],
     emailAndPassword: { enabled: true },
     plugins: [
       organization({ teams: { enabled: true } }),
-      bearer(),
+      ...(cfg.bearer ? [bearer()] : []),
+      deviceAuthorization({ interval: "1s" }),
       guapocado({ customerSource: cfg.customerSource, webhookSecret: cfg.webhookSecret }),
     ],
     telemetry: { enabled: false },
   };
+  if (cfg.cookiePrefix) options.advanced = { cookiePrefix: cfg.cookiePrefix };
   // The memory adapter needs every table up front.
   const db = {};
   for (const table of Object.values(getAuthTables(options))) db[table.modelName] = [];
@@ -78,6 +89,20 @@ function main() {
   const cfg = config(process.env);
   let handle = null;
   const server = http.createServer((req, res) => {
+    const origin = req.headers.origin;
+    if (origin && cfg.corsOrigins.includes(origin)) {
+      // What an app serving a page on another origin adds in front of Better Auth.
+      res.setHeader("Access-Control-Allow-Origin", origin);
+      res.setHeader("Access-Control-Allow-Credentials", "true");
+      res.setHeader("Vary", "Origin");
+      if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
+        res.setHeader("Access-Control-Allow-Methods", "GET, POST");
+        res.setHeader("Access-Control-Allow-Headers", "Content-Type, Authorization");
+        res.setHeader("Access-Control-Max-Age", "600");
+        return res.writeHead(204).end();
+      }
+      res.setHeader("Access-Control-Expose-Headers", "set-auth-token, X-Retry-After, Retry-After");
+    }
     if (handle) return handle(req, res);
     res.writeHead(503).end();
   });

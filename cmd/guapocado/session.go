@@ -17,14 +17,18 @@ import (
 // (a secret, like a password for the session's lifetime) but never the
 // password.
 type storedSession struct {
-	BaseURL string    `json:"baseUrl"`
-	Email   string    `json:"email"`
-	Token   string    `json:"token"`
-	SavedAt time.Time `json:"savedAt"`
+	BaseURL string `json:"baseUrl"`
+	Email   string `json:"email"`
+	Token   string `json:"token"`
+	// TokenType is "bearer" for a token from the device flow (an unsigned
+	// session token, sent as Authorization: Bearer); "" for a signed token
+	// from a password sign-in, sent as the session cookie.
+	TokenType string    `json:"tokenType,omitempty"`
+	SavedAt   time.Time `json:"savedAt"`
 }
 
 // errNotSignedIn: no stored session (for this base URL).
-var errNotSignedIn = errors.New("not signed in: run: guapocado login")
+var errNotSignedIn = &cliError{code: exitNotSignedIn, kind: "not_signed_in", msg: "not signed in: run: guapocado login"}
 
 // userConfigDir is os.UserConfigDir reading the environment through env,
 // so tests can give each run its own directory.
@@ -113,7 +117,7 @@ func (a *app) loadSession() (*storedSession, error) {
 	}
 	var s storedSession
 	if err := json.Unmarshal(b, &s); err != nil || s.Token == "" || s.BaseURL == "" {
-		return nil, fmt.Errorf("%s is damaged: run: guapocado login", p)
+		return nil, failf(exitNotSignedIn, "not_signed_in", "%s is damaged: run: guapocado login", p)
 	}
 	return &s, nil
 }
@@ -184,13 +188,21 @@ func (a *app) session() (*storedSession, *guapocado.Client, error) {
 		return nil, nil, errNotSignedIn
 	}
 	if a.baseURL != "" && trimSlash(a.baseURL) != trimSlash(s.BaseURL) {
-		return nil, nil, fmt.Errorf("not signed in to %s (the stored session is for %s): run: guapocado login", a.baseURL, s.BaseURL)
+		return nil, nil, failf(exitNotSignedIn, "not_signed_in", "not signed in to %s (the stored session is for %s): run: guapocado login", a.baseURL, s.BaseURL)
 	}
-	c, err := guapocado.NewClient(s.BaseURL, guapocado.WithSessionToken(s.Token))
+	c, err := guapocado.NewClient(s.BaseURL, s.auth())
 	if err != nil {
 		return nil, nil, err
 	}
 	return s, c, nil
+}
+
+// auth is the client option that presents the stored token.
+func (s *storedSession) auth() guapocado.Option {
+	if s.TokenType == "bearer" {
+		return guapocado.WithBearerToken(s.Token)
+	}
+	return guapocado.WithSessionToken(s.Token)
 }
 
 // withSession runs call with a client for the stored session, explains its
@@ -203,7 +215,7 @@ func (a *app) withSession(key string, call func(s *storedSession, c *guapocado.C
 	}
 	defer c.CloseIdleConnections()
 	if err := call(s, c); err != nil {
-		return explain(err, key)
+		return explain(a.parent, err, key)
 	}
 	return a.keep(s, c)
 }

@@ -20,7 +20,7 @@ func TestCLIInvalidAPIKey(t *testing.T) {
 	h.ok("login", "--org", "acme", "--email", aliceEmail)
 	h.srv.InjectFaults(1, guapocadotest.Fault{Path: guapocadotest.BasePath + "/guapocado/has", Status: 401, Body: `{"message":"Invalid API key"}`})
 	r := h.run("has", "csv-export")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "the app is misconfigured (its Guapocado API key was refused)") || strings.Contains(r.stderr, "login") {
+	if r.code != exitMisconfigured || !strings.Contains(r.stderr, "the app is misconfigured (its Guapocado API key was refused)") || strings.Contains(r.stderr, "login") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
@@ -70,7 +70,7 @@ func TestCLITimeout(t *testing.T) {
 		go func() { done <- h.run(args...) }()
 		select {
 		case r := <-done:
-			if r.code != exitFailure || !strings.Contains(r.stderr, "did not answer in time") && !strings.Contains(r.stderr, "may or may not have been applied") {
+			if r.code != exitUnavailable || !strings.Contains(r.stderr, "did not answer in time") && !strings.Contains(r.stderr, "may or may not have been applied") {
 				t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
 			}
 			if d := time.Since(start); d > 5*time.Second {

@@ -4,16 +4,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
 )
 
 // printJSON writes v as indented JSON.
-func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
+func (a *app) printJSON(v any) error { return printJSONTo(a.stdout, v) }
+
+// printJSONTo writes v as indented JSON to w.
+func printJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
@@ -25,108 +28,6 @@ func (a *app) table(rows [][]string) error {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
-}
-
-func (a *app) login(args []string) error {
-	fs := a.flags("login")
-	email := fs.String("email", "", "the account's email (default: $GUAPOCADO_EMAIL, else a prompt)")
-	org := fs.String("org", "", "make this organization (id or slug) the active one")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	if _, err := a.positional("login", args, 0, 0, fs); err != nil {
-		return err
-	}
-	old, err := a.loadSession() // a damaged file is simply replaced
-	var insecure *insecureError
-	if errors.As(err, &insecure) {
-		return err // a planted session could name another server: do not send the password anywhere
-	}
-	base := a.baseURL
-	if base == "" && old != nil {
-		base = old.BaseURL
-	}
-	if base == "" {
-		return usagef("login: which app? pass --base-url or set GUAPOCADO_BASE_URL")
-	}
-	c, err := guapocado.NewClient(base)
-	if err != nil {
-		return err
-	}
-	defer c.CloseIdleConnections()
-	addr, err := a.email(*email)
-	if err != nil {
-		return err
-	}
-	pw, err := a.password(*fromStdin)
-	if err != nil {
-		return err
-	}
-	u, err := c.Auth.SignInEmail(a.ctx(), addr, pw)
-	if errors.Is(err, guapocado.ErrUnauthorized) {
-		return errors.New("wrong email or password")
-	}
-	if err != nil {
-		return explain(err, "")
-	}
-	tok := c.Auth.SessionToken()
-	if tok == "" {
-		return errors.New("the server sent no session")
-	}
-	if old != nil && old.Token != tok && trimSlash(old.BaseURL) == trimSlash(base) {
-		// End the session this login replaces, if it is still alive.
-		if oc, err := guapocado.NewClient(old.BaseURL, guapocado.WithSessionToken(old.Token)); err == nil {
-			_ = oc.Auth.SignOut(a.ctx())
-			oc.CloseIdleConnections()
-		}
-	}
-	s := &storedSession{BaseURL: trimSlash(base), Email: u.Email, Token: tok, SavedAt: time.Now().UTC()}
-	if err := a.saveSession(s); err != nil {
-		return fmt.Errorf("storing the session: %w", err)
-	}
-
-	orgs, err := c.Auth.ListOrganizations(a.ctx())
-	if err != nil {
-		return explain(err, "")
-	}
-	var active *guapocado.Organization
-	if *org != "" {
-		if active, err = a.use(c, orgs, *org); err != nil {
-			return err
-		}
-	} else if info, err := c.Auth.Session(a.ctx()); err != nil {
-		return explain(err, "")
-	} else if info != nil {
-		active = findOrg(orgs, info.Session.ActiveOrganizationID)
-	}
-	if err := a.keep(s, c); err != nil {
-		return err
-	}
-
-	if a.json {
-		return a.printJSON(struct {
-			BaseURL            string                   `json:"baseUrl"`
-			User               *guapocado.User          `json:"user"`
-			ActiveOrganization *guapocado.Organization  `json:"activeOrganization"`
-			Organizations      []guapocado.Organization `json:"organizations"`
-		}{s.BaseURL, u, active, orgs})
-	}
-	fmt.Fprintf(a.stdout, "Signed in to %s as %s", s.BaseURL, u.Email)
-	if u.Name != "" {
-		fmt.Fprintf(a.stdout, " (%s)", u.Name)
-	}
-	fmt.Fprintln(a.stdout, ".")
-	switch {
-	case active != nil:
-		fmt.Fprintf(a.stdout, "Active organization: %s (%s).\n", active.Name, active.Slug)
-	case len(orgs) == 0:
-		fmt.Fprintln(a.stdout, "You belong to no organization yet: create one in the app, then run: guapocado orgs use <slug>")
-	default:
-		slugs := make([]string, len(orgs))
-		for i, o := range orgs {
-			slugs[i] = o.Slug
-		}
-		fmt.Fprintf(a.stdout, "No active organization: run: guapocado orgs use <slug> (yours: %s)\n", strings.Join(slugs, ", "))
-	}
-	return nil
 }
 
 func (a *app) logout(args []string) error {
@@ -149,7 +50,7 @@ func (a *app) logout(args []string) error {
 		return a.report(map[string]bool{"signedOut": false}, "Not signed in.")
 	}
 	var serverErr error
-	if c, err := guapocado.NewClient(s.BaseURL, guapocado.WithSessionToken(s.Token)); err == nil {
+	if c, err := guapocado.NewClient(s.BaseURL, s.auth()); err == nil {
 		serverErr = c.Auth.SignOut(a.ctx())
 		c.CloseIdleConnections()
 		// A session the server no longer knows is signed out already.
@@ -195,18 +96,23 @@ func (a *app) use(c *guapocado.Client, orgs []guapocado.Organization, idOrSlug s
 		return nil, fmt.Errorf("you are not a member of an organization %q (see: guapocado orgs list)", idOrSlug)
 	}
 	if _, err := c.Auth.SetActiveOrganization(a.ctx(), o.ID); err != nil {
-		return nil, explain(err, "")
+		return nil, explain(a.parent, err, "")
 	}
 	return o, nil
 }
 
 func (a *app) orgs(args []string) error {
-	pos, err := a.positional("orgs", args, 1, 2, nil)
+	fs := a.flags("orgs")
+	slug := fs.String("slug", "", "the new organization's slug")
+	pos, err := a.positional("orgs", args, 1, 2, fs)
 	if err != nil {
 		return err
 	}
-	if !(pos[0] == "list" && len(pos) == 1) && !(pos[0] == "use" && len(pos) == 2) {
-		return usagef("orgs: want \"orgs list\" or \"orgs use <id|slug>\"")
+	if pos[0] == "create" && len(pos) == 2 {
+		return a.orgsCreate(pos[1], *slug)
+	}
+	if !(pos[0] == "list" && len(pos) == 1) && !(pos[0] == "use" && len(pos) == 2) || *slug != "" {
+		return usagef("orgs: want \"orgs list\", \"orgs use <id|slug>\" or \"orgs create <name> [--slug SLUG]\"")
 	}
 	s, c, err := a.session()
 	if err != nil {
@@ -215,13 +121,13 @@ func (a *app) orgs(args []string) error {
 	defer c.CloseIdleConnections()
 	orgs, err := c.Auth.ListOrganizations(a.ctx())
 	if err != nil {
-		return explain(err, "")
+		return explain(a.parent, err, "")
 	}
 	switch {
 	case pos[0] == "list":
 		info, err := c.Auth.Session(a.ctx())
 		if err != nil {
-			return explain(err, "")
+			return explain(a.parent, err, "")
 		}
 		if info == nil {
 			return errSessionExpired
@@ -303,7 +209,7 @@ func resets(u *guapocado.Usage) string {
 	return u.Resets.UTC().Format("2006-01-02 15:04 MST")
 }
 
-func (a *app) usage(args []string) error {
+func (a *app) usageSession(args []string) error {
 	pos, err := a.positional("usage", args, 2, 3, nil)
 	if err != nil {
 		return err
@@ -331,7 +237,7 @@ func (a *app) usage(args []string) error {
 				if b, berr := c.Usage.Balance(a.ctx(), key); berr == nil {
 					msg += fmt.Sprintf(", %d left of %d", b.Balance, b.Included)
 				}
-				return errors.New(msg + " (buy more, or enable overage if the plan allows it)")
+				return failf(exitInsufficient, "insufficient_balance", "%s (buy more, or enable overage if the plan allows it)", msg)
 			}
 		case "refund":
 			u, err = c.Usage.Refund(a.ctx(), key, amount)
