@@ -37,17 +37,6 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestLoginPromptsWithoutEcho types the email and the password on a real
 // pseudo-terminal: the email is echoed, the password is not, and the
 // terminal's echo is back on afterwards.
