@@ -79,6 +79,9 @@ type config struct {
 	timeout  time.Duration // WithTimeout: a whole call, retries included
 	readIdle time.Duration // the default transport's read idle bound (DefaultReadIdleTimeout)
 
+	wrappers  []func(http.RoundTripper) http.RoundTripper // WithTransportWrapper (observe.go)
+	observers []CallObserver                              // WithCallObserver (observe.go)
+
 	// test hooks
 	sleepFn func(context.Context, time.Duration) error
 	nowFn   func() time.Time
