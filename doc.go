@@ -114,7 +114,9 @@
 // X-Retry-After); net/http cannot resend them below the SDK (an HTTP/2
 // stream reset does not rewind a sent body) and they never follow a
 // redirect. A platform client's keyed writes retry like reads. Backoff is
-// exponential with jitter; Retry-After and X-Retry-After (seconds or an
+// exponential with equal jitter: the wait before retry n is in [d/2, d),
+// d = minWait·2^(n-1) capped at maxWait (with the defaults the first retry
+// waits 125 ms to 250 ms); Retry-After and X-Retry-After (seconds or an
 // HTTP date) are honoured up to the maximum wait; the context's deadline,
 // or [WithTimeout], bounds all attempts together; on the default transport
 // each attempt is bounded by [DefaultResponseHeaderTimeout] and
