@@ -22,6 +22,7 @@ const readmePrelude = `
 var (
 	ctx      context.Context
 	token    string
+	apiKey   string
 	c        *guapocado.Client
 	api      *guapocado.APIClient
 	err      error
@@ -44,6 +45,8 @@ var readmeImports = map[string]string{
 	"context": "context", "errors": "errors", "fmt": "fmt", "http": "net/http", "os": "os",
 	"time": "time", "slog": "log/slog", "js": "syscall/js", "guapocado": "github.com/guapocado/guapocado-go",
 	"guapocadotest": "github.com/guapocado/guapocado-go/guapocadotest", "webhook": "github.com/guapocado/guapocado-go/webhook",
+	"httptest": "net/http/httptest", "testing": "testing",
+	"otelguapocado": "github.com/guapocado/guapocado-go/otelguapocado", // a module of its own, required below
 }
 
 // TestReadmeSnippetsCompile extracts every ```go block of README.md, wraps
@@ -87,11 +90,18 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	sum, err := os.ReadFile("go.sum")
-	if err != nil {
-		t.Fatal(err)
+	var sum []byte
+	for _, f := range []string{"go.sum", "otelguapocado/go.sum"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum = append(sum, b...)
 	}
-	mod := "module example.com/readme\n\ngo 1.24\n\nrequire github.com/guapocado/guapocado-go v0.0.0\n\nreplace github.com/guapocado/guapocado-go => " + root + "\n"
+	mod := "module example.com/readme\n\ngo 1.24\n\n" +
+		"require (\n\tgithub.com/guapocado/guapocado-go v0.0.0\n\tgithub.com/guapocado/guapocado-go/otelguapocado v0.0.0\n)\n\n" +
+		"replace github.com/guapocado/guapocado-go => " + root + "\n\n" +
+		"replace github.com/guapocado/guapocado-go/otelguapocado => " + filepath.Join(root, "otelguapocado") + "\n"
 	files := map[string]string{"go.mod": mod, "go.sum": string(sum),
 		"snippets.go":    snippetFile("", native, true),
 		"snippets_js.go": snippetFile("//go:build js && wasm\n\n", wasm, false), // the prelude is snippets.go's
