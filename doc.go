@@ -122,6 +122,17 @@
 // each attempt is bounded by [DefaultResponseHeaderTimeout] and
 // [DefaultReadIdleTimeout]. See [WithRetry] and [WithLogger].
 //
+// # Observability
+//
+// [WithTransportWrapper] wraps the SDK's own transport (keeping its idle
+// timeout, pool, timeouts and dial gate) under the retry policy, so it sees
+// each attempt. [WithCallObserver] sees each call: its [CallInfo] when it
+// starts (it may return a context carrying a span) and its [CallResult]
+// when it ends. [WithLogger] logs through slog's context methods with the
+// call's context. Module github.com/guapocado/guapocado-go/otelguapocado
+// builds OpenTelemetry spans and metrics on these. [Billing.Do] sends a
+// route the SDK does not wrap through the same pipeline.
+//
 // # Webhooks
 //
 // Guapocado tells the app about billing changes with signed webhooks.
