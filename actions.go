@@ -114,7 +114,10 @@ var (
 		platform: route{method: "GET", path: "/v1/plans"}}
 	actSubscriptionCurrent = action{name: "Subscription.Current",
 		session:  route{method: "POST", path: "/guapocado/subscription"},
-		platform: route{method: "GET", path: "/v1/subscriptions", query: "limit=10"},
+		platform: route{method: "GET", path: "/v1/subscriptions"},
+		customer: customerField}
+	actSubscriptionsList = action{name: "Subscription.All",
+		platform: route{method: "GET", path: "/v1/subscriptions"},
 		customer: customerField}
 	actSubscriptionChange = action{name: "Subscription.Change",
 		session:  route{method: "POST", path: "/guapocado/subscription/change"},
@@ -130,7 +133,7 @@ var (
 
 	// Platform-only services (purchases.go, contracts.go, audit.go, webhooks.go).
 	actPurchasesList = action{name: "Purchases.List",
-		platform: route{method: "GET", path: "/v1/purchases", query: "limit=100"},
+		platform: route{method: "GET", path: "/v1/purchases"},
 		customer: customerField}
 	actPurchaseRefund = action{name: "Purchases.Refund",
 		platform: route{method: "POST", path: "/v1/purchases/{id}/refunds"},

@@ -78,35 +78,20 @@ func (s AuditService) List(ctx context.Context, params *AuditListParams) (*Audit
 //	}
 //
 // A failed page is yielded once as an error and ends the iteration; so does
-// a page that says it has more without a new cursor.
+// a page that says it has more without a new cursor. Breaking out of the
+// loop fetches no more pages.
 func (s AuditService) All(ctx context.Context, params *AuditListParams) iter.Seq2[AuditLog, error] {
-	return func(yield func(AuditLog, error) bool) {
-		p := AuditListParams{}
-		if params != nil {
-			p = *params
-		}
-		seen := map[string]bool{p.Cursor: true}
-		for {
-			page, err := s.List(ctx, &p)
-			if err != nil {
-				yield(AuditLog{}, err)
-				return
-			}
-			for _, l := range page.Logs {
-				if !yield(l, nil) {
-					return
-				}
-			}
-			if !page.HasMore {
-				return
-			}
-			if seen[page.NextCursor] {
-				yield(AuditLog{}, &Error{Method: "GET", Path: "/v1/audit", StatusCode: 200,
-					Message: "the page has more entries but no new nextCursor", unexpected: true})
-				return
-			}
-			seen[page.NextCursor] = true
-			p.Cursor = page.NextCursor
-		}
+	p := AuditListParams{}
+	if params != nil {
+		p = *params
 	}
+	return pages("/v1/audit", p.Cursor, func(cursor string) ([]AuditLog, bool, string, error) {
+		q := p
+		q.Cursor = cursor
+		page, err := s.List(ctx, &q)
+		if err != nil {
+			return nil, false, "", err
+		}
+		return page.Logs, page.HasMore, page.NextCursor, nil
+	})
 }

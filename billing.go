@@ -342,10 +342,13 @@ func (a *currentAnswer) UnmarshalJSON(b []byte) error {
 
 // Current returns the customer's subscription, or nil and no error when it
 // has none (session: POST {base}/guapocado/subscription; platform:
-// GET /v1/subscriptions?customerId=&limit=10, of which the current one is
-// the first active, trialing, past_due or incomplete subscription, else the
-// first).
+// GET /v1/subscriptions?customerId=&limit=100, page after page until the
+// first active, trialing, past_due or incomplete subscription, else the
+// first subscription listed).
 func (s SubscriptionService) Current(ctx context.Context, opts ...CallOption) (*Subscription, error) {
+	if _, ok := s.c.mode.(platformMode); ok {
+		return s.c.platformCurrent(ctx, opts)
+	}
 	var out currentAnswer
 	if err := s.c.call(ctx, &actSubscriptionCurrent, &callArgs{in: &keyBody{}, opts: opts}, &out); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ type callConfig struct {
 	customer   bool // ForCustomer was given
 	idemKey    string
 	idem       bool // WithIdempotencyKey was given
+	idempotent bool // Idempotent was given (Do only)
 }
 
 // ForCustomer makes the call act for the customer id.
@@ -52,6 +53,16 @@ func callOptions(opts []CallOption) (callConfig, error) {
 		}
 	}
 	return cc, nil
+}
+
+// serviceCallOptions is callOptions for a service method, which knows its
+// own class and refuses Idempotent.
+func serviceCallOptions(opts []CallOption) (callConfig, error) {
+	cc, err := callOptions(opts)
+	if err == nil && cc.idempotent {
+		return cc, &ValidationError{Field: "opts", Reason: "Idempotent is for Do; a service method knows whether it is idempotent"}
+	}
+	return cc, err
 }
 
 // maxIdempotencyKey is the longest idempotency key accepted.

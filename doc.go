@@ -114,11 +114,24 @@
 // X-Retry-After); net/http cannot resend them below the SDK (an HTTP/2
 // stream reset does not rewind a sent body) and they never follow a
 // redirect. A platform client's keyed writes retry like reads. Backoff is
-// exponential with jitter; Retry-After and X-Retry-After (seconds or an
+// exponential with equal jitter: the wait before retry n is in [d/2, d),
+// d = minWait·2^(n-1) capped at maxWait (with the defaults the first retry
+// waits 125 ms to 250 ms); Retry-After and X-Retry-After (seconds or an
 // HTTP date) are honoured up to the maximum wait; the context's deadline,
 // or [WithTimeout], bounds all attempts together; on the default transport
 // each attempt is bounded by [DefaultResponseHeaderTimeout] and
 // [DefaultReadIdleTimeout]. See [WithRetry] and [WithLogger].
+//
+// # Observability
+//
+// [WithTransportWrapper] wraps the SDK's own transport (keeping its idle
+// timeout, pool, timeouts and dial gate) under the retry policy, so it sees
+// each attempt. [WithCallObserver] sees each call: its [CallInfo] when it
+// starts (it may return a context carrying a span) and its [CallResult]
+// when it ends. [WithLogger] logs through slog's context methods with the
+// call's context. Module github.com/guapocado/guapocado-go/otelguapocado
+// builds OpenTelemetry spans and metrics on these. [Billing.Do] sends a
+// route the SDK does not wrap through the same pipeline.
 //
 // # Webhooks
 //

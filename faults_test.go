@@ -3,7 +3,6 @@ package guapocado_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -236,6 +235,6 @@ func faultRun(t *testing.T, mode string, calls int) {
 		}
 	}
 	if nUnknown == 0 || nFailed == 0 {
-		t.Error(fmt.Sprintf("the run exercised no unknown (%d) or failed (%d) outcome", nUnknown, nFailed))
+		t.Errorf("the run exercised no unknown (%d) or failed (%d) outcome", nUnknown, nFailed)
 	}
 }

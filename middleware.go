@@ -698,7 +698,7 @@ func (m *middleware) report(r *http.Request, err error) {
 	if l == nil {
 		l = slog.Default()
 	}
-	l.Error("guapocado: Middleware: billing error", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+	l.ErrorContext(r.Context(), "guapocado: Middleware: billing error", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 }
 
 // write sends a refusal.

@@ -65,7 +65,7 @@ func (m sessionMode) render(a *action, r *callArgs) (wire, error) {
 	if w.path == webhookPathToken {
 		w.path = m.webhookPath
 	}
-	cc, err := callOptions(r.opts)
+	cc, err := serviceCallOptions(r.opts)
 	if err != nil {
 		return w, err
 	}
@@ -96,7 +96,7 @@ type platformMode struct {
 
 func (m platformMode) render(a *action, r *callArgs) (wire, error) {
 	w := wire{method: a.platform.method}
-	cc, err := callOptions(r.opts)
+	cc, err := serviceCallOptions(r.opts)
 	if err != nil {
 		return w, err
 	}

@@ -79,6 +79,9 @@ type config struct {
 	timeout  time.Duration // WithTimeout: a whole call, retries included
 	readIdle time.Duration // the default transport's read idle bound (DefaultReadIdleTimeout)
 
+	wrappers  []func(http.RoundTripper) http.RoundTripper // WithTransportWrapper (observe.go)
+	observers []CallObserver                              // WithCallObserver (observe.go)
+
 	// test hooks
 	sleepFn func(context.Context, time.Duration) error
 	nowFn   func() time.Time
@@ -236,7 +239,10 @@ func WithCookiePrefix(prefix string) Option {
 }
 
 // WithRetry sets the retry policy: at most max retries after the first
-// attempt, with exponential backoff and jitter between minWait and maxWait.
+// attempt, with exponential backoff and equal jitter: the wait before retry
+// n is drawn from [d/2, d), where d is minWait·2^(n-1) capped at maxWait
+// (with the defaults, DefaultRetryWaitMin 250 ms, the first retry waits
+// 125 ms to 250 ms).
 // A Retry-After or X-Retry-After from the server is honoured when it is at
 // most maxWait; a longer one ends the retries and is reported in
 // Error.RetryAfter. WithRetry(0, 0, 0) disables retries.

@@ -226,7 +226,7 @@ func platformActions() []platformAction {
 			},
 		},
 		{
-			name: "Subscription.Current", method: "GET", path: "/v1/subscriptions", query: "customerId=org_1&limit=10",
+			name: "Subscription.Current", method: "GET", path: "/v1/subscriptions", query: "customerId=org_1&limit=100",
 			answer: `{"subscriptions":[{"id":"sub_0","customerId":"org_1","planKey":"free","status":"canceled"},{"id":"sub_1","customerId":"org_1","planKey":"pro","status":"past_due"}]}`,
 			call:   func(ctx context.Context, c *APIClient) (any, error) { return c.Subscription.Current(ctx) },
 			check: func(t *testing.T, v any) {

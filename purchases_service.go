@@ -6,13 +6,12 @@ import "context"
 // APIClient.Purchases.
 type PurchasesService struct{ c *core }
 
-// List returns the customer's one-time purchases, as the platform orders
-// them, at most 100 (GET /v1/purchases?customerId=&limit=100).
+// List returns the customer's one-time purchases, newest first, at most
+// 100: the first page (GET /v1/purchases?customerId=&limit=100). See All to
+// walk every page.
 func (s PurchasesService) List(ctx context.Context, opts ...CallOption) ([]Purchase, error) {
-	var out struct {
-		Purchases []Purchase `json:"purchases"`
-	}
-	if err := s.c.call(ctx, &actPurchasesList, &callArgs{opts: opts}, &out); err != nil {
+	var out purchasePage
+	if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: pageQuery("", 100), opts: opts}, &out); err != nil {
 		return nil, err
 	}
 	return out.Purchases, nil

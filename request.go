@@ -50,7 +50,9 @@ func newCore(cfg *config, m mode, sess *session) *core {
 		}
 	}
 	c.base = base
-	hc.Transport = &attemptTransport{next: withFetchCredentials(base, cfg.credentials), cfg: cfg, gate: c.gate}
+	// The user's wrappers (WithTransportWrapper) go under the attempt
+	// transport: they see each attempt, over the transport the SDK tuned.
+	hc.Transport = &attemptTransport{next: cfg.wrapTransport(withFetchCredentials(base, cfg.credentials)), cfg: cfg, gate: c.gate}
 	userRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		// Never carry the session to another origin, and never send a
@@ -89,19 +91,42 @@ func (c *core) call(ctx context.Context, a *action, r *callArgs, out any) error 
 	if ctx == nil {
 		return &ValidationError{Field: "ctx", Reason: "nil context"}
 	}
+	w, err := c.mode.render(a, r)
+	if err != nil {
+		return err
+	}
+	return c.exchange(ctx, a.name, &w, r.key, out)
+}
+
+// exchange sends the rendered call w (named name for observers) and decodes
+// its 2xx answer into out (when out is not nil), under the client's
+// timeout and observers (WithTimeout, WithCallObserver).
+func (c *core) exchange(ctx context.Context, name string, w *wire, key string, out any) (err error) {
 	if d := c.cfg.timeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	w, err := c.mode.render(a, r)
-	if err != nil {
-		return err
+	st := &callState{write: w.write, keyed: w.keyed, method: w.method}
+	if len(c.cfg.observers) > 0 {
+		var end func(CallResult)
+		ctx, end = c.observeStart(ctx, CallInfo{Action: name, Mode: c.modeName(), Method: w.method,
+			Path: c.cfg.basePath + pathOnly(w.path), Write: w.write || w.keyed})
+		if end != nil {
+			defer func() {
+				status := st.status
+				var e *Error
+				if errors.As(err, &e) && e.StatusCode != 0 {
+					status = e.StatusCode
+				}
+				end(CallResult{Err: err, StatusCode: status, Attempts: int(st.attempts.Load())})
+			}()
+		}
 	}
 	if p, ok := out.(answerPreparer); ok {
 		p.prepare()
 	}
-	err = c.send(ctx, &callState{write: w.write, keyed: w.keyed, method: w.method}, w.path, w.body, out)
+	err = c.send(ctx, st, w.path, w.body, out)
 	if err != nil {
 		if w.idemKey != "" {
 			var e *Error
@@ -120,7 +145,7 @@ func (c *core) call(ctx context.Context, a *action, r *callArgs, out any) error 
 		}
 	}
 	if f, ok := out.(answerFiller); ok {
-		f.fill(w.customer, r.key)
+		f.fill(w.customer, key)
 	}
 	return nil
 }
@@ -269,6 +294,7 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 	if err != nil {
 		return c.transportError(ctx, st, err)
 	}
+	st.status = resp.StatusCode
 	defer resp.Body.Close()
 
 	buf := bufPool.Get().(*bytes.Buffer)

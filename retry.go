@@ -36,6 +36,7 @@ type callState struct {
 	attempts   atomic.Int32 // round trips started
 	finished   atomic.Int32 // round trips returned
 	method     string
+	status     int    // the final answer's status (0 before one)
 	basePath   string // the Better Auth base path, e.g. "/api/auth"
 	rel        string // the endpoint's path under basePath
 
@@ -149,9 +150,9 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if l := t.cfg.logger; l != nil && st != nil {
 		attrs := []any{"method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "elapsed", time.Since(start)}
 		if err != nil {
-			l.Debug("guapocado: attempt failed", append(attrs, "error", transportMessage(err))...)
+			l.DebugContext(st.Context, "guapocado: attempt failed", append(attrs, "error", transportMessage(err))...)
 		} else {
-			l.Debug("guapocado: attempt", append(attrs, "status", resp.StatusCode)...)
+			l.DebugContext(st.Context, "guapocado: attempt", append(attrs, "status", resp.StatusCode)...)
 		}
 	}
 	return resp, err
@@ -226,7 +227,7 @@ func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err erro
 		return false, nil
 	}
 	if l := cfg.logger; l != nil {
-		l.Debug("guapocado: retrying", "method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "wait", wait)
+		l.DebugContext(st.Context, "guapocado: retrying", "method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "wait", wait)
 	}
 	if err := cfg.sleep(ctx, wait); err != nil {
 		return false, nil

@@ -38,8 +38,10 @@ var fetchInUse = func() bool {
 func defaultTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil
+	//lint:ignore SA1019 a deprecated dial hook set on the clone would still make net/http bypass fetch
 	t.Dial = nil
 	t.DialContext = nil
+	//lint:ignore SA1019 a deprecated dial hook set on the clone would still make net/http bypass fetch
 	t.DialTLS = nil
 	t.DialTLSContext = nil
 	return t
@@ -64,6 +66,7 @@ func withFetchCredentials(rt http.RoundTripper, mode string) http.RoundTripper {
 // through fetch because it has a dial function.
 func dials(rt http.RoundTripper) bool {
 	t, ok := rt.(*http.Transport)
+	//lint:ignore SA1019 net/http checks the deprecated dial hooks too before it uses fetch
 	return ok && (t.Dial != nil || t.DialContext != nil || t.DialTLS != nil || t.DialTLSContext != nil)
 }
 

@@ -36,6 +36,7 @@ type platformState struct {
 	replays   int
 	audit     []auditEntry // oldest first
 	purchases []*purchase  // oldest first
+	pastSubs  []pastSub    // AddSubscription's, oldest first
 	contracts map[string]obj
 	webhooks  map[string]obj // by registration key (or URL)
 	metadata  map[string]any // customer metadata by customer id
@@ -504,17 +505,55 @@ func (s *Server) pPlans(*pcall) response {
 	return pJSON(http.StatusOK, obj{{"plans", s.planList()}})
 }
 
-// GET /v1/subscriptions?customerId=&limit= → {subscriptions}.
+// GET /v1/subscriptions?customerId=&cursor=&limit= → {subscriptions,
+// hasMore, nextCursor?}: the customer's subscriptions (its current one and
+// those added with AddSubscription), newest first, a page of at most limit
+// (default 50) after cursor (the last id of the previous page).
 func (s *Server) pSubscriptions(pc *pcall) response {
 	cust, fail := s.customerParam(pc)
 	if fail != nil {
 		return *fail
 	}
-	subs := []any{}
-	if cs := s.subscriptionOf(cust, pc.now); cs != nil {
-		subs = append(subs, subscriptionJSON(cust.id, cs))
+	limit, fail := limitParam(pc, 50)
+	if fail != nil {
+		return *fail
 	}
-	return pJSON(http.StatusOK, obj{{"subscriptions", subs}})
+	type entry struct {
+		id  string
+		obj obj
+	}
+	var all []entry
+	if cs := s.subscriptionOf(cust, pc.now); cs != nil {
+		all = append(all, entry{cs.id, subscriptionJSON(cust.id, cs)})
+	}
+	for _, p := range s.plat.pastSubs {
+		if p.customerID == cust.id {
+			o := subscriptionJSON(cust.id, &p.sub)
+			o[3] = kv{"status", p.status}
+			all = append(all, entry{p.sub.id, o})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].id > all[j].id })
+	cur := pc.q.Get("cursor")
+	subs := []any{}
+	more := false
+	last := ""
+	for _, e := range all {
+		if cur != "" && e.id >= cur {
+			continue
+		}
+		if len(subs) == limit {
+			more = true
+			break
+		}
+		subs = append(subs, e.obj)
+		last = e.id
+	}
+	out := obj{{"subscriptions", subs}, {"hasMore", more}}
+	if more {
+		out = append(out, kv{"nextCursor", last})
+	}
+	return pJSON(http.StatusOK, out)
 }
 
 // POST /v1/subscriptions/change {customerId, planKey} → the subscription

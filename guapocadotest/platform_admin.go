@@ -77,7 +77,9 @@ func (s *Server) AddPurchase(customerID, productKey string) (string, error) {
 	return p.id, nil
 }
 
-// GET /v1/purchases?customerId=&limit= → {purchases}, newest first.
+// GET /v1/purchases?customerId=&cursor=&limit= → {purchases, hasMore,
+// nextCursor?}: newest first, a page of at most limit (default 100) after
+// cursor (the last id of the previous page).
 func (s *Server) pPurchases(pc *pcall) response {
 	cust, fail := s.customerParam(pc)
 	if fail != nil {
@@ -87,13 +89,55 @@ func (s *Server) pPurchases(pc *pcall) response {
 	if fail != nil {
 		return *fail
 	}
+	cur := pc.q.Get("cursor")
 	out := []any{}
-	for i := len(s.plat.purchases) - 1; i >= 0 && len(out) < limit; i-- {
-		if p := s.plat.purchases[i]; p.customerID == cust.id {
-			out = append(out, p.json())
+	more := false
+	last := ""
+	for i := len(s.plat.purchases) - 1; i >= 0; i-- {
+		p := s.plat.purchases[i]
+		if p.customerID != cust.id || (cur != "" && p.id >= cur) {
+			continue
 		}
+		if len(out) == limit {
+			more = true
+			break
+		}
+		out = append(out, p.json())
+		last = p.id
 	}
-	return pJSON(http.StatusOK, obj{{"purchases", out}})
+	resp := obj{{"purchases", out}, {"hasMore", more}}
+	if more {
+		resp = append(resp, kv{"nextCursor", last})
+	}
+	return pJSON(http.StatusOK, resp)
+}
+
+// pastSub is a subscription added with AddSubscription.
+type pastSub struct {
+	customerID string
+	status     string
+	sub        subscription
+}
+
+// AddSubscription records a subscription of customerID to planKey with the
+// given status ("canceled", "active", …), created now, and returns its id,
+// for GET /v1/subscriptions (which lists it besides the customer's current
+// subscription, newest first). It changes neither the customer's plan nor
+// its current subscription: use it to give a customer a history.
+func (s *Server) AddSubscription(customerID, planKey, status string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.planByKey[planKey] == nil {
+		return "", fmt.Errorf("%w: %s", ErrUnknownPlan, planKey)
+	}
+	s.customer(customerID)
+	now := s.Now()
+	p := pastSub{customerID: customerID, status: status, sub: subscription{
+		id: s.nextID("sub"), planKey: planKey, periodStart: now, periodEnd: monthStart(now).AddDate(0, 1, 0),
+		createdAt: now, updatedAt: now,
+	}}
+	s.plat.pastSubs = append(s.plat.pastSubs, p)
+	return p.sub.id, nil
 }
 
 // refundMode reads mode: "full" (the default) or "prorated".

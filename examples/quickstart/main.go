@@ -46,7 +46,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return explain(err)
 	}
-	fmt.Fprintf(out, "customer            %s%s\n", cust.ID, who(cust))
+	row(out, "customer", "%s%s", cust.ID, who(cust))
 
 	for _, key := range []string{feature, "advanced-analytics"} {
 		ok, err := c.Has(ctx, key)
@@ -56,28 +56,29 @@ func run(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(out, "%-19s %v\n", "has "+key, ok)
+		row(out, "has "+key, "%v", ok)
 	}
 
 	before, err := c.Usage.Balance(ctx, meter)
 	if err != nil {
 		return explain(err)
 	}
-	fmt.Fprintf(out, "%-20sbalance %d of %d, %s\n", meter, before.Balance, before.Included, resets(before))
+	row(out, meter, "balance %d of %d, %s", before.Balance, before.Included, resets(before))
 
 	after, err := c.Usage.Consume(ctx, meter, 5)
 	switch {
 	case errors.Is(err, guapocado.ErrInsufficientBalance):
-		fmt.Fprintf(out, "consume 5           refused: insufficient balance\n")
+		row(out, "consume 5", "refused: insufficient balance")
 	case err != nil:
 		return explain(err)
 	default:
-		fmt.Fprintf(out, "consume 5           balance %d -> %d (consumed %d)\n", before.Balance, after.Balance, after.Consumed)
+		// The amount this call consumed, not the meter's total for the period.
+		row(out, "consume 5", "balance %d -> %d (consumed %d)", before.Balance, after.Balance, after.Consumed-before.Consumed)
 		back, err := c.Usage.Refund(ctx, meter, 5)
 		if err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(out, "refund 5            balance %d -> %d\n", after.Balance, back.Balance)
+		row(out, "refund 5", "balance %d -> %d", after.Balance, back.Balance)
 	}
 
 	plans, err := c.Plans.List(ctx)
@@ -88,7 +89,7 @@ func run(ctx context.Context, out io.Writer) error {
 	for _, p := range plans {
 		names = append(names, p.Key+" ("+price(p)+")")
 	}
-	fmt.Fprintf(out, "plans               %s\n", strings.Join(names, ", "))
+	row(out, "plans", "%s", strings.Join(names, ", "))
 	return nil
 }
 
@@ -105,12 +106,12 @@ func connect(ctx context.Context, out io.Writer) (*guapocado.Client, error) {
 		default:
 			return nil, errors.New("GUAPOCADO_BASE_URL is set: set GUAPOCADO_SESSION_TOKEN or GUAPOCADO_BEARER_TOKEN too")
 		}
-		fmt.Fprintf(out, "app                 %s\n", base)
+		row(out, "app", "%s", base)
 		return guapocado.NewClient(base, opt)
 	}
 
 	srv := guapocadotest.NewServer() // lives until the program exits
-	fmt.Fprintf(out, "app                 %s (embedded fake server)\n", srv.URL)
+	row(out, "app", "%s (embedded fake server)", srv.URL)
 	c, err := guapocado.NewClient(srv.URL)
 	if err != nil {
 		return nil, err
@@ -122,8 +123,18 @@ func connect(ctx context.Context, out io.Writer) (*guapocado.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "signed up           alice@example.com, active organization %q\n", org.Name)
+	row(out, "signed up", "alice@example.com, active organization %q", org.Name)
 	return c, nil
+}
+
+// labelWidth is the width of the label column: the longest label the
+// quickstart prints by default ("has advanced-analytics") and a space.
+const labelWidth = 23
+
+// row prints one line: the label, padded to labelWidth (a longer label, a
+// meter or feature key from the environment, gets one space), then the value.
+func row(out io.Writer, label, format string, args ...any) {
+	fmt.Fprintf(out, "%-*s %s\n", labelWidth-1, label, fmt.Sprintf(format, args...))
 }
 
 func explain(err error) error {

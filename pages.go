@@ -1,0 +1,206 @@
+package guapocado
+
+import (
+	"context"
+	"iter"
+	"net/url"
+	"strconv"
+)
+
+// pageFetch fetches the page after cursor ("" for the first): its items,
+// whether more follow, and the cursor of the next page.
+type pageFetch[T any] func(cursor string) (items []T, more bool, next string, err error)
+
+// pages iterates over the items of the pages fetch returns, from the page
+// after start, one request per page made as the loop reaches it. A failed
+// page is yielded once as an error and ends the iteration; so does a page
+// that says it has more without a new cursor (path names the listing in
+// that error). A break in the caller's loop fetches nothing more.
+func pages[T any](path, start string, fetch pageFetch[T]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		cursor := start
+		seen := map[string]bool{cursor: true}
+		for {
+			items, more, next, err := fetch(cursor)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if !more {
+				return
+			}
+			if seen[next] {
+				yield(zero, &Error{Method: "GET", Path: path, StatusCode: 200,
+					Message: "the page has more entries but no new nextCursor", unexpected: true})
+				return
+			}
+			seen[next] = true
+			cursor = next
+		}
+	}
+}
+
+// pageQuery is the query of one page: cursor and limit (0: the platform's
+// default).
+func pageQuery(cursor string, limit int) url.Values {
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	return q
+}
+
+// checkLimit refuses a negative page size.
+func checkLimit(limit int) error {
+	if limit < 0 {
+		return &ValidationError{Field: "limit", Reason: "must not be negative"}
+	}
+	return nil
+}
+
+// All iterates over the platform's customers from params.Cursor (params
+// may be nil; params.Limit is the page size), one request per page
+// (GET /v1/customers?cursor=&limit=) made as the loop reaches it; breaking
+// out of the loop fetches no more pages:
+//
+//	for cust, err := range api.Customer.All(ctx, nil) {
+//		if err != nil { … } // the loop ends after an error
+//		…
+//	}
+//
+// A failed page is yielded once as an error and ends the iteration.
+func (s APICustomerService) All(ctx context.Context, params *CustomerListParams) iter.Seq2[Customer, error] {
+	p := CustomerListParams{}
+	if params != nil {
+		p = *params
+	}
+	return pages("/v1/customers", p.Cursor, func(cursor string) ([]Customer, bool, string, error) {
+		q := p
+		q.Cursor = cursor
+		page, err := s.List(ctx, &q)
+		if err != nil {
+			return nil, false, "", err
+		}
+		return page.Customers, page.HasMore, page.NextCursor, nil
+	})
+}
+
+// PurchaseListParams page a customer's purchases (Purchases.All).
+type PurchaseListParams struct {
+	// Cursor continues after a page (the id of the last purchase seen).
+	Cursor string `url:"cursor,omitempty"`
+	// Limit is the page size; 0 lets the platform choose.
+	Limit int `url:"limit,omitempty"`
+}
+
+// purchasePage is one page of purchases.
+type purchasePage struct {
+	Purchases  []Purchase `json:"purchases"`
+	HasMore    bool       `json:"hasMore"`
+	NextCursor string     `json:"nextCursor,omitempty"`
+}
+
+// All iterates over the customer's one-time purchases (the client's
+// default customer, or ForCustomer's), newest first, from params.Cursor
+// (params may be nil), one request per page
+// (GET /v1/purchases?customerId=&cursor=&limit=) made as the loop reaches
+// it; breaking out of the loop fetches no more pages. A failed page is
+// yielded once as an error and ends the iteration; a call refused before
+// the network (no customer) is yielded as a *ValidationError.
+func (s PurchasesService) All(ctx context.Context, params *PurchaseListParams, opts ...CallOption) iter.Seq2[Purchase, error] {
+	p := PurchaseListParams{}
+	if params != nil {
+		p = *params
+	}
+	return pages("/v1/purchases", p.Cursor, func(cursor string) ([]Purchase, bool, string, error) {
+		if err := checkLimit(p.Limit); err != nil {
+			return nil, false, "", err
+		}
+		var page purchasePage
+		if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: pageQuery(cursor, p.Limit), opts: opts}, &page); err != nil {
+			return nil, false, "", err
+		}
+		return page.Purchases, page.HasMore, page.NextCursor, nil
+	})
+}
+
+// SubscriptionListParams page a customer's subscriptions (Subscription.All).
+type SubscriptionListParams struct {
+	// Cursor continues after a page (the id of the last subscription seen).
+	Cursor string `url:"cursor,omitempty"`
+	// Limit is the page size; 0 lets the platform choose.
+	Limit int `url:"limit,omitempty"`
+}
+
+// subscriptionPage is one page of subscriptions.
+type subscriptionPage struct {
+	Subscriptions []Subscription `json:"subscriptions"`
+	HasMore       bool           `json:"hasMore"`
+	NextCursor    string         `json:"nextCursor,omitempty"`
+}
+
+// All iterates over the customer's subscriptions, current and past (the
+// client's default customer, or ForCustomer's), as the platform orders
+// them (newest first), from params.Cursor (params may be nil), one request
+// per page (GET /v1/subscriptions?customerId=&cursor=&limit=) made as the
+// loop reaches it; breaking out of the loop fetches no more pages. A failed
+// page is yielded once as an error and ends the iteration.
+func (s APISubscriptionService) All(ctx context.Context, params *SubscriptionListParams, opts ...CallOption) iter.Seq2[Subscription, error] {
+	p := SubscriptionListParams{}
+	if params != nil {
+		p = *params
+	}
+	return s.c.subscriptions(ctx, &actSubscriptionsList, p, opts)
+}
+
+// subscriptions pages GET /v1/subscriptions for the action a.
+func (c *core) subscriptions(ctx context.Context, a *action, p SubscriptionListParams, opts []CallOption) iter.Seq2[Subscription, error] {
+	return pages("/v1/subscriptions", p.Cursor, func(cursor string) ([]Subscription, bool, string, error) {
+		if err := checkLimit(p.Limit); err != nil {
+			return nil, false, "", err
+		}
+		var page subscriptionPage
+		if err := c.call(ctx, a, &callArgs{query: pageQuery(cursor, p.Limit), opts: opts}, &page); err != nil {
+			return nil, false, "", err
+		}
+		return page.Subscriptions, page.HasMore, page.NextCursor, nil
+	})
+}
+
+// currentStatus reports whether a subscription in status st is the
+// customer's current one.
+func currentStatus(st SubscriptionStatus) bool {
+	switch st {
+	case StatusActive, StatusTrialing, StatusPastDue, StatusIncomplete:
+		return true
+	}
+	return false
+}
+
+// platformCurrent is Subscription.Current on the platform: the first
+// current subscription of the pages of GET /v1/subscriptions (fetched
+// until one is found), else the first subscription, else nil.
+func (c *core) platformCurrent(ctx context.Context, opts []CallOption) (*Subscription, error) {
+	var first *Subscription
+	for sub, err := range c.subscriptions(ctx, &actSubscriptionCurrent, SubscriptionListParams{Limit: 100}, opts) {
+		if err != nil {
+			return nil, err
+		}
+		if currentStatus(sub.Status) {
+			return &sub, nil
+		}
+		if first == nil {
+			first = &sub
+		}
+	}
+	return first, nil
+}
