@@ -49,7 +49,7 @@ var readmeImports = map[string]string{
 	"guapocadotest": "github.com/guapocado/guapocado-go/guapocadotest", "webhook": "github.com/guapocado/guapocado-go/webhook",
 	"httptest": "net/http/httptest", "testing": "testing",
 	"otelguapocado": "github.com/guapocado/guapocado-go/otelguapocado", // a module of its own, required below
-	"readmodel": "github.com/guapocado/guapocado-go/readmodel", "sql": "database/sql",
+	"readmodel":     "github.com/guapocado/guapocado-go/readmodel", "sql": "database/sql",
 }
 
 // TestReadmeSnippetsCompile extracts every ```go block of README.md, wraps
