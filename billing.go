@@ -299,9 +299,7 @@ type PlansService struct{ c *core }
 // List returns the catalogue (session: GET {base}/guapocado/plans;
 // platform: GET /v1/plans).
 func (s PlansService) List(ctx context.Context) ([]Plan, error) {
-	var out struct {
-		Plans []Plan `json:"plans"`
-	}
+	var out plansAnswer
 	if err := s.c.call(ctx, &actPlansList, &callArgs{}, &out); err != nil {
 		return nil, err
 	}

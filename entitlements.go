@@ -305,9 +305,10 @@ func (b *Billing) Snapshot(ctx context.Context, params *SnapshotParams, opts ...
 	in := snapshotBody{Features: params.Features, Usage: params.Usage, Limits: params.Limits,
 		IncludePlans: params.IncludePlans, IncludeSubscription: params.IncludeSubscription, Debug: params.Debug}
 	in.Customer = params.Customer
-	var bc Snapshot
-	if err := b.call(ctx, &actSnapshot, &callArgs{in: &in, opts: opts}, &bc); err != nil {
+	var sa snapshotAnswer
+	if err := b.call(ctx, &actSnapshot, &callArgs{in: &in, opts: opts}, &sa); err != nil {
 		return nil, err
 	}
-	return &bc, nil
+	sa.Snapshot.Plans = sa.Plans
+	return &sa.Snapshot, nil
 }

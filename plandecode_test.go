@@ -32,6 +32,27 @@ func checkPlanDecode(t *testing.T, b []byte) {
 	if werr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s:\none pass      %+v\nencoding/json %+v", b, got, want)
 	}
+	// The same plan in a list decoded without copies (planList, for
+	// answers that own their body).
+	list := append(append([]byte("[ "), b...), []byte(` , {"id":"second"} ]`)...)
+	var wantList []Plan
+	werr = json.Unmarshal(list, &wantList)
+	var gotList planList
+	gerr = json.Unmarshal(list, &gotList)
+	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual([]Plan(gotList), wantList) {
+		t.Fatalf("list %s: planList %+v (%v), []Plan %+v (%v)", list, gotList, gerr, wantList, werr)
+	}
+	// The whole answer of Plans.List, decoded by plansAnswer itself.
+	body := append(append([]byte(`{"x":[1,"]"],"plans":`), list...), '}')
+	var wantBody struct {
+		Plans []Plan `json:"plans"`
+	}
+	werr = json.Unmarshal(body, &wantBody)
+	var gotBody plansAnswer
+	gerr = gotBody.decodeBody(body)
+	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual([]Plan(gotBody.Plans), wantBody.Plans) {
+		t.Fatalf("answer %s: %+v (%v), want %+v (%v)", body, gotBody.Plans, gerr, wantBody.Plans, werr)
+	}
 }
 
 func TestPlanDecodeMatchesEncodingJSON(t *testing.T) {
@@ -51,6 +72,13 @@ func TestPlanDecodeMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, s := range planDecodeSeeds {
 		checkPlanDecode(t, []byte(s))
+	}
+	for _, l := range []string{`[]`, `null`, ` [ {"id":"a"} ] `} {
+		var want []Plan
+		var got planList
+		if json.Unmarshal([]byte(l), &want) != nil || json.Unmarshal([]byte(l), &got) != nil || !reflect.DeepEqual([]Plan(got), want) {
+			t.Errorf("list %s: %#v, want %#v", l, got, want)
+		}
 	}
 }
 

@@ -150,6 +150,15 @@ func (c *core) exchange(ctx context.Context, name string, w *wire, key string, o
 	return nil
 }
 
+// bodyOwner is an answer that keeps slices of the body it was decoded from
+// (plans keep their raw JSON): send reads its body into a buffer of its
+// own, which is never reused.
+type bodyOwner interface{ ownsBody() }
+
+// bodyDecoder is an answer that decodes its whole body itself (one pass
+// over a large answer, plandecode.go); it gives encoding/json's result.
+type bodyDecoder interface{ decodeBody(data []byte) error }
+
 // answerFiller is an answer that names its customer or key where the server
 // left them out.
 type answerFiller interface{ fill(customerID, key string) }
@@ -176,7 +185,7 @@ func pathOnly(path string) string {
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // maxPooledBuffer is the largest response buffer kept for reuse.
-const maxPooledBuffer = 64 << 10
+const maxPooledBuffer = 1 << 20
 
 // requestParts holds what every request of a client (and of its ForRequest
 // copies) shares: the parsed endpoint URLs and the constant header values.
@@ -334,8 +343,17 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 		return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
 			Message: "reading the response: " + rerr.Error(), unexpected: true, err: rerr, outcomeUnknown: st.write || st.keyed}
 	}
+	if _, owns := out.(bodyOwner); owns {
+		data = bytes.Clone(data) // the answer keeps slices of it; the buffer goes back to the pool
+	}
 	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
+		var err error
+		if d, ok := out.(bodyDecoder); ok {
+			err = d.decodeBody(data)
+		} else {
+			err = json.Unmarshal(data, out)
+		}
+		if err != nil {
 			return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),
 				Message: "decoding the response: " + decodeMessage(err), Snippet: snippet(data), unexpected: true,
 				outcomeUnknown: st.write || st.keyed}
