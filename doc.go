@@ -104,9 +104,10 @@
 //
 // # Retries
 //
-// Requests go through hashicorp/go-retryablehttp. Reads and idempotent sets
-// (has, limit, balance, snapshot, plans, subscription, customer, the
-// settings calls, subscription change) are retried on connection errors,
+// One loop sends a call's attempts and one policy decides each retry.
+// Reads and idempotent sets (has, limit, balance, snapshot, plans,
+// subscription, customer, the settings calls, subscription change) are
+// retried on connection errors,
 // 429, 500, 502, 503 and 504. A session client's consume, refund and
 // checkout are not idempotent (the plugin drops idempotency keys): they are
 // retried only where the request provably never reached a handler (no byte

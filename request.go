@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // core is what a client's services share: the configuration, the HTTP
@@ -24,14 +22,14 @@ import (
 type core struct {
 	cfg   *config
 	mode  mode
-	rc    *retryablehttp.Client
+	hc    *http.Client
 	base  http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
 	parts *requestParts     // parsed endpoint URLs and constant header values, shared with ForRequest copies
 	gate  *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
 	sess  *session
 }
 
-// newCore builds the HTTP stack: retryablehttp over an http.Client (with
+// newCore builds the HTTP stack: the attempt loop (retry.go) over an http.Client (with
 // the SDK's redirect policy) over the attempt transport over the user's or
 // the default transport.
 func newCore(cfg *config, m mode, sess *session) *core {
@@ -67,11 +65,11 @@ func newCore(cfg *config, m mode, sess *session) *core {
 			return userRedirect(req, via)
 		}
 		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
+			return errTooManyRedirects
 		}
 		return nil
 	}
-	c.rc = newRetryClient(cfg, &hc)
+	c.hc = &hc
 	c.parts = newRequestParts(cfg)
 	return c
 }
@@ -240,7 +238,7 @@ func (w *requestParts) endpoint(cfg *config, method, path string) (*endpoint, er
 //
 // One call costs few allocations: the call state is one object that is also
 // the request's context and carries the request's URL, body reader and
-// retryablehttp wrapper; endpoint URLs are parsed once per client; header
+// request; endpoint URLs are parsed once per client; header
 // values and the Cookie header are built once and shared (see
 // session.cookieValues). The benchmarks in bench_test.go hold this to the
 // cost of a hand-written net/http call (README, "Performance").
@@ -284,22 +282,18 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 		Header:     h,
 		Host:       ep.host,
 	}).WithContext(rctx)
-	st.req.Request = hr
+	st.req = hr
 	if st.body != nil {
-		err = st.req.SetBody(retryablehttp.ReaderFunc(st.requestBody))
-		st.reads.Store(0) // that was the length probe: the first attempt may have the call's reader
-	} else {
-		err = st.req.SetBody(nil)
-	}
-	if err != nil {
-		return &Error{Method: method, Path: st.path(), Message: transportMessage(err), err: err}
-	}
-	if st.body != nil && (st.write || st.keyed) {
-		hr.GetBody = st.rewind
+		hr.ContentLength = int64(len(st.body))
+		if st.write || st.keyed {
+			hr.GetBody = st.rewind
+		} else {
+			hr.GetBody = st.getBody
+		}
 	}
 	c.setHeaders(hr, st.body != nil)
 
-	resp, err := c.rc.Do(&st.req)
+	resp, err := c.attempts(st)
 	if err != nil {
 		return c.transportError(ctx, st, err)
 	}

@@ -3,6 +3,8 @@ package guapocado
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,8 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // callState follows one SDK call through its attempts. The retry policy reads
@@ -40,7 +40,7 @@ type callState struct {
 	basePath   string // the Better Auth base path, e.g. "/api/auth"
 	rel        string // the endpoint's path under basePath
 
-	req   retryablehttp.Request
+	req   *http.Request
 	url   url.URL
 	body  []byte
 	reads atomic.Int32 // calls of requestBody
@@ -85,21 +85,20 @@ func (st *callState) rewind() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(st.body)), nil
 }
 
-// requestBody is the call's retryablehttp.ReaderFunc. retryablehttp calls it
-// once to learn the length (Client.send then resets the count) and once per
-// attempt (and net/http through GetBody, to rewind). The first attempt gets
-// the call's own reader; later ones get a fresh reader, because the writer
-// of an earlier attempt may still be reading the previous one. The reader is
-// a *bytes.Reader (which retryablehttp wraps in io.NopCloser) so that
-// net/http knows the body is in memory and writes headers and body in one
-// write, not two.
-func (st *callState) requestBody() (io.Reader, error) {
+// requestBody is the body of one attempt (and, for reads, of net/http's own
+// rewinds through GetBody). The first attempt gets the call's own reader;
+// later ones get a fresh reader, because the writer of an earlier attempt
+// may still be reading the previous one.
+func (st *callState) requestBody() io.ReadCloser {
 	if st.reads.Add(1) == 1 {
 		st.rd.Reset(st.body)
-		return &st.rd, nil
+		return io.NopCloser(&st.rd)
 	}
-	return bytes.NewReader(st.body), nil
+	return io.NopCloser(bytes.NewReader(st.body))
 }
+
+// getBody is a read's GetBody: net/http may rewind it at will.
+func (st *callState) getBody() (io.ReadCloser, error) { return st.requestBody(), nil }
 
 // attemptTransport sits under the http.Client: it counts attempts, records
 // for non-idempotent writes whether any byte of the request may have been
@@ -158,18 +157,31 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, err
 }
 
-// newRetryClient builds the retryablehttp client for cfg over hc.
-func newRetryClient(cfg *config, hc *http.Client) *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:   hc,
-		RetryMax:     cfg.retryMax,
-		RetryWaitMin: cfg.retryWaitMin,
-		RetryWaitMax: cfg.retryWaitMax,
-		// The wait happens in checkRetry, where the context and the call's
-		// class are known; retryablehttp's own timer then waits zero.
-		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
-		CheckRetry:   cfg.checkRetry,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+// attempts sends the call's request until cfg.checkRetry says no more:
+// each attempt gets the body afresh, and a retried answer is drained and
+// closed. checkRetry holds the retry policy and does the waiting; this loop
+// only repeats. It returns the last attempt's answer or error.
+func (c *core) attempts(st *callState) (*http.Response, error) {
+	for n := 0; ; n++ {
+		req := st.req
+		if st.attempts.Load() > 0 {
+			r := *st.req // a request is not reused across attempts: net/http may still hold the last one
+			req = &r
+		}
+		if st.body != nil {
+			req.Body = st.requestBody()
+		}
+		resp, err := c.hc.Do(req)
+		if n >= c.cfg.retryMax { // also bounds attempts that never reached the transport
+			return resp, err
+		}
+		if retry, _ := c.cfg.checkRetry(st, resp, err); !retry {
+			return resp, err
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)) // keep the connection when cheap
+			_ = resp.Body.Close()
+		}
 	}
 }
 
@@ -194,7 +206,7 @@ func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err erro
 		if st.write && st.wrote.Load() {
 			return false, nil // sent, answer lost: the caller must check
 		}
-		if ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err); !ok {
+		if !transientError(err) {
 			return false, nil
 		}
 	} else {
@@ -336,4 +348,25 @@ func definite(e *Error) bool {
 		return false
 	}
 	return e.StatusCode != http.StatusTooManyRequests || e.Message == "Insufficient balance"
+}
+
+// errTooManyRedirects ends a redirect loop of a read (CheckRedirect).
+var errTooManyRedirects = errors.New("stopped after 10 redirects")
+
+// transientError reports whether a failed round trip (no answer) may
+// succeed when sent again: not a redirect loop, a request net/http refused
+// to send (a bad header or scheme), a certificate the client does not
+// trust, or a sent write that must not be re-sent below the retry policy.
+func transientError(err error) bool {
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	var certErr x509.CertificateInvalidError
+	var verifyErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errNoRewind),
+		errors.As(err, &hostErr), errors.As(err, &authErr), errors.As(err, &certErr), errors.As(err, &verifyErr):
+		return false
+	}
+	msg := err.Error()
+	return !strings.Contains(msg, "unsupported protocol scheme") && !strings.Contains(msg, "invalid header")
 }
