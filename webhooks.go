@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/guapocado/guapocado-go/internal/jsonmsg"
@@ -180,6 +181,32 @@ func (w WebhookEndpoint) String() string {
 	}
 	return "WebhookEndpoint{ID:" + w.ID + " Status:" + w.Status + " URL:" + w.URL +
 		" Events:" + events + " SigningSecret:[redacted]}"
+}
+
+// GoString is String: %#v never shows the signing secret.
+func (w WebhookEndpoint) GoString() string { return w.String() }
+
+// LogValue logs the endpoint without its signing secret.
+func (w WebhookEndpoint) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", w.ID), slog.String("status", w.Status), slog.String("url", w.URL),
+		slog.Bool("allEvents", w.AllEvents), slog.Any("events", w.Events), slog.String("signingSecret", "[redacted]"))
+}
+
+// MarshalJSON writes the endpoint with its signing secret redacted: JSON
+// goes to logs and caches, and the secret belongs in a secret store (read
+// the field itself to put it there).
+func (w WebhookEndpoint) MarshalJSON() ([]byte, error) {
+	var events any = w.Events
+	if w.AllEvents {
+		events = "*"
+	}
+	return json.Marshal(struct {
+		ID            string `json:"id"`
+		Status        string `json:"status"`
+		URL           string `json:"url"`
+		Events        any    `json:"events"`
+		SigningSecret string `json:"signingSecret"`
+	}{w.ID, w.Status, w.URL, events, "[redacted]"})
 }
 
 // UnmarshalJSON reads {id, status, url, events:"*"|[…], signingSecret}.

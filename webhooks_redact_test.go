@@ -1,0 +1,37 @@
+package guapocado
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// TestWebhookEndpointRedactsItsSecret (issue 15, item 17): the signing
+// secret shows in no rendering of a WebhookEndpoint.
+func TestWebhookEndpointRedactsItsSecret(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_SECRETSECRETSECRET"
+	w := WebhookEndpoint{ID: "we_1", Status: WebhookStatusActive, URL: "https://app.test/hooks", AllEvents: true, SigningSecret: secret}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("registered", "endpoint", w, "ptr", &w)
+	js, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{
+		"%v": fmt.Sprintf("%v", w), "%+v": fmt.Sprintf("%+v", w), "%#v": fmt.Sprintf("%#v", w), "%s": fmt.Sprintf("%s", &w),
+		"json": string(js), "slog": logged.String(),
+	} {
+		if strings.Contains(out, secret) || !strings.Contains(out, "we_1") {
+			t.Errorf("%s shows the secret or not the endpoint: %s", name, out)
+		}
+	}
+	// Decoding an answer still yields the secret to the caller.
+	var back WebhookEndpoint
+	if err := json.Unmarshal([]byte(`{"id":"we_1","status":"active","url":"u","events":"*","signingSecret":"`+secret+`"}`), &back); err != nil || back.SigningSecret != secret {
+		t.Errorf("decoded secret %q, %v", back.SigningSecret, err)
+	}
+}
