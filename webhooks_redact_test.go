@@ -22,7 +22,7 @@ func TestWebhookEndpointRedactsItsSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, out := range map[string]string{
-		"%v": fmt.Sprintf("%v", w), "%+v": fmt.Sprintf("%+v", w), "%#v": fmt.Sprintf("%#v", w), "%s": fmt.Sprintf("%s", &w),
+		"%v": fmt.Sprintf("%v", w), "%+v": fmt.Sprintf("%+v", w), "%#v": fmt.Sprintf("%#v", w), "pointer": fmt.Sprint(&w),
 		"json": string(js), "slog": logged.String(),
 	} {
 		if strings.Contains(out, secret) || !strings.Contains(out, "we_1") {
