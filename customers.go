@@ -140,13 +140,6 @@ func (s APICustomerService) Create(ctx context.Context, params *CustomerParams) 
 	return &out.Customer, nil
 }
 
-// CustomerListParams page the platform's customers.
-type CustomerListParams struct {
-	// Cursor continues after a page (CustomerPage.NextCursor).
-	Cursor string `url:"cursor,omitempty"`
-	// Limit is the page size; 0 lets the platform choose.
-	Limit int `url:"limit,omitempty"`
-}
 
 // CustomerPage is one page of customers.
 type CustomerPage struct {
@@ -158,8 +151,8 @@ type CustomerPage struct {
 // List returns one page of the platform's customers
 // (GET /v1/customers?cursor=&limit=). params may be nil. See All to walk
 // every page.
-func (s APICustomerService) List(ctx context.Context, params *CustomerListParams) (*CustomerPage, error) {
-	p := CustomerListParams{}
+func (s APICustomerService) List(ctx context.Context, params *ListParams) (*CustomerPage, error) {
+	p := ListParams{}
 	if params != nil {
 		p = *params
 	}

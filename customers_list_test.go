@@ -22,7 +22,7 @@ func TestCustomerListOnFake(t *testing.T) {
 		}
 	}
 	var ids []string
-	p := &CustomerListParams{Limit: 2}
+	p := &ListParams{Limit: 2}
 	for pages := 0; ; pages++ {
 		page, err := c.Customer.List(ctx, p)
 		if err != nil {
@@ -42,7 +42,7 @@ func TestCustomerListOnFake(t *testing.T) {
 	if fmt.Sprint(ids) != "[org_0 org_1 org_2 org_3 org_4]" {
 		t.Errorf("customers %v", ids)
 	}
-	if _, err := c.Customer.List(ctx, &CustomerListParams{Limit: -1}); err == nil {
+	if _, err := c.Customer.List(ctx, &ListParams{Limit: -1}); err == nil {
 		t.Error("a negative limit was sent")
 	}
 }

@@ -63,13 +63,13 @@ func TestIterators(t *testing.T) {
 		all        func(limit int) func(func(string, error) bool)
 	}{
 		{"Purchases.All", "/v1/purchases", 8, func(limit int) func(func(string, error) bool) {
-			return ids(c.Purchases.All(ctx, &guapocado.PurchaseListParams{Limit: limit}), func(p guapocado.Purchase) string { return p.ID })
+			return ids(c.Purchases.All(ctx, &guapocado.ListParams{Limit: limit}), func(p guapocado.Purchase) string { return p.ID })
 		}},
 		{"Subscription.All", "/v1/subscriptions", 9, func(limit int) func(func(string, error) bool) {
-			return ids(c.Subscription.All(ctx, &guapocado.SubscriptionListParams{Limit: limit}), func(s guapocado.Subscription) string { return s.ID })
+			return ids(c.Subscription.All(ctx, &guapocado.ListParams{Limit: limit}), func(s guapocado.Subscription) string { return s.ID })
 		}},
 		{"Customer.All", "/v1/customers", nCustomers, func(limit int) func(func(string, error) bool) {
-			return ids(c.Customer.All(ctx, &guapocado.CustomerListParams{Limit: limit}), func(c guapocado.Customer) string { return c.ID })
+			return ids(c.Customer.All(ctx, &guapocado.ListParams{Limit: limit}), func(c guapocado.Customer) string { return c.ID })
 		}},
 		{"Audit.All", "/v1/audit", -1, func(limit int) func(func(string, error) bool) {
 			return ids(c.Audit.All(ctx, &guapocado.AuditListParams{Action: "customer.upsert", Limit: limit}), func(l guapocado.AuditLog) string { return l.ID })

@@ -78,8 +78,8 @@ func checkLimit(limit int) error {
 //	}
 //
 // A failed page is yielded once as an error and ends the iteration.
-func (s APICustomerService) All(ctx context.Context, params *CustomerListParams) iter.Seq2[Customer, error] {
-	p := CustomerListParams{}
+func (s APICustomerService) All(ctx context.Context, params *ListParams) iter.Seq2[Customer, error] {
+	p := ListParams{}
 	if params != nil {
 		p = *params
 	}
@@ -94,9 +94,11 @@ func (s APICustomerService) All(ctx context.Context, params *CustomerListParams)
 	})
 }
 
-// PurchaseListParams page a customer's purchases (Purchases.All).
-type PurchaseListParams struct {
-	// Cursor continues after a page (the id of the last purchase seen).
+// ListParams page a platform listing (purchases, subscriptions,
+// customers); the zero value asks for the first page.
+type ListParams struct {
+	// Cursor continues after a page (its NextCursor, or the id of the last
+	// item seen).
 	Cursor string `url:"cursor,omitempty"`
 	// Limit is the page size; 0 lets the platform choose.
 	Limit int `url:"limit,omitempty"`
@@ -116,8 +118,8 @@ type purchasePage struct {
 // it; breaking out of the loop fetches no more pages. A failed page is
 // yielded once as an error and ends the iteration; a call refused before
 // the network (no customer) is yielded as a *ValidationError.
-func (s PurchasesService) All(ctx context.Context, params *PurchaseListParams, opts ...CallOption) iter.Seq2[Purchase, error] {
-	p := PurchaseListParams{}
+func (s PurchasesService) All(ctx context.Context, params *ListParams, opts ...CallOption) iter.Seq2[Purchase, error] {
+	p := ListParams{}
 	if params != nil {
 		p = *params
 	}
@@ -133,13 +135,6 @@ func (s PurchasesService) All(ctx context.Context, params *PurchaseListParams, o
 	})
 }
 
-// SubscriptionListParams page a customer's subscriptions (Subscription.All).
-type SubscriptionListParams struct {
-	// Cursor continues after a page (the id of the last subscription seen).
-	Cursor string `url:"cursor,omitempty"`
-	// Limit is the page size; 0 lets the platform choose.
-	Limit int `url:"limit,omitempty"`
-}
 
 // subscriptionPage is one page of subscriptions.
 type subscriptionPage struct {
@@ -154,8 +149,8 @@ type subscriptionPage struct {
 // per page (GET /v1/subscriptions?customerId=&cursor=&limit=) made as the
 // loop reaches it; breaking out of the loop fetches no more pages. A failed
 // page is yielded once as an error and ends the iteration.
-func (s APISubscriptionService) All(ctx context.Context, params *SubscriptionListParams, opts ...CallOption) iter.Seq2[Subscription, error] {
-	p := SubscriptionListParams{}
+func (s APISubscriptionService) All(ctx context.Context, params *ListParams, opts ...CallOption) iter.Seq2[Subscription, error] {
+	p := ListParams{}
 	if params != nil {
 		p = *params
 	}
@@ -163,7 +158,7 @@ func (s APISubscriptionService) All(ctx context.Context, params *SubscriptionLis
 }
 
 // subscriptions pages GET /v1/subscriptions for the action a.
-func (c *core) subscriptions(ctx context.Context, a *action, p SubscriptionListParams, opts []CallOption) iter.Seq2[Subscription, error] {
+func (c *core) subscriptions(ctx context.Context, a *action, p ListParams, opts []CallOption) iter.Seq2[Subscription, error] {
 	return pages("/v1/subscriptions", p.Cursor, func(cursor string) ([]Subscription, bool, string, error) {
 		if err := checkLimit(p.Limit); err != nil {
 			return nil, false, "", err
@@ -191,7 +186,7 @@ func currentStatus(st SubscriptionStatus) bool {
 // until one is found), else the first subscription, else nil.
 func (c *core) platformCurrent(ctx context.Context, opts []CallOption) (*Subscription, error) {
 	var first *Subscription
-	for sub, err := range c.subscriptions(ctx, &actSubscriptionCurrent, SubscriptionListParams{Limit: 100}, opts) {
+	for sub, err := range c.subscriptions(ctx, &actSubscriptionCurrent, ListParams{Limit: 100}, opts) {
 		if err != nil {
 			return nil, err
 		}
