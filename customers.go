@@ -140,7 +140,6 @@ func (s APICustomerService) Create(ctx context.Context, params *CustomerParams) 
 	return &out.Customer, nil
 }
 
-
 // CustomerPage is one page of customers.
 type CustomerPage struct {
 	Customers  []Customer `json:"customers"`

@@ -135,7 +135,6 @@ func (s PurchasesService) All(ctx context.Context, params *ListParams, opts ...C
 	})
 }
 
-
 // subscriptionPage is one page of subscriptions.
 type subscriptionPage struct {
 	Subscriptions []Subscription `json:"subscriptions"`
