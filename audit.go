@@ -55,8 +55,8 @@ func (s AuditService) List(ctx context.Context, params *AuditListParams) (*Audit
 	if params != nil {
 		p = *params
 	}
-	if p.Limit < 0 {
-		return nil, &ValidationError{Field: "limit", Reason: "must not be negative"}
+	if err := checkLimit(p.Limit); err != nil {
+		return nil, err
 	}
 	q, err := query.Values(p)
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-
-	"github.com/google/go-querystring/query"
 )
 
 // Customer is a billing customer.
@@ -155,15 +153,11 @@ func (s APICustomerService) List(ctx context.Context, params *ListParams) (*Cust
 	if params != nil {
 		p = *params
 	}
-	if p.Limit < 0 {
-		return nil, &ValidationError{Field: "limit", Reason: "must not be negative"}
-	}
-	q, err := query.Values(p)
-	if err != nil {
-		return nil, &ValidationError{Field: "params", Reason: err.Error()}
+	if err := checkLimit(p.Limit); err != nil {
+		return nil, err
 	}
 	var page CustomerPage
-	if err := s.c.call(ctx, &actCustomersList, &callArgs{query: q}, &page); err != nil {
+	if err := s.c.call(ctx, &actCustomersList, &callArgs{query: pageQuery(p.Cursor, p.Limit)}, &page); err != nil {
 		return nil, err
 	}
 	return &page, nil
