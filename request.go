@@ -149,8 +149,8 @@ func (c *core) exchange(ctx context.Context, name string, w *wire, key string, o
 }
 
 // bodyOwner is an answer that keeps slices of the body it was decoded from
-// (plans keep their raw JSON): send reads its body into a buffer of its
-// own, which is never reused.
+// (plans keep their raw JSON): send decodes it from a copy of the body that
+// the answer then owns, one copy for the whole answer.
 type bodyOwner interface{ ownsBody() }
 
 // bodyDecoder is an answer that decodes its whole body itself (one pass
