@@ -54,10 +54,7 @@ const minSweep = 64
 
 // Get implements [Store.Get].
 func (m *MemoryStore) Get(ctx context.Context, key string) (Record, bool, error) {
-	if err := ctx.Err(); err != nil {
-		return Record{}, false, err
-	}
-	if err := ValidateKey(key); err != nil {
+	if err := checkGet(ctx, key); err != nil {
 		return Record{}, false, err
 	}
 	m.mu.RLock()
@@ -80,10 +77,7 @@ func (r memRecord) record(key string) Record {
 
 // Put implements [Store.Put].
 func (m *MemoryStore) Put(ctx context.Context, rec Record) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if err := rec.Validate(); err != nil {
+	if err := checkPut(ctx, rec); err != nil {
 		return false, err
 	}
 	written := rec.WrittenAt
@@ -99,13 +93,7 @@ func (m *MemoryStore) Put(ctx context.Context, rec Record) (bool, error) {
 
 // Delete implements [Store.Delete].
 func (m *MemoryStore) Delete(ctx context.Context, key string, sourceTime time.Time) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if err := ValidateKey(key); err != nil {
-		return false, err
-	}
-	if err := ValidateTime(sourceTime); err != nil {
+	if err := checkDelete(ctx, key, sourceTime); err != nil {
 		return false, err
 	}
 	return m.write(key, memRecord{
@@ -127,10 +115,7 @@ func (m *MemoryStore) write(key string, r memRecord) bool {
 
 // List implements [Store.List].
 func (m *MemoryStore) List(ctx context.Context, prefix string) ([]Record, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := ValidatePrefix(prefix); err != nil {
+	if err := checkList(ctx, prefix); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()
@@ -147,13 +132,7 @@ func (m *MemoryStore) List(ctx context.Context, prefix string) ([]Record, error)
 
 // Claim implements [Store.Claim].
 func (m *MemoryStore) Claim(ctx context.Context, id string, ttl time.Duration) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if err := ValidateKey(id); err != nil {
-		return false, err
-	}
-	if err := ValidateTTL(ttl); err != nil {
+	if err := checkClaim(ctx, id, ttl); err != nil {
 		return false, err
 	}
 	now := unixNano(m.now())

@@ -204,10 +204,7 @@ func (s *SQLStore) Migrate(ctx context.Context) (err error) {
 
 // Get implements [Store.Get].
 func (s *SQLStore) Get(ctx context.Context, key string) (Record, bool, error) {
-	if err := ctx.Err(); err != nil {
-		return Record{}, false, err
-	}
-	if err := ValidateKey(key); err != nil {
+	if err := checkGet(ctx, key); err != nil {
 		return Record{}, false, err
 	}
 	var r Record
@@ -228,10 +225,7 @@ func (s *SQLStore) Get(ctx context.Context, key string) (Record, bool, error) {
 
 // Put implements [Store.Put].
 func (s *SQLStore) Put(ctx context.Context, rec Record) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if err := rec.Validate(); err != nil {
+	if err := checkPut(ctx, rec); err != nil {
 		return false, err
 	}
 	written := rec.WrittenAt
@@ -243,13 +237,7 @@ func (s *SQLStore) Put(ctx context.Context, rec Record) (bool, error) {
 
 // Delete implements [Store.Delete].
 func (s *SQLStore) Delete(ctx context.Context, key string, sourceTime time.Time) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if err := ValidateKey(key); err != nil {
-		return false, err
-	}
-	if err := ValidateTime(sourceTime); err != nil {
+	if err := checkDelete(ctx, key, sourceTime); err != nil {
 		return false, err
 	}
 	return s.write(ctx, "delete", key, []byte{}, unixNano(sourceTime), unixNano(s.now()), 1)
@@ -269,10 +257,7 @@ func (s *SQLStore) write(ctx context.Context, op, key string, value []byte, src,
 
 // List implements [Store.List].
 func (s *SQLStore) List(ctx context.Context, prefix string) ([]Record, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := ValidatePrefix(prefix); err != nil {
+	if err := checkList(ctx, prefix); err != nil {
 		return nil, err
 	}
 	var rows *sql.Rows
@@ -339,13 +324,7 @@ func prefixEnd(prefix string) (end string, bounded bool) {
 // deletes the expired ones, so the claims table stays bounded; a failure of
 // that sweep does not fail the Claim, and the next sweep retries.
 func (s *SQLStore) Claim(ctx context.Context, id string, ttl time.Duration) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if err := ValidateKey(id); err != nil {
-		return false, err
-	}
-	if err := ValidateTTL(ttl); err != nil {
+	if err := checkClaim(ctx, id, ttl); err != nil {
 		return false, err
 	}
 	now := unixNano(s.now())

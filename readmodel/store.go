@@ -248,3 +248,41 @@ func unixNano(t time.Time) int64 {
 }
 
 func fromUnixNano(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// The argument checks of each Store method, shared by the stores of this
+// package: the context first, then the arguments.
+
+func checkGet(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ValidateKey(key)
+}
+
+func checkPut(ctx context.Context, rec Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return rec.Validate()
+}
+
+func checkDelete(ctx context.Context, key string, sourceTime time.Time) error {
+	if err := checkGet(ctx, key); err != nil {
+		return err
+	}
+	return ValidateTime(sourceTime)
+}
+
+func checkList(ctx context.Context, prefix string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ValidatePrefix(prefix)
+}
+
+func checkClaim(ctx context.Context, id string, ttl time.Duration) error {
+	if err := checkGet(ctx, id); err != nil {
+		return err
+	}
+	return ValidateTTL(ttl)
+}
