@@ -131,6 +131,13 @@ func rawServer(t *testing.T, handle func(conn net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveConns(t, ln, handle)
+	return "http://" + ln.Addr().String()
+}
+
+// serveConns runs handle on each connection ln accepts, until the end of
+// the test, which closes ln and the connections and waits for the handlers.
+func serveConns(t *testing.T, ln net.Listener, handle func(conn net.Conn)) {
 	var wg sync.WaitGroup
 	conns := closeAtCleanup(t, ln, &wg)
 	wg.Add(1)
@@ -150,7 +157,6 @@ func rawServer(t *testing.T, handle func(conn net.Conn)) string {
 			}()
 		}
 	}()
-	return "http://" + ln.Addr().String()
 }
 
 // openConns are a test listener's connections, closed at cleanup so that
@@ -229,8 +235,6 @@ func h2Server(t *testing.T, applied *atomic.Int64) (string, *http.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	conns := closeAtCleanup(t, ln, &wg)
 	frame := func(w io.Writer, typ, flags byte, stream uint32, payload []byte) {
 		h := make([]byte, 9)
 		h[0], h[1], h[2] = byte(len(payload)>>16), byte(len(payload)>>8), byte(len(payload))
@@ -238,50 +242,36 @@ func h2Server(t *testing.T, applied *atomic.Int64) (string, *http.Client) {
 		binary.BigEndian.PutUint32(h[5:], stream)
 		_, _ = w.Write(append(h, payload...))
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	serveConns(t, ln, func(conn net.Conn) {
+		preface := make([]byte, 24)
+		if _, err := io.ReadFull(conn, preface); err != nil {
+			return
+		}
+		frame(conn, 0x4, 0, 0, nil) // SETTINGS
+		h := make([]byte, 9)
 		for {
-			conn, err := ln.Accept()
-			if err != nil {
+			if _, err := io.ReadFull(conn, h); err != nil {
 				return
 			}
-			conns.add(conn)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				preface := make([]byte, 24)
-				if _, err := io.ReadFull(conn, preface); err != nil {
-					return
+			n := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
+			typ, flags, stream := h[3], h[4], binary.BigEndian.Uint32(h[5:])&0x7fffffff
+			payload := make([]byte, n)
+			if _, err := io.ReadFull(conn, payload); err != nil {
+				return
+			}
+			switch {
+			case typ == 0x4 && flags&0x1 == 0: // SETTINGS: acknowledge
+				frame(conn, 0x4, 0x1, 0, nil)
+			case typ == 0x0 && flags&0x1 != 0: // the request's last DATA: apply
+				if applied.Add(1) == 1 {
+					frame(conn, 0x3, 0, stream, []byte{0, 0, 0, 1}) // RST_STREAM PROTOCOL_ERROR
+					continue
 				}
-				frame(conn, 0x4, 0, 0, nil) // SETTINGS
-				h := make([]byte, 9)
-				for {
-					if _, err := io.ReadFull(conn, h); err != nil {
-						return
-					}
-					n := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
-					typ, flags, stream := h[3], h[4], binary.BigEndian.Uint32(h[5:])&0x7fffffff
-					payload := make([]byte, n)
-					if _, err := io.ReadFull(conn, payload); err != nil {
-						return
-					}
-					switch {
-					case typ == 0x4 && flags&0x1 == 0: // SETTINGS: acknowledge
-						frame(conn, 0x4, 0x1, 0, nil)
-					case typ == 0x0 && flags&0x1 != 0: // the request's last DATA: apply
-						if applied.Add(1) == 1 {
-							frame(conn, 0x3, 0, stream, []byte{0, 0, 0, 1}) // RST_STREAM PROTOCOL_ERROR
-							continue
-						}
-						frame(conn, 0x1, 0x4, stream, []byte{0x88}) // HEADERS :status 200
-						frame(conn, 0x0, 0x1, stream, []byte(`{"customerId":"org_1","balance":1,"resets":null}`))
-					}
-				}
-			}()
+				frame(conn, 0x1, 0x4, stream, []byte{0x88}) // HEADERS :status 200
+				frame(conn, 0x0, 0x1, stream, []byte(`{"customerId":"org_1","balance":1,"resets":null}`))
+			}
 		}
-	}()
+	})
 	return "https://" + ln.Addr().String(), client
 }
 
