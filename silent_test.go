@@ -13,29 +13,6 @@ import (
 	"time"
 )
 
-// silentListener accepts connections, reads the requests and never answers.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				_, _ = io.Copy(io.Discard, conn) // until the client gives up
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
-}
-
 // TestSilentServerTimesOut: with the default transport and a context with no
 // deadline, a server that accepts the request and never answers fails the
 // call after the response-header timeout instead of hanging for ever. The
@@ -43,7 +20,7 @@ func silentListener(t *testing.T) string {
 // client's own transport.
 func TestSilentServerTimesOut(t *testing.T) {
 	t.Parallel()
-	base := silentListener(t)
+	base := rawServer(t, func(conn net.Conn) { _, _ = io.Copy(io.Discard, conn) }) // reads, never answers
 	c, err := NewClient(base, WithBearerToken(testToken), WithRetry(0, 0, 0))
 	if err != nil {
 		t.Fatal(err)
