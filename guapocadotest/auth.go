@@ -31,6 +31,7 @@ type session struct {
 	orgTouched   bool // activeOrganizationId/activeTeamId have been set once
 	dontRemember bool
 	userAgent    string
+	ipAddress    string // clientIP at sign-in, "" when unknown
 	createdAt    time.Time
 	updatedAt    time.Time
 }
@@ -175,17 +176,18 @@ func (s *Server) lookupToken(cred string, allowUnsigned bool) (sess *session, si
 	return s.st.sessions[token], signedOK
 }
 
-// sessionFromRequest finds the request's session: a valid bearer token
-// first, else the session cookie (whose value must be validly signed).
-// Call with s.mu held.
-func (s *Server) sessionFromRequest(r *http.Request) (*session, bool) {
-	tokenIn := false
+// sessionFromRequest finds the request's session. As with Better Auth's
+// bearer plugin, a bearer token that is unsigned or validly signed replaces
+// the session cookie (the plugin signs an unsigned one itself); a bearer
+// token with a bad signature is ignored and the cookie (whose value must be
+// validly signed) counts. tokenIn reports that a token counted, so that an
+// answer without a session clears the cookies. Call with s.mu held.
+func (s *Server) sessionFromRequest(r *http.Request) (found *session, tokenIn bool) {
 	if cred, ok := bearerToken(r); ok {
 		sess, signed := s.lookupToken(cred, true)
-		if sess != nil {
+		if sess != nil || signed || !strings.Contains(cred, ".") {
 			return sess, true
 		}
-		tokenIn = signed
 	}
 	if v, ok := cookieValue(r, s.cookieName("session_token")); ok {
 		dec, err := url.PathUnescape(v)
@@ -201,13 +203,14 @@ func (s *Server) sessionFromRequest(r *http.Request) (*session, bool) {
 }
 
 // newSession opens a session for u. Call with s.mu held.
-func (s *Server) newSession(u *user, userAgent string, dontRemember bool, now time.Time) *session {
+func (s *Server) newSession(u *user, userAgent, ipAddress string, dontRemember bool, now time.Time) *session {
 	sess := &session{
 		id:           randomID(),
 		token:        randomID(),
 		userID:       u.id,
 		dontRemember: dontRemember,
 		userAgent:    userAgent,
+		ipAddress:    ipAddress,
 		createdAt:    now,
 		updatedAt:    now,
 	}
@@ -229,7 +232,7 @@ func userJSON(u *user) obj {
 	}
 }
 
-// validEmail is a small stand-in for Better Auth's email check.
+// validEmail is a small stand-in for Better Auth's email check at sign-in.
 func validEmail(e string) bool {
 	at := strings.LastIndexByte(e, '@')
 	return at > 0 && at < len(e)-1 && !strings.ContainsAny(e, " \t\r\n") && strings.Contains(e[at:], ".")
@@ -250,11 +253,11 @@ func checkPassword(p string) *response {
 
 // createUser adds a user. Call with s.mu held.
 func (s *Server) createUser(email, password, name string, now time.Time) (*user, *response) {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if !validEmail(email) {
-		r := errorResponse(http.StatusBadRequest, "Invalid email", "INVALID_EMAIL")
+	if !zodEmail(email) {
+		r := errorResponse(http.StatusBadRequest, "[body.email] "+invalidEmailAddress, "VALIDATION_ERROR")
 		return nil, &r
 	}
+	email = strings.ToLower(strings.TrimSpace(email))
 	if r := checkPassword(password); r != nil {
 		return nil, r
 	}
@@ -282,7 +285,7 @@ func (s *Server) signUp(c *call) response {
 	if fail != nil {
 		return *fail
 	}
-	sess := s.newSession(u, c.r.UserAgent(), !rememberMe(c.body), c.now)
+	sess := s.newSession(u, c.r.UserAgent(), clientIP(c.r), !rememberMe(c.body), c.now)
 	resp := jsonResponse(http.StatusOK, obj{{"token", sess.token}, {"user", userJSON(u)}})
 	mergeHeader(resp.header, s.sessionHeaders(sess))
 	return resp
@@ -299,7 +302,7 @@ func (s *Server) signIn(c *call) response {
 	if u == nil || !hmac.Equal(u.password[:], given[:]) {
 		return errorResponse(http.StatusUnauthorized, "Invalid email or password", "INVALID_EMAIL_OR_PASSWORD")
 	}
-	sess := s.newSession(u, c.r.UserAgent(), !rememberMe(c.body), c.now)
+	sess := s.newSession(u, c.r.UserAgent(), clientIP(c.r), !rememberMe(c.body), c.now)
 	o := obj{{"redirect", false}, {"token", sess.token}}
 	if cb := strField(c.body, "callbackURL"); cb != "" {
 		o = obj{{"redirect", true}, {"token", sess.token}, {"url", cb}}
@@ -310,14 +313,12 @@ func (s *Server) signIn(c *call) response {
 	return resp
 }
 
-// POST /sign-out: deletes the session and its cookies.
+// POST /sign-out: deletes the session, if any, and always clears the
+// cookies with 200 {"success":true}, as Better Auth does.
 func (s *Server) signOut(c *call) response {
-	if c.sess == nil {
-		resp := errorResponse(http.StatusBadRequest, "Failed to get session", "FAILED_TO_GET_SESSION")
-		s.deleteCookies(resp.header)
-		return resp
+	if c.sess != nil {
+		delete(s.st.sessions, c.sess.token)
 	}
-	delete(s.st.sessions, c.sess.token)
 	resp := jsonResponse(http.StatusOK, obj{{"success", true}})
 	s.deleteCookies(resp.header)
 	return resp
@@ -348,7 +349,7 @@ func (s *Server) sessionJSON(sess *session) obj {
 		{"token", sess.token},
 		{"createdAt", isoTime(sess.createdAt)},
 		{"updatedAt", isoTime(sess.updatedAt)},
-		{"ipAddress", ""},
+		{"ipAddress", sess.ipAddress},
 		{"userAgent", sess.userAgent},
 		{"userId", sess.userID},
 	}

@@ -42,8 +42,9 @@ func (s *Server) sessionCustomerID(sess *session) string {
 }
 
 // keyed runs the checks shared by the endpoints that take a key: the
-// customer, a non-blank key, a key the catalogue knows.
-func (s *Server) keyed(c *call) (cust *customer, key string, fail *response) {
+// customer, a non-blank key, a key the catalogue knows, of the kind the
+// endpoint takes (want; 0 takes any).
+func (s *Server) keyed(c *call, want entKind) (cust *customer, key string, fail *response) {
 	id, ok := s.customerID(c)
 	if !ok {
 		r := signInFirst()
@@ -57,6 +58,12 @@ func (s *Server) keyed(c *call) (cust *customer, key string, fail *response) {
 	if !s.st.known[key] {
 		r := errorResponse(http.StatusNotFound, "Unknown entitlement: "+key, "")
 		return nil, "", &r
+	}
+	if want != 0 {
+		if no := s.wrongKind(key, want); no != nil {
+			r := no.plugin()
+			return nil, "", &r
+		}
 	}
 	return s.customer(id), key, nil
 }
@@ -121,10 +128,14 @@ func (s *Server) context(c *call) response {
 		return signInFirst()
 	}
 	cust := s.customer(id)
+	fields, no := s.contextFields(cust, c.body, c.now)
+	if no != nil {
+		return no.plugin()
+	}
 	o := append(obj{
 		{"customerId", id},
 		{"customer", s.customerObj(c, cust)},
-	}, s.contextFields(cust, c.body, c.now)...)
+	}, fields...)
 	if boolOr(c.body, "debug", false) {
 		o = append(o, kv{"_debug", obj{{"totalMs", 0}, {"timings", obj{{"platform.context", 0}}}}})
 	}
@@ -133,22 +144,33 @@ func (s *Server) context(c *call) response {
 
 // contextFields are the features, usage, limits, plans and subscription of
 // a context answer (the plugin's and the platform's), for the keys in body.
-func (s *Server) contextFields(cust *customer, body map[string]any, now time.Time) obj {
+// features answers has for keys of any kind (false for unknown keys);
+// usage and limits leave unknown keys out and refuse a key of the other
+// kind, as the usage and limit endpoints do.
+func (s *Server) contextFields(cust *customer, body map[string]any, now time.Time) (obj, *refusal) {
 	features := obj{}
 	for _, k := range stringList(body, "features") {
-		features = append(features, kv{k, s.st.known[k] && s.hasFeature(cust, k)})
+		features = append(features, kv{k, s.st.known[k] && s.allowed(cust, k, now)})
 	}
 	usage := obj{}
 	for _, k := range stringList(body, "usage") {
-		if s.st.known[k] {
-			usage = append(usage, kv{k, s.balance(cust, k, now).fields()})
+		if !s.st.known[k] {
+			continue
 		}
+		if no := s.wrongKind(k, kindMeter); no != nil {
+			return nil, no
+		}
+		usage = append(usage, kv{k, s.balance(cust, k, now).fields()})
 	}
 	limits := obj{}
 	for _, k := range stringList(body, "limits") {
-		if s.st.known[k] {
-			limits = append(limits, kv{k, s.limitOf(cust, k).fields()})
+		if !s.st.known[k] {
+			continue
 		}
+		if no := s.wrongKind(k, kindLimit); no != nil {
+			return nil, no
+		}
+		limits = append(limits, kv{k, s.limitOf(cust, k).fields()})
 	}
 	plans := []any{}
 	if boolOr(body, "includePlans", true) {
@@ -160,21 +182,21 @@ func (s *Server) contextFields(cust *customer, body map[string]any, now time.Tim
 			sub = subscriptionJSON(cust.id, cs)
 		}
 	}
-	return obj{{"features", features}, {"usage", usage}, {"limits", limits}, {"plans", plans}, {"subscription", sub}}
+	return obj{{"features", features}, {"usage", usage}, {"limits", limits}, {"plans", plans}, {"subscription", sub}}, nil
 }
 
 // POST /guapocado/has {key}
 func (s *Server) has(c *call) response {
-	cust, key, fail := s.keyed(c)
+	cust, key, fail := s.keyed(c, 0)
 	if fail != nil {
 		return *fail
 	}
-	return jsonResponse(http.StatusOK, obj{{"customerId", cust.id}, {"allowed", s.hasFeature(cust, key)}})
+	return jsonResponse(http.StatusOK, obj{{"customerId", cust.id}, {"allowed", s.allowed(cust, key, c.now)}})
 }
 
 // POST /guapocado/limit {key}
 func (s *Server) limit(c *call) response {
-	cust, key, fail := s.keyed(c)
+	cust, key, fail := s.keyed(c, kindLimit)
 	if fail != nil {
 		return *fail
 	}
@@ -183,13 +205,14 @@ func (s *Server) limit(c *call) response {
 
 // POST /guapocado/limit/settings {key, purchased?, autoExpansionEnabled?}
 func (s *Server) limitSettings(c *call) response {
-	cust, key, fail := s.keyed(c)
+	cust, key, fail := s.keyed(c, kindLimit)
 	if fail != nil {
 		return *fail
 	}
 	purchased, hasPurchased := c.body["purchased"].(float64)
-	if hasPurchased && purchased > 0 && !s.allowance(cust, key).Expansion {
-		return errorResponse(http.StatusBadRequest, "Limit expansion is not allowed for "+key+" on this plan", "")
+	auto, _ := c.body["autoExpansionEnabled"].(bool)
+	if no := s.expansionRefused(cust, key, purchased, auto); no != nil {
+		return no.plugin()
 	}
 	l := cust.limits[key]
 	if l == nil {
@@ -199,7 +222,7 @@ func (s *Server) limitSettings(c *call) response {
 	if hasPurchased {
 		l.purchased = purchased
 	}
-	if auto, ok := c.body["autoExpansionEnabled"].(bool); ok {
+	if _, ok := c.body["autoExpansionEnabled"].(bool); ok {
 		l.autoExpansion = auto
 	}
 	return jsonResponse(http.StatusOK, withCustomer(cust.id, s.limitOf(cust, key).fields()))
@@ -207,7 +230,7 @@ func (s *Server) limitSettings(c *call) response {
 
 // POST /guapocado/usage/balance {key}
 func (s *Server) usageBalance(c *call) response {
-	cust, key, fail := s.keyed(c)
+	cust, key, fail := s.keyed(c, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -223,7 +246,7 @@ func amountOf(m map[string]any) float64 {
 
 // POST /guapocado/usage/consume {key, amount?}
 func (s *Server) usageConsume(c *call) response {
-	cust, key, fail := s.keyed(c)
+	cust, key, fail := s.keyed(c, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -239,7 +262,7 @@ func (s *Server) usageConsume(c *call) response {
 
 // POST /guapocado/usage/refund {key, amount?}
 func (s *Server) usageRefund(c *call) response {
-	cust, key, fail := s.keyed(c)
+	cust, key, fail := s.keyed(c, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -252,7 +275,7 @@ func (s *Server) usageRefund(c *call) response {
 
 // POST /guapocado/usage/settings {key, overageEnabled}
 func (s *Server) usageSettings(c *call) response {
-	cust, key, fail := s.keyed(c)
+	cust, key, fail := s.keyed(c, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -332,8 +355,8 @@ func (s *Server) checkout(c *call) response {
 	if !absoluteURL(cancel) {
 		return errorResponse(http.StatusBadRequest, "cancelUrl must be an absolute URL", "")
 	}
-	if s.st.planByKey[product] == nil {
-		return errorResponse(http.StatusNotFound, "Unknown product: "+product, "")
+	if no := s.checkoutRefused(product); no != nil {
+		return no.plugin()
 	}
 	s.customer(id)
 	return jsonResponse(http.StatusOK, obj{

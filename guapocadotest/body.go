@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -60,6 +61,7 @@ type field struct {
 	integer  bool // .int()
 	positive bool // .positive()
 	nonneg   bool // .nonnegative()
+	email    bool // z.email() (zod 4)
 }
 
 // schema is an object body schema. zod4 selects Better Auth's own message
@@ -163,6 +165,9 @@ func (sc *schema) validate(body any, present bool) (map[string]any, string) {
 			if f.min1 && s == "" {
 				add(path, sc.tooShort())
 			}
+			if f.email && !zodEmail(s) {
+				add(path, invalidEmailAddress)
+			}
 		case kBool:
 			if _, ok := v.(bool); !ok {
 				add(path, sc.expected("boolean", jsonType(v)))
@@ -222,6 +227,19 @@ func kindName(k kind) string {
 	}
 }
 
+// invalidEmailAddress is zod 4's message for a string that z.email() refuses.
+const invalidEmailAddress = "Invalid email address"
+
+// zodEmailPattern is zod 4's default email pattern without its two
+// look-aheads (no leading dot, no ".."), which zodEmail checks itself.
+var zodEmailPattern = regexp.MustCompile(`^[A-Za-z0-9_'+\-.]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$`)
+
+// zodEmail reports whether z.email() accepts e, as Better Auth's sign-up
+// checks it.
+func zodEmail(e string) bool {
+	return !strings.HasPrefix(e, ".") && !strings.Contains(e, "..") && zodEmailPattern.MatchString(e)
+}
+
 // strField returns the string member name of a validated body, or "".
 func strField(m map[string]any, name string) string {
 	s, _ := m[name].(string)
@@ -267,7 +285,7 @@ var (
 var (
 	signUpSchema = &schema{zod4: true, fields: []field{
 		{name: "name", kind: kString},
-		{name: "email", kind: kString},
+		{name: "email", kind: kString, email: true},
 		{name: "password", kind: kString},
 		{name: "callbackURL", kind: kString, optional: true},
 		{name: "rememberMe", kind: kBool, optional: true}}}
@@ -278,7 +296,8 @@ var (
 		{name: "rememberMe", kind: kBool, optional: true}}}
 	orgCreateSchema = &schema{zod4: true, fields: []field{
 		{name: "name", kind: kString},
-		{name: "slug", kind: kString}}}
+		{name: "slug", kind: kString},
+		{name: "keepCurrentActiveOrganization", kind: kBool, optional: true}}}
 	setActiveSchema = &schema{zod4: true, fields: []field{
 		{name: "organizationId", kind: kStringOrNull, optional: true},
 		{name: "organizationSlug", kind: kString, optional: true}}}

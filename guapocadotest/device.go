@@ -211,7 +211,7 @@ func (s *Server) deviceToken(c *call) response {
 	if u == nil {
 		return oauthError(http.StatusInternalServerError, "server_error", "User not found")
 	}
-	sess := s.newSession(u, c.r.UserAgent(), false, c.now)
+	sess := s.newSession(u, c.r.UserAgent(), clientIP(c.r), false, c.now)
 	return noStore(jsonResponse(http.StatusOK, obj{
 		{"access_token", sess.token},
 		{"token_type", "Bearer"},

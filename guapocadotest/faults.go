@@ -1,9 +1,7 @@
 package guapocadotest
 
 import (
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -101,41 +99,4 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 		return nil
 	}
 	return f
-}
-
-// bucket is Better Auth's limiter state for one path.
-type bucket struct {
-	last  time.Time
-	count int
-}
-
-// rateLimit applies WithRateLimit the way Better Auth does: a request is
-// refused when the previous allowed one was less than a window ago and the
-// count reached max; refused requests do not count.
-func (s *Server) rateLimit(path string) (response, bool) {
-	if s.cfg.rateMax <= 0 || s.cfg.rateWindow <= 0 {
-		return response{}, false
-	}
-	now := s.Now()
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	b := s.buckets[path]
-	if b == nil {
-		s.buckets[path] = &bucket{last: now, count: 1}
-		return response{}, false
-	}
-	since := now.Sub(b.last)
-	if since < s.cfg.rateWindow && b.count >= s.cfg.rateMax {
-		retry := int(math.Ceil((s.cfg.rateWindow - since).Seconds()))
-		resp := errorResponse(http.StatusTooManyRequests, "Too many requests. Please try again later.", "")
-		resp.header.Set("X-Retry-After", strconv.Itoa(retry))
-		return resp, true
-	}
-	if since > s.cfg.rateWindow {
-		b.count = 1
-	} else {
-		b.count++
-	}
-	b.last = now
-	return response{}, false
 }

@@ -53,7 +53,7 @@ func (s *Server) SignUp(email, password, name string) (Session, error) {
 	if fail != nil {
 		return Session{}, apiError(fail)
 	}
-	return s.sessionInfo(s.newSession(u, "guapocadotest", false, now)), nil
+	return s.sessionInfo(s.newSession(u, "guapocadotest", "", false, now)), nil
 }
 
 // CreateOrganization creates an organization for the session token (signed,
@@ -66,7 +66,7 @@ func (s *Server) CreateOrganization(token, name, slug string) (Session, error) {
 	if sess == nil {
 		return Session{}, ErrNoSession
 	}
-	if _, fail := s.createOrg(sess, name, slug, s.Now()); fail != nil {
+	if _, fail := s.createOrg(sess, name, slug, false, s.Now()); fail != nil {
 		return Session{}, apiError(fail)
 	}
 	return s.sessionInfo(sess), nil
@@ -94,8 +94,8 @@ func (s *Server) NewSession() (Session, error) {
 	if fail != nil {
 		return Session{}, apiError(fail)
 	}
-	sess := s.newSession(u, "guapocadotest", false, now)
-	if _, fail := s.createOrg(sess, fmt.Sprintf("Org %d", n), fmt.Sprintf("org-%d-%s", n, tag), now); fail != nil {
+	sess := s.newSession(u, "guapocadotest", "", false, now)
+	if _, fail := s.createOrg(sess, fmt.Sprintf("Org %d", n), fmt.Sprintf("org-%d-%s", n, tag), false, now); fail != nil {
 		return Session{}, apiError(fail)
 	}
 	return s.sessionInfo(sess), nil

@@ -179,11 +179,16 @@ func TestConcurrentConsumes(t *testing.T) {
 // the next month (UTC) by the server's clock; a non-resetting one does not.
 func TestMonthlyResets(t *testing.T) {
 	t.Parallel()
-	srv := guapocadotest.NewServer(guapocadotest.WithMeter("projects", true))
+	srv := guapocadotest.NewServer(
+		guapocadotest.WithPlans(append(guapocadotest.DefaultPlans(), guapocadotest.Plan{
+			Key: "exports", Allowances: map[string]guapocadotest.Allowance{"api-calls": {Included: 100}, "ai-credits": {Included: 10}, "exports": {Included: 5}},
+		})...),
+		guapocadotest.WithDefaultPlan("exports"),
+		guapocadotest.WithMeter("exports", true))
 	defer srv.Close()
 	srv.SetNow(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	sess := mustSession(t, srv)
-	for _, k := range []string{"api-calls", "ai-credits", "projects"} {
+	for _, k := range []string{"api-calls", "ai-credits", "exports"} {
 		if got := rawDo(t, srv, "POST", "/guapocado/usage/consume", `{"key":"`+k+`","amount":2}`, bearerHdr(sess.Token)...); got.Status != 200 {
 			t.Fatalf("consume %s: %d %s", k, got.Status, got.Body)
 		}
@@ -206,8 +211,8 @@ func TestMonthlyResets(t *testing.T) {
 	if u := read("api-calls"); u.Consumed != 0 || u.Balance != 100 || !u.Resets.Equal(jan) {
 		t.Errorf("at the reset: %+v (resets %v)", u, u.Resets)
 	}
-	if u := read("projects"); u.Consumed != 0 || !u.Resets.Equal(jan) {
-		t.Errorf("WithMeter(projects, true): %+v", u)
+	if u := read("exports"); u.Consumed != 0 || !u.Resets.Equal(jan) {
+		t.Errorf("WithMeter(exports, true): %+v", u)
 	}
 	if u := read("ai-credits"); u.Consumed != 2 || u.Resets != nil {
 		t.Errorf("non-resetting meter: %+v", u)

@@ -45,8 +45,10 @@ func teamJSON(t *team) obj {
 }
 
 // createOrg creates an organization owned by sess's user, with a default
-// team of the same name, and makes both active. Call with s.mu held.
-func (s *Server) createOrg(sess *session, name, slug string, now time.Time) (*org, *response) {
+// team of the same name, and makes both active unless keepActive (Better
+// Auth's keepCurrentActiveOrganization), which leaves the session's active
+// organization and team as they were. Call with s.mu held.
+func (s *Server) createOrg(sess *session, name, slug string, keepActive bool, now time.Time) (*org, *response) {
 	if _, taken := s.st.orgsBySlug[slug]; taken {
 		r := errorResponse(http.StatusBadRequest, "Organization already exists", "ORGANIZATION_ALREADY_EXISTS")
 		return nil, &r
@@ -59,13 +61,16 @@ func (s *Server) createOrg(sess *session, name, slug string, now time.Time) (*or
 	t := &team{id: randomID(), name: name, orgID: o.id, createdAt: now, members: map[string]bool{sess.userID: true}}
 	s.st.teams[t.id] = t
 	s.st.teamOrder = append(s.st.teamOrder, t.id)
-	sess.activeOrg, sess.activeTeam, sess.orgTouched, sess.updatedAt = o.id, t.id, true, now
+	if !keepActive {
+		sess.activeOrg, sess.activeTeam, sess.orgTouched, sess.updatedAt = o.id, t.id, true, now
+	}
 	return o, nil
 }
 
-// POST /organization/create {name, slug}
+// POST /organization/create {name, slug, keepCurrentActiveOrganization?}
 func (s *Server) orgCreate(c *call) response {
-	o, fail := s.createOrg(c.sess, strField(c.body, "name"), strField(c.body, "slug"), c.now)
+	keep, _ := c.body["keepCurrentActiveOrganization"].(bool)
+	o, fail := s.createOrg(c.sess, strField(c.body, "name"), strField(c.body, "slug"), keep, c.now)
 	if fail != nil {
 		return *fail
 	}

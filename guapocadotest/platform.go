@@ -261,8 +261,9 @@ func (s *Server) customerParam(pc *pcall) (*customer, *response) {
 	return s.customer(id), nil
 }
 
-// entitlement reads the customer and the {key} parameter.
-func (s *Server) entitlement(pc *pcall) (*customer, string, *response) {
+// entitlement reads the customer and the {key} parameter, a known key of
+// the kind the route takes (want; 0 takes any).
+func (s *Server) entitlement(pc *pcall, want entKind) (*customer, string, *response) {
 	cust, fail := s.customerParam(pc)
 	if fail != nil {
 		return nil, "", fail
@@ -276,21 +277,27 @@ func (s *Server) entitlement(pc *pcall) (*customer, string, *response) {
 		r := pError(http.StatusNotFound, "Unknown entitlement: "+key)
 		return nil, "", &r
 	}
+	if want != 0 {
+		if no := s.wrongKind(key, want); no != nil {
+			r := no.platform()
+			return nil, "", &r
+		}
+	}
 	return cust, key, nil
 }
 
 // GET /v1/entitlements/{key}/has?customerId= → true or false.
 func (s *Server) pHas(pc *pcall) response {
-	cust, key, fail := s.entitlement(pc)
+	cust, key, fail := s.entitlement(pc, 0)
 	if fail != nil {
 		return *fail
 	}
-	return pJSON(http.StatusOK, s.hasFeature(cust, key))
+	return pJSON(http.StatusOK, s.allowed(cust, key, pc.now))
 }
 
 // GET /v1/entitlements/{key}/limit?customerId= → LimitBalance.
 func (s *Server) pLimit(pc *pcall) response {
-	cust, key, fail := s.entitlement(pc)
+	cust, key, fail := s.entitlement(pc, kindLimit)
 	if fail != nil {
 		return *fail
 	}
@@ -299,7 +306,7 @@ func (s *Server) pLimit(pc *pcall) response {
 
 // POST /v1/entitlements/{key}/limit/settings {customerId, purchased?, autoExpansionEnabled?}.
 func (s *Server) pLimitSettings(pc *pcall) response {
-	cust, key, fail := s.entitlement(pc)
+	cust, key, fail := s.entitlement(pc, kindLimit)
 	if fail != nil {
 		return *fail
 	}
@@ -311,8 +318,8 @@ func (s *Server) pLimitSettings(pc *pcall) response {
 	if _, present := pc.body["autoExpansionEnabled"]; present && !hasAuto {
 		return pError(http.StatusBadRequest, "autoExpansionEnabled must be a boolean")
 	}
-	if hasPurchased && purchased > 0 && !s.allowance(cust, key).Expansion {
-		return pError(http.StatusBadRequest, "Limit expansion is not allowed for "+key+" on this plan")
+	if no := s.expansionRefused(cust, key, purchased, auto); no != nil {
+		return no.platform()
 	}
 	l := cust.limits[key]
 	if l == nil {
@@ -331,7 +338,7 @@ func (s *Server) pLimitSettings(pc *pcall) response {
 
 // GET /v1/usage/{key}/balance?customerId= → UsageBalance.
 func (s *Server) pBalance(pc *pcall) response {
-	cust, key, fail := s.entitlement(pc)
+	cust, key, fail := s.entitlement(pc, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -346,7 +353,7 @@ func positiveInt(m map[string]any, name string) (float64, bool) {
 
 // POST /v1/usage/{key}/consume {customerId, amount, idempotencyKey?}.
 func (s *Server) pConsume(pc *pcall) response {
-	cust, key, fail := s.entitlement(pc)
+	cust, key, fail := s.entitlement(pc, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -365,7 +372,7 @@ func (s *Server) pConsume(pc *pcall) response {
 
 // POST /v1/usage/{key}/refund {customerId, amount, idempotencyKey?}.
 func (s *Server) pRefund(pc *pcall) response {
-	cust, key, fail := s.entitlement(pc)
+	cust, key, fail := s.entitlement(pc, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -394,7 +401,7 @@ func (s *Server) platformOp(pc *pcall, op, customerID, key string, amount float6
 
 // POST /v1/usage/{key}/settings {customerId, overageEnabled}.
 func (s *Server) pUsageSettings(pc *pcall) response {
-	cust, key, fail := s.entitlement(pc)
+	cust, key, fail := s.entitlement(pc, kindMeter)
 	if fail != nil {
 		return *fail
 	}
@@ -494,10 +501,14 @@ func (s *Server) pContext(pc *pcall) response {
 	if _, n := cm["name"]; n || cm["email"] != nil || cm["metadata"] != nil {
 		s.emitCustomer(cust)
 	}
+	fields, no := s.contextFields(cust, pc.body, pc.now)
+	if no != nil {
+		return no.platform()
+	}
 	return pJSON(http.StatusOK, append(obj{
 		{"customerId", id},
 		{"customer", obj{{"id", id}, {"name", nullIfEmpty(cust.name)}, {"email", nullIfEmpty(cust.email)}}},
-	}, s.contextFields(cust, pc.body, pc.now)...))
+	}, fields...))
 }
 
 // GET /v1/plans → {plans}.
@@ -597,8 +608,8 @@ func (s *Server) pCheckout(pc *pcall) response {
 	if !absoluteURL(success) || !absoluteURL(cancel) {
 		return pError(http.StatusBadRequest, "successUrl and cancelUrl must be absolute URLs")
 	}
-	if s.st.planByKey[product] == nil {
-		return pError(http.StatusNotFound, "Unknown product: "+product)
+	if no := s.checkoutRefused(product); no != nil {
+		return no.platform()
 	}
 	id := s.nextID("cs")
 	s.auditLog(pc, "checkout.create", "checkout_session", id, obj{{"customerId", cust.id}, {"productKey", product}})

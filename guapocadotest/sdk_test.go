@@ -28,7 +28,7 @@ func sdkCalls() []sdkCall {
 			return err
 		}},
 		{"limit/settings", func(ctx context.Context, c *guapocado.Client, key string) error {
-			_, err := c.Limits.Configure(ctx, key, guapocado.LimitSettings{AutoExpansionEnabled: guapocado.Ptr(true)})
+			_, err := c.Limits.Configure(ctx, key, guapocado.LimitSettings{AutoExpansionEnabled: guapocado.Ptr(false)})
 			return err
 		}},
 		{"usage/balance", func(ctx context.Context, c *guapocado.Client, key string) error {

@@ -45,6 +45,7 @@ type Server struct {
 	plat    platformState
 	pRoutes []platformRoute
 	devices map[string]*deviceCode // device.go
+	kinds   map[string]entKind     // every known key's kind (rules.go); fixed by NewServer
 
 	logMu    sync.Mutex // guards the logs, the faults and the limiter
 	requests []Request
@@ -68,6 +69,7 @@ type config struct {
 	plans          []Plan
 	plansSet       bool
 	meters         map[string]bool
+	limits         map[string]bool // WithLimit
 	customerPlans  map[string]string
 	defaultPlan    string
 	webhookSecret  string
@@ -125,6 +127,23 @@ func WithMeter(key string, monthly bool) Option {
 	return func(c *config) { c.meters[key] = monthly }
 }
 
+// WithLimit says that these numeric entitlement keys are limits (seats,
+// projects: a count the customer may hold, read with /guapocado/limit),
+// not meters. A key some plan allows to expand is a limit without it;
+// every other numeric key is a meter. A key is of one kind only: the usage
+// endpoints refuse a limit, the limit endpoints a meter, with 400
+// "Entitlement <key> is not a usage meter" or "… is not a limit". A key
+// given here is a known entitlement even when no plan includes it.
+// NewServer panics when a key is given two kinds (WithMeter and WithLimit,
+// or overage in one plan and expansion in another).
+func WithLimit(keys ...string) Option {
+	return func(c *config) {
+		for _, k := range keys {
+			c.limits[k] = true
+		}
+	}
+}
+
 // WithCustomerPlan puts customerID on planKey from the start (without a
 // subscription). Customers not named here start on the default plan.
 func WithCustomerPlan(customerID, planKey string) Option {
@@ -142,12 +161,16 @@ func WithWebhookSecret(secret string) Option {
 	return func(c *config) { c.webhookSecret = secret }
 }
 
-// WithRateLimit turns on Better Auth's rate limiter: at most max requests
-// per window per path, counted before any handler runs (faults excepted).
-// A refused request gets 429 {"message":"Too many requests. Please try
-// again later."} with X-Retry-After: <seconds> and no Retry-After.
-// (Better Auth's stricter default rule for sign-in/sign-up is not modelled:
-// every path gets the same max.)
+// WithRateLimit turns on Better Auth's rate limiter, as NODE_ENV=production
+// does (Better Auth's defaults are 100 per 10 s): at most max requests per
+// window per client address and path, counted before any handler runs
+// (faults excepted). The client address is X-Forwarded-For when it holds
+// exactly one valid IP address; callers without one share a bucket per
+// path. Sign-in, sign-up, change-password and change-email allow 3 per 10 s
+// whatever max and window say, and GET /device 5 per device-code lifetime,
+// as Better Auth's built-in rules. A refused request gets 429
+// {"message":"Too many requests. Please try again later."} with
+// X-Retry-After: <seconds> and no Retry-After.
 func WithRateLimit(max int, window time.Duration) Option {
 	return func(c *config) { c.rateMax, c.rateWindow = max, window }
 }
@@ -156,6 +179,9 @@ func WithRateLimit(max int, window time.Duration) Option {
 type route struct {
 	schema  *schema // nil: the body is not validated
 	session bool    // sessionMiddleware: 401 UNAUTHORIZED without a session
+	// bare401 makes that 401 carry no body (Content-Type application/json
+	// all the same), as organization/create and create-team answer.
+	bare401 bool
 	handle  func(*call) response
 }
 
@@ -180,6 +206,7 @@ func NewServer(opts ...Option) *Server {
 		cookiePrefix:   "better-auth",
 		customerSource: "organization",
 		meters:         map[string]bool{"api-calls": true, "ai-credits": false},
+		limits:         map[string]bool{},
 		customerPlans:  map[string]string{},
 	}
 	for _, o := range opts {
@@ -207,6 +234,14 @@ func NewServer(opts ...Option) *Server {
 	}
 	if err := s.initState(); err != nil {
 		panic("guapocadotest: " + err.Error())
+	}
+	kinds, err := entitlementKinds(s.st.plans, cfg.meters, cfg.limits)
+	if err != nil {
+		panic("guapocadotest: " + err.Error())
+	}
+	s.kinds = kinds
+	for k := range cfg.limits {
+		s.st.known[k] = true
 	}
 	s.out = newOutbox(cfg.webhookEndpoints, cfg.webhookFaults)
 	s.eventPrefix = randomHex(4)
@@ -318,7 +353,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp response
 	limited := false
 	if !strings.HasPrefix(r.URL.Path, platformPrefix) { // Better Auth's limiter is not in front of the platform
-		resp, limited = s.rateLimit(r.URL.Path)
+		resp, limited = s.rateLimit(r)
 	}
 	if !limited {
 		resp = s.handle(r, raw)
@@ -379,7 +414,14 @@ func (s *Server) handle(r *http.Request, raw []byte) response {
 	c.now = s.Now()
 	c.sess, c.tokenIn = s.sessionFromRequest(r)
 	if rt.session && c.sess == nil {
-		return unauthorized()
+		resp := unauthorized()
+		if rt.bare401 {
+			resp.body = nil
+		}
+		if c.tokenIn { // Better Auth's session lookup clears a dead session's cookies
+			s.deleteCookies(resp.header)
+		}
+		return resp
 	}
 	return rt.handle(c)
 }
@@ -393,12 +435,12 @@ func (s *Server) routeTable() map[string]route {
 		"POST /sign-in/email":                {schema: signInSchema, handle: s.signIn},
 		"POST /sign-out":                     {handle: s.signOut},
 		"GET /get-session":                   {handle: s.getSession},
-		"POST /organization/create":          {schema: orgCreateSchema, session: true, handle: s.orgCreate},
+		"POST /organization/create":          {schema: orgCreateSchema, session: true, bare401: true, handle: s.orgCreate},
 		"GET /organization/list":             {session: true, handle: s.orgList},
 		"POST /organization/set-active":      {schema: setActiveSchema, session: true, handle: s.orgSetActive},
 		"POST /organization/set-active-team": {schema: setActiveTeamSchema, session: true, handle: s.orgSetActiveTeam},
 		"GET /organization/list-teams":       {session: true, handle: s.orgListTeams},
-		"POST /organization/create-team":     {schema: createTeamSchema, session: true, handle: s.orgCreateTeam},
+		"POST /organization/create-team":     {schema: createTeamSchema, session: true, bare401: true, handle: s.orgCreateTeam},
 		"POST /organization/add-team-member": {schema: addTeamMemberSchema, session: true, handle: s.orgAddTeamMember},
 
 		"GET /guapocado/customer":             {session: true, handle: s.customerGet},
