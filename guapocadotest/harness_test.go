@@ -18,12 +18,12 @@ type answer struct {
 }
 
 // rawDo makes one raw HTTP request. path is below /api/auth unless it starts
-// with "/api/". hdr is a list of name, value pairs; a POST with a body gets
+// with "/api/" or "/v1/" (the platform API). hdr is a list of name, value pairs; a POST with a body gets
 // Content-Type: application/json unless hdr names Content-Type ("-" leaves
 // the header out). A Cookie value of "" sends an empty Cookie header.
 func rawDo(t *testing.T, srv *guapocadotest.Server, method, path, jsonObj string, hdr ...string) answer {
 	t.Helper()
-	if !strings.HasPrefix(path, "/api/") {
+	if !strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/v1/") {
 		path = guapocadotest.BasePath + path
 	}
 	var rd io.Reader

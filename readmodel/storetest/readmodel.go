@@ -117,7 +117,12 @@ func runDifferential(t *testing.T, store readmodel.Store, seed int64) {
 			case 6:
 				// Limit settings send no webhook: only the read model's own
 				// writes are guaranteed to be seen, so they go through it.
+				// Switching auto-expansion on is refused (400) on a plan that
+				// allows no expansion of that limit; nothing changes then.
 				_, err = rm.ConfigureLimit(ctx, c, pick(diffLimits), guapocado.LimitSettings{AutoExpansionEnabled: guapocado.Ptr(rng.Intn(2) == 0)})
+				if errors.Is(err, guapocado.ErrInvalidRequest) {
+					err = nil
+				}
 			case 7: // reads, which fill the store between writes
 				_, _, err = rm.Snapshot(ctx, c, &guapocado.SnapshotParams{Features: diffFeatures, Usage: diffMeters, Limits: diffLimits})
 			}
