@@ -17,6 +17,42 @@ import (
 // move the clock across months.
 const sessionTTL = 7 * 24 * time.Hour
 
+// dontRememberTTL is the lifetime of a session signed in with rememberMe
+// false, until its first refresh; sessionUpdateAge is how old a session's
+// expiry must be before Better Auth moves it on (its updateAge).
+const (
+	dontRememberTTL  = 24 * time.Hour
+	sessionUpdateAge = 24 * time.Hour
+)
+
+// refreshSession is Better Auth's refresh on every session lookup: unless
+// the request carries the dont_remember cookie, a session whose expiry was
+// set a day ago or more (every not-remembered session at once) is moved to
+// expire in sessionTTL, and the answer carries the session cookie and
+// set-auth-token again. It returns those headers, or nil. Call with s.mu
+// held.
+func (s *Server) refreshSession(c *call) http.Header {
+	if c.sess == nil || c.dontRemember || c.now.Before(c.sess.expiresAt.Add(-sessionTTL+sessionUpdateAge)) {
+		return nil
+	}
+	c.sess.expiresAt, c.sess.updatedAt = c.now.Add(sessionTTL), c.now
+	return s.sessionHeaders(c.sess, false)
+}
+
+// requestDontRemember reports a validly signed dont_remember cookie.
+func (s *Server) requestDontRemember(r *http.Request) bool {
+	v, ok := cookieValue(r, s.cookieName("dont_remember"))
+	if !ok {
+		return false
+	}
+	dec, err := url.PathUnescape(v)
+	if err != nil {
+		return false
+	}
+	got, ok := s.unsign(dec)
+	return ok && got == "true"
+}
+
 type user struct {
 	id, name, email string
 	password        [32]byte
@@ -24,16 +60,16 @@ type user struct {
 }
 
 type session struct {
-	id, token    string // token is the unsigned 32-character session token
-	userID       string
-	activeOrg    string
-	activeTeam   string
-	orgTouched   bool // activeOrganizationId/activeTeamId have been set once
-	dontRemember bool
-	userAgent    string
-	ipAddress    string // clientIP at sign-in, "" when unknown
-	createdAt    time.Time
-	updatedAt    time.Time
+	id, token  string // token is the unsigned 32-character session token
+	userID     string
+	activeOrg  string
+	activeTeam string
+	orgTouched bool // activeOrganizationId/activeTeamId have been set once
+	userAgent  string
+	ipAddress  string // clientIP at sign-in, "" when unknown
+	createdAt  time.Time
+	updatedAt  time.Time
+	expiresAt  time.Time // moved on by refresh; the fake never expires a session
 }
 
 const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -103,18 +139,20 @@ func (s *Server) setCookie(name, value string, maxAge int) string {
 }
 
 // sessionHeaders are what Better Auth (with the bearer plugin) sends
-// whenever it sets the session cookie.
-func (s *Server) sessionHeaders(sess *session) http.Header {
+// whenever it sets the session cookie. dontRemember (sign-in with
+// rememberMe false, or a request carrying the dont_remember cookie) makes
+// it a browser-session cookie.
+func (s *Server) sessionHeaders(sess *session, dontRemember bool) http.Header {
 	h := http.Header{}
 	signed := s.sign(sess.token)
 	maxAge := int(sessionTTL / time.Second)
-	if sess.dontRemember {
+	if dontRemember {
 		maxAge = -1
 	}
 	h.Set("Access-Control-Expose-Headers", "set-auth-token")
 	h.Set("Set-Auth-Token", signed)
 	h.Add("Set-Cookie", s.setCookie("session_token", signed, maxAge))
-	if sess.dontRemember {
+	if dontRemember {
 		h.Add("Set-Cookie", s.setCookie("dont_remember", s.sign("true"), -1))
 	}
 	return h
@@ -202,17 +240,22 @@ func (s *Server) sessionFromRequest(r *http.Request) (found *session, tokenIn bo
 	return nil, tokenIn
 }
 
-// newSession opens a session for u. Call with s.mu held.
+// newSession opens a session for u. A session not to be remembered lasts
+// a day until its first refresh (refreshSession), as in Better Auth.
 func (s *Server) newSession(u *user, userAgent, ipAddress string, dontRemember bool, now time.Time) *session {
+	ttl := sessionTTL
+	if dontRemember {
+		ttl = dontRememberTTL
+	}
 	sess := &session{
-		id:           randomID(),
-		token:        randomID(),
-		userID:       u.id,
-		dontRemember: dontRemember,
-		userAgent:    userAgent,
-		ipAddress:    ipAddress,
-		createdAt:    now,
-		updatedAt:    now,
+		id:        randomID(),
+		token:     randomID(),
+		userID:    u.id,
+		userAgent: userAgent,
+		ipAddress: ipAddress,
+		createdAt: now,
+		updatedAt: now,
+		expiresAt: now.Add(ttl),
 	}
 	s.st.sessions[sess.token] = sess
 	return sess
@@ -287,7 +330,7 @@ func (s *Server) signUp(c *call) response {
 	}
 	sess := s.newSession(u, c.r.UserAgent(), clientIP(c.r), !rememberMe(c.body), c.now)
 	resp := jsonResponse(http.StatusOK, obj{{"token", sess.token}, {"user", userJSON(u)}})
-	mergeHeader(resp.header, s.sessionHeaders(sess))
+	mergeHeader(resp.header, s.sessionHeaders(sess, !rememberMe(c.body)))
 	return resp
 }
 
@@ -304,12 +347,16 @@ func (s *Server) signIn(c *call) response {
 	}
 	sess := s.newSession(u, c.r.UserAgent(), clientIP(c.r), !rememberMe(c.body), c.now)
 	o := obj{{"redirect", false}, {"token", sess.token}}
-	if cb := strField(c.body, "callbackURL"); cb != "" {
+	cb := strField(c.body, "callbackURL")
+	if cb != "" {
 		o = obj{{"redirect", true}, {"token", sess.token}, {"url", cb}}
 	}
 	o = append(o, kv{"user", userJSON(u)})
 	resp := jsonResponse(http.StatusOK, o)
-	mergeHeader(resp.header, s.sessionHeaders(sess))
+	if cb != "" { // still 200: a browser's fetch does not follow it
+		resp.header.Set("Location", cb)
+	}
+	mergeHeader(resp.header, s.sessionHeaders(sess, !rememberMe(c.body)))
 	return resp
 }
 
@@ -345,7 +392,7 @@ func (s *Server) getSession(c *call) response {
 
 func (s *Server) sessionJSON(sess *session) obj {
 	o := obj{
-		{"expiresAt", isoTime(sess.createdAt.Add(sessionTTL))},
+		{"expiresAt", isoTime(sess.expiresAt)},
 		{"token", sess.token},
 		{"createdAt", isoTime(sess.createdAt)},
 		{"updatedAt", isoTime(sess.updatedAt)},

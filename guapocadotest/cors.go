@@ -22,7 +22,8 @@ const (
 // another origin must be configured: every answer to such an origin
 // carries Access-Control-Allow-Origin (that origin, never "*"),
 // Access-Control-Allow-Credentials: true and Access-Control-Expose-Headers:
-// CORSExposeHeaders, and a preflight (OPTIONS with
+// CORSExposeHeaders (merged with Better Auth's own "set-auth-token" on
+// answers that carry one), and a preflight (OPTIONS with
 // Access-Control-Request-Method) from it is answered 204 with
 // CORSAllowMethods and CORSAllowHeaders, before faults and the rate limiter.
 // Requests from other origins get no CORS headers, so a browser refuses to

@@ -86,7 +86,7 @@ func noStore(r response) response {
 func (s *Server) deviceCodeStart(c *call) response {
 	clientID := strField(c.body, "client_id")
 	if clientID == "" {
-		return oauthError(http.StatusBadRequest, "invalid_request", "client_id is required")
+		return oauthError(http.StatusBadRequest, "invalid_request", "[body.client_id] Invalid input: expected string, received undefined")
 	}
 	interval, expiry := s.cfg.wiring.deviceInterval, s.cfg.wiring.deviceExpiry
 	if interval <= 0 {
@@ -180,11 +180,16 @@ func (s *Server) deviceDecide(c *call, status string) response {
 	return jsonResponse(http.StatusOK, obj{{"success", true}})
 }
 
-// POST /device/token {grant_type, device_code, client_id}
+// POST /device/token {grant_type, device_code, client_id}: every OAuth
+// answer, errors included, carries Cache-Control: no-store.
 func (s *Server) deviceToken(c *call) response {
 	if strField(c.body, "grant_type") != DeviceGrantType {
 		return errorResponse(http.StatusBadRequest, `[body.grant_type] Invalid input: expected "`+DeviceGrantType+`"`, "VALIDATION_ERROR")
 	}
+	return noStore(s.deviceTokenAnswer(c))
+}
+
+func (s *Server) deviceTokenAnswer(c *call) response {
 	d := s.devices[strField(c.body, "device_code")]
 	if d == nil {
 		return oauthError(http.StatusBadRequest, "invalid_grant", "Invalid device code")
@@ -212,12 +217,12 @@ func (s *Server) deviceToken(c *call) response {
 		return oauthError(http.StatusInternalServerError, "server_error", "User not found")
 	}
 	sess := s.newSession(u, c.r.UserAgent(), clientIP(c.r), false, c.now)
-	return noStore(jsonResponse(http.StatusOK, obj{
+	return jsonResponse(http.StatusOK, obj{
 		{"access_token", sess.token},
 		{"token_type", "Bearer"},
 		{"expires_in", int(sessionTTL / time.Second)},
 		{"scope", d.scope},
-	}))
+	})
 }
 
 // ApproveDevice plays the browser side of the device flow without HTTP:

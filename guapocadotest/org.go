@@ -96,17 +96,21 @@ func (s *Server) orgList(c *call) response {
 }
 
 // POST /organization/set-active {organizationId} | {organizationSlug};
-// organizationId null clears the active organization only: as in Better
-// Auth 1.7.25, the active team stays (and a team-sourced customer with it)
-// until set-active-team {teamId:null}.
+// as in Better Auth 1.7.25 it sets or (organizationId null) clears the
+// active organization only: the active team stays (and a team-sourced
+// customer with it) until set-active-team {teamId:null}. A refusal because
+// the user is not a member clears the active organization too.
 func (s *Server) orgSetActive(c *call) response {
 	sess := c.sess
 	id, hasID := c.body["organizationId"]
 	slug := strField(c.body, "organizationSlug")
 	if hasID && id == nil {
+		if sess.activeOrg == "" {
+			return jsonResponse(http.StatusOK, nil)
+		}
 		sess.activeOrg, sess.orgTouched, sess.updatedAt = "", true, c.now
 		resp := jsonResponse(http.StatusOK, nil)
-		mergeHeader(resp.header, s.sessionHeaders(sess))
+		mergeHeader(resp.header, s.sessionHeaders(sess, c.dontRemember))
 		return resp
 	}
 	orgID, _ := id.(string)
@@ -125,14 +129,14 @@ func (s *Server) orgSetActive(c *call) response {
 	}
 	o := s.st.orgs[orgID]
 	if o == nil || !o.hasMember(sess.userID) {
+		// Better Auth clears the active organization before refusing
+		sess.activeOrg, sess.orgTouched, sess.updatedAt = "", true, c.now
 		return errorResponse(http.StatusForbidden, "User is not a member of the organization", "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
 	}
-	if t := s.st.teams[sess.activeTeam]; t == nil || t.orgID != o.id {
-		sess.activeTeam = ""
-	}
+	// the active team stays, even one of another organization
 	sess.activeOrg, sess.orgTouched, sess.updatedAt = o.id, true, c.now
 	resp := jsonResponse(http.StatusOK, orgJSON(o))
-	mergeHeader(resp.header, s.sessionHeaders(sess))
+	mergeHeader(resp.header, s.sessionHeaders(sess, c.dontRemember))
 	return resp
 }
 
@@ -143,7 +147,7 @@ func (s *Server) orgSetActiveTeam(c *call) response {
 	if hasID && id == nil {
 		sess.activeTeam, sess.orgTouched, sess.updatedAt = "", true, c.now
 		resp := jsonResponse(http.StatusOK, nil)
-		mergeHeader(resp.header, s.sessionHeaders(sess))
+		mergeHeader(resp.header, s.sessionHeaders(sess, c.dontRemember))
 		return resp
 	}
 	teamID, _ := id.(string)
@@ -162,7 +166,7 @@ func (s *Server) orgSetActiveTeam(c *call) response {
 	}
 	sess.activeTeam, sess.orgTouched, sess.updatedAt = t.id, true, c.now
 	resp := jsonResponse(http.StatusOK, teamJSON(t))
-	mergeHeader(resp.header, s.sessionHeaders(sess))
+	mergeHeader(resp.header, s.sessionHeaders(sess, c.dontRemember))
 	return resp
 }
 
@@ -192,7 +196,7 @@ func (s *Server) orgCreateTeam(c *call) response {
 	}
 	o := s.st.orgs[orgID]
 	if o == nil || !o.hasMember(c.sess.userID) {
-		return errorResponse(http.StatusForbidden, "User is not a member of the organization", "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
+		return errorResponse(http.StatusForbidden, "You are not allowed to invite users to this organization", "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION")
 	}
 	now := c.now
 	t := &team{id: randomID(), name: strField(c.body, "name"), orgID: o.id, createdAt: now, updatedAt: &now, members: map[string]bool{}}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -108,8 +109,15 @@ func signInFirst() response {
 	return errorResponse(http.StatusUnauthorized, "Sign in first", "")
 }
 
+// write sends the answer. Its headers are added to those already set
+// (WithCORS's); Access-Control-Expose-Headers is merged into one list that
+// names each header once.
 func (r response) write(w http.ResponseWriter) {
 	for k, vs := range r.header {
+		if k == "Access-Control-Expose-Headers" {
+			vs = mergeList(append(w.Header().Values(k), vs...))
+			w.Header().Del(k)
+		}
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
@@ -118,4 +126,24 @@ func (r response) write(w http.ResponseWriter) {
 	if len(r.body) > 0 {
 		_, _ = w.Write(r.body)
 	}
+}
+
+// mergeList joins comma-separated header values into one, each name once
+// (compared without case), in first-seen order.
+func mergeList(values []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if name != "" && !seen[strings.ToLower(name)] {
+				seen[strings.ToLower(name)] = true
+				out = append(out, name)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return []string{strings.Join(out, ", ")}
 }

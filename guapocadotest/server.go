@@ -194,6 +194,8 @@ type call struct {
 	sess    *session       // nil when not signed in
 	now     time.Time
 	tokenIn bool // a validly signed session token was presented
+	// dontRemember: the request carries Better Auth's dont_remember cookie
+	dontRemember bool
 }
 
 // NewServer starts a fake on 127.0.0.1 with a random port. It panics on
@@ -413,6 +415,11 @@ func (s *Server) handle(r *http.Request, raw []byte) response {
 	defer s.mu.Unlock()
 	c.now = s.Now()
 	c.sess, c.tokenIn = s.sessionFromRequest(r)
+	c.dontRemember = s.requestDontRemember(r)
+	var refreshed http.Header
+	if rt.session || rel == "/get-session" { // the routes that look the session up
+		refreshed = s.refreshSession(c)
+	}
 	if rt.session && c.sess == nil {
 		resp := unauthorized()
 		if rt.bare401 {
@@ -423,7 +430,14 @@ func (s *Server) handle(r *http.Request, raw []byte) response {
 		}
 		return resp
 	}
-	return rt.handle(c)
+	resp := rt.handle(c)
+	if refreshed != nil && resp.header.Get("Set-Auth-Token") == "" {
+		if resp.header == nil {
+			resp.header = http.Header{}
+		}
+		mergeHeader(resp.header, refreshed)
+	}
+	return resp
 }
 
 // routeTable lists every endpoint, keyed "METHOD /path" below BasePath.

@@ -392,11 +392,13 @@ export class Ledger {
     for (const key of features) {
       out.features[key] = ENTITLEMENTS[key] ? this.has(id, key) : false;
     }
+    // Unknown keys are left out; a key of another kind is refused as the
+    // usage and limit endpoints refuse it.
     for (const key of usage) {
-      if (ENTITLEMENTS[key]?.kind === "meter") out.usage[key] = this.meter(id, key);
+      if (ENTITLEMENTS[key]) out.usage[key] = this.meter(id, key);
     }
     for (const key of limits) {
-      if (ENTITLEMENTS[key]?.kind === "limit") out.limits[key] = this.limit(id, key);
+      if (ENTITLEMENTS[key]) out.limits[key] = this.limit(id, key);
     }
     return out;
   }

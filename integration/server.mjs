@@ -90,12 +90,15 @@ function main() {
   let handle = null;
   const server = http.createServer((req, res) => {
     const origin = req.headers.origin;
+    // Every answer depends on Origin once CORS is on: a cache must not
+    // serve one origin's answer to another.
+    if (cfg.corsOrigins.length > 0) res.setHeader("Vary", "Origin");
     if (origin && cfg.corsOrigins.includes(origin)) {
       // What an app serving a page on another origin adds in front of Better Auth.
       res.setHeader("Access-Control-Allow-Origin", origin);
       res.setHeader("Access-Control-Allow-Credentials", "true");
-      res.setHeader("Vary", "Origin");
       if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
+        res.setHeader("Vary", ["Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"]);
         res.setHeader("Access-Control-Allow-Methods", "GET, POST");
         res.setHeader("Access-Control-Allow-Headers", "Content-Type, Authorization");
         res.setHeader("Access-Control-Max-Age", "600");
