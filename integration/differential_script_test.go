@@ -10,10 +10,12 @@ import (
 
 // The exchanges of the differential test, per configuration.
 
-func post(name, path, body string) step { return step{name: name, method: "POST", path: path, body: body} }
-func get(name, path string) step        { return step{name: name, method: "GET", path: path} }
+func post(name, path, body string) step {
+	return step{name: name, method: "POST", path: path, body: body}
+}
+func get(name, path string) step { return step{name: name, method: "GET", path: path} }
 
-func (s step) by(session string) step       { s.bearer = session; return s }
+func (s step) by(session string) step        { s.bearer = session; return s }
 func (s step) viaCookie(session string) step { s.cookie = session; return s }
 func (s step) saving(f func(*target, *answer)) step {
 	s.save = f
@@ -339,7 +341,7 @@ func deviceSteps() []step {
 		get("verify", "/device?user_code={{usercode}}").by("dee"),
 		get("verify without session", "/device?user_code={{usercode}}"),
 		post("approve", "/device/approve", `{"userCode":"{{usercode}}"}`).by("dee"),
-		token("token approved").after(1100*time.Millisecond).saving(saveField("access", "access_token", true)),
+		token("token approved").after(1100 * time.Millisecond).saving(saveField("access", "access_token", true)),
 		token("token used again"),
 		get("get-session with the access token", "/get-session").with("Authorization", "Bearer {{access}}"),
 		post("token wrong grant type", "/device/token", `{"grant_type":"password","device_code":"x","client_id":"cli"}`),
