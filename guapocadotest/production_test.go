@@ -318,3 +318,83 @@ func TestCheckoutCustomPricing(t *testing.T) {
 		t.Errorf("pro: %d %s", got.Status, got.Body)
 	}
 }
+
+// TestSignInCallbackLocation: sign-in with a callbackURL still answers 200,
+// with the URL in the body and in Location.
+func TestSignInCallbackLocation(t *testing.T) {
+	t.Parallel()
+	srv := guapocadotest.New(t)
+	if _, err := srv.SignUp("cb@example.com", "password1234", "Cb"); err != nil {
+		t.Fatal(err)
+	}
+	got := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"cb@example.com","password":"password1234","callbackURL":"/dashboard"}`)
+	if got.Status != 200 || got.Header.Get("Location") != "/dashboard" || !strings.Contains(got.Body, `"redirect":true`) {
+		t.Errorf("sign-in with callbackURL: %d, Location %q, %s", got.Status, got.Header.Get("Location"), got.Body)
+	}
+	if got := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"cb@example.com","password":"password1234"}`); got.Header.Get("Location") != "" {
+		t.Errorf("sign-in without callbackURL: Location %q", got.Header.Get("Location"))
+	}
+}
+
+// TestSetActiveKeepsTeam: set-active changes the active organization only;
+// a refusal (not a member) clears it; create-team in someone else's
+// organization is refused as Better Auth refuses it.
+func TestSetActiveKeepsTeam(t *testing.T) {
+	t.Parallel()
+	srv := guapocadotest.New(t)
+	alice := mustSession(t, srv)
+	bob := mustSession(t, srv)
+	auth := bearerHdr(alice.Token)
+	beta := decodeObject(t, rawDo(t, srv, "POST", "/organization/create", `{"name":"Beta","slug":"beta-keep","keepCurrentActiveOrganization":true}`, auth...).Body)["id"].(string)
+	if got := rawDo(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+beta+`"}`, auth...); got.Status != 200 {
+		t.Fatalf("set-active: %d %s", got.Status, got.Body)
+	}
+	sess := decodeObject(t, rawDo(t, srv, "GET", "/get-session", "", auth...).Body)["session"].(map[string]any)
+	if sess["activeOrganizationId"] != beta || sess["activeTeamId"] != alice.TeamID {
+		t.Errorf("after set-active: organization %v team %v, want %s and the team kept (%s)", sess["activeOrganizationId"], sess["activeTeamId"], beta, alice.TeamID)
+	}
+	expectAnswer(t, "set-active, not a member", rawDo(t, srv, "POST", "/organization/set-active", `{"organizationId":"`+alice.OrganizationID+`"}`, bearerHdr(bob.Token)...), 403,
+		`{"message":"User is not a member of the organization","code":"USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}`)
+	expectAnswer(t, "bob after the refusal", rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(bob.Token)...), 401, `{"message":"Sign in first"}`)
+	expectAnswer(t, "create-team elsewhere", rawDo(t, srv, "POST", "/organization/create-team", `{"name":"X","organizationId":"`+alice.OrganizationID+`"}`, bearerHdr(bob.Token)...), 403,
+		`{"message":"You are not allowed to invite users to this organization","code":"YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION"}`)
+}
+
+// TestSessionRefresh: a session looked up a day or more after its expiry
+// was set is moved on, and the answer carries its cookie and token again;
+// a not-remembered session (one day) is refreshed on its first use without
+// the dont_remember cookie, not with it.
+func TestSessionRefresh(t *testing.T) {
+	t.Parallel()
+	srv := guapocadotest.New(t)
+	srv.SetNow(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	if _, err := srv.SignUp("fresh@example.com", "password1234", "F"); err != nil {
+		t.Fatal(err)
+	}
+	in := rawDo(t, srv, "POST", "/sign-in/email", `{"email":"fresh@example.com","password":"password1234","rememberMe":false}`)
+	tok := in.Header.Get("Set-Auth-Token")
+	var dontRemember string
+	for _, c := range in.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "better-auth.dont_remember=") {
+			dontRemember = strings.SplitN(c, ";", 2)[0]
+		}
+	}
+	if dontRemember == "" {
+		t.Fatalf("sign-in with rememberMe false set no dont_remember cookie: %q", in.Header.Values("Set-Cookie"))
+	}
+	withCookie := rawDo(t, srv, "GET", "/get-session", "", "Cookie", sessionCookieHdr(tok)+"; "+dontRemember)
+	if withCookie.Header.Get("Set-Auth-Token") != "" || !strings.Contains(withCookie.Body, `"expiresAt":"2026-12-02T12:00:00.000Z"`) {
+		t.Errorf("with dont_remember: set-auth-token %t, %s", withCookie.Header.Get("Set-Auth-Token") != "", withCookie.Body)
+	}
+	bearer := rawDo(t, srv, "POST", "/guapocado/has", `{"key":"csv-export"}`, bearerHdr(tok)...)
+	if bearer.Status != 401 || bearer.Header.Get("Set-Auth-Token") == "" || !strings.Contains(strings.Join(bearer.Header.Values("Set-Cookie"), "\n"), "Max-Age=604800") {
+		t.Errorf("first use by bearer: %d, set-auth-token %t, cookies %q", bearer.Status, bearer.Header.Get("Set-Auth-Token") != "", bearer.Header.Values("Set-Cookie"))
+	}
+	if again := rawDo(t, srv, "GET", "/get-session", "", bearerHdr(tok)...); again.Header.Get("Set-Auth-Token") != "" || !strings.Contains(again.Body, `"expiresAt":"2026-12-08T12:00:00.000Z"`) {
+		t.Errorf("after the refresh: set-auth-token %t, %s", again.Header.Get("Set-Auth-Token") != "", again.Body)
+	}
+	srv.Advance(24 * time.Hour)
+	if later := rawDo(t, srv, "GET", "/get-session", "", bearerHdr(tok)...); later.Header.Get("Set-Auth-Token") == "" || !strings.Contains(later.Body, `"expiresAt":"2026-12-09T12:00:00.000Z"`) {
+		t.Errorf("a day later: set-auth-token %t, %s", later.Header.Get("Set-Auth-Token") != "", later.Body)
+	}
+}
