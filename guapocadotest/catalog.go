@@ -23,8 +23,10 @@ type Plan struct {
 	Mode string
 	// Features are the boolean entitlements (has).
 	Features map[string]bool
-	// Allowances are the numeric entitlements: each is both a meter
-	// (usage balance/consume/refund) and a limit.
+	// Allowances are the numeric entitlements: each key is a limit (read
+	// with limit, bought with limit settings) when WithLimit names it or a
+	// plan allows its expansion, else a meter (usage balance, consume,
+	// refund, usage settings). See WithLimit.
 	Allowances map[string]Allowance
 	// JSON, when set, is the plan exactly as the platform serves it.
 	JSON json.RawMessage

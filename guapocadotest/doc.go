@@ -44,8 +44,9 @@
 // enterprise) and every customer starts on free: 100 api-calls per month,
 // 10 ai-credits that never reset, 3 seats, csv-export. Replace it with
 // WithPlans, choose the starting plan with WithDefaultPlan,
-// WithCustomerPlan or SetPlan, and say which meters reset monthly with
-// WithMeter. A consume beyond the balance answers 429 "Insufficient balance"
+// WithCustomerPlan or SetPlan, say which meters reset monthly with
+// WithMeter and which numeric keys are limits with WithLimit (see Key
+// kinds). A consume beyond the balance answers 429 "Insufficient balance"
 // unless the plan allows overage and the customer enabled it.
 //
 // # Time
@@ -107,11 +108,66 @@
 // preflights). Cookies ignore ports: two fakes on 127.0.0.1 seen by one
 // browser need different WithCookiePrefix values.
 //
+// # Key kinds
+//
+// Every entitlement key has one kind, as on the platform: a feature (a
+// boolean in the plans), a limit (WithLimit, or a numeric key some plan
+// allows to expand: seats, projects) or a meter (every other numeric key:
+// api-calls, ai-credits, WithMeter). has answers for every kind (a meter
+// while it has balance or may run into overage, a limit while it is above
+// zero); the usage endpoints refuse a limit or feature and the limit
+// endpoints a meter, and so does a snapshot asked for such a key among its
+// usage or limits, with the answer the plugin passes on for a platform 400:
+// 400 {"message":"Entitlement seats is not a usage meter"} (or "… is not a
+// limit"); the platform API answers {"error": …}. Buying more of a limit or
+// switching its auto-expansion on needs a plan that allows its expansion
+// (400 "Limit expansion is not allowed for seats on this plan"), and a
+// product with custom pricing ("contact sales") cannot be bought through
+// checkout (400 "Product enterprise is not available for checkout").
+// The hosted platform was not observed for these; they follow upstream's
+// schema (one kind per key) and the integration harness's platform.
+//
+// # Compared with Better Auth
+//
+// The integration suite (integration/, build tag integration) sends the same
+// raw exchanges to this fake and to a real Better Auth server
+// (better-auth 1.7.25 with the organization, bearer and device
+// authorization plugins and the harness's Guapocado plugin) and compares
+// what a client acts on: status, JSON field names, types and values, error
+// codes and messages, and the headers and cookies clients read — sign-up and
+// sign-in, organizations and teams, every billing endpoint and its errors,
+// the rate limiter with NODE_ENV=production, an https base URL, CORS, the
+// team customer source, the device flow and the webhook receiver. Answers
+// as Better Auth gives them include: the sign-in and sign-up limit (3 per
+// 10 s per client address); rate-limit buckets per client address
+// (X-Forwarded-For with exactly one valid address) and path;
+// session.ipAddress from the same address; "[body.email] Invalid email
+// address" at sign-up; the three expired cookies (session_token,
+// session_data, dont_remember) on every answer to an unknown, revoked or
+// signed-out session, and on every sign-out; keepCurrentActiveOrganization;
+// set-active leaving the active team alone; and the session refresh (a
+// session looked up a day after its expiry was set, or a not-remembered
+// session used without its dont_remember cookie, gets its cookie and
+// set-auth-token again).
+//
 // # What is not modelled
 //
 // Sessions do not expire (so tests can move the clock across months);
-// cookie caching (session_data) is not implemented; Better Auth's stricter
-// rate-limit rule for sign-in is not applied (WithRateLimit is uniform per
-// path); checkout URLs never complete a purchase; webhook events POSTed to
-// /guap are verified but not applied to the ledger.
+// cookie caching (session_data) is not implemented; checkout URLs never
+// complete a purchase; webhook events POSTed to /guap are verified but not
+// applied to the ledger. Only the endpoints listed above exist (no
+// password change, email verification, invitations or member management).
+// The client address is read from X-Forwarded-For only, as with Better
+// Auth's defaults (no ipAddressHeaders, trustedProxies or IPv6 subnet
+// options), and outside NODE_ENV=development, where Better Auth would
+// fall back to 127.0.0.1.
+//
+// The differential test allows one difference, because it belongs to the
+// app rather than to Better Auth: WithCORS keeps its exposed headers. On an
+// answer that carries set-auth-token the fake lists set-auth-token,
+// X-Retry-After and Retry-After in Access-Control-Expose-Headers; behind the
+// harness's plain Node CORS front, Better Auth's own "set-auth-token"
+// replaces the front's list on such answers. What a page can read depends on
+// the app's CORS layer; WithExposedHeaders models one that overwrites the
+// list.
 package guapocadotest
