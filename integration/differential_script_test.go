@@ -97,13 +97,13 @@ func defaultSteps() []step {
 		get("plans without organization", "/guapocado/plans").by("alice"),
 
 		// organizations and teams
-		post("organization/create", "/organization/create", `{"name":"Acme","slug":"acme"}`).by("alice").saving(saveField("org:acme", "id", false)),
+		post("organization/create", "/organization/create", `{"name":"Acme","slug":"acme"}`).by("alice").saving(saveField("org:acme", "id")),
 		post("organization/create taken slug", "/organization/create", `{"name":"Acme","slug":"acme"}`).by("alice"),
-		post("organization/create keep active", "/organization/create", `{"name":"Beta","slug":"beta","keepCurrentActiveOrganization":true}`).by("alice").saving(saveField("org:beta", "id", false)),
-		get("get-session after create", "/get-session").by("alice").saving(saveField("team:acme", "session.activeTeamId", false)),
+		post("organization/create keep active", "/organization/create", `{"name":"Beta","slug":"beta","keepCurrentActiveOrganization":true}`).by("alice").saving(saveField("org:beta", "id")),
+		get("get-session after create", "/get-session").by("alice").saving(saveField("team:acme", "session.activeTeamId")),
 		get("organization/list", "/organization/list").by("alice"),
 		get("organization/list-teams", "/organization/list-teams").by("alice"),
-		post("organization/create-team", "/organization/create-team", `{"name":"Eng"}`).by("alice").saving(saveField("team:eng", "id", false)),
+		post("organization/create-team", "/organization/create-team", `{"name":"Eng"}`).by("alice").saving(saveField("team:eng", "id")),
 		post("set-active-team not a member", "/organization/set-active-team", `{"teamId":"{{team:eng}}"}`).by("alice"),
 		post("add-team-member", "/organization/add-team-member", `{"teamId":"{{team:eng}}","userId":"{{user:alice}}"}`).by("alice"),
 		post("set-active-team", "/organization/set-active-team", `{"teamId":"{{team:eng}}"}`).by("alice"),
@@ -333,7 +333,7 @@ func deviceSteps() []step {
 	return []step{
 		signUpStep("dee", "dee@example.com"),
 		post("device/code", "/device/code", `{"client_id":"cli","scope":"openid"}`).saving(saveAll(
-			saveField("device", "device_code", true), saveField("usercode", "user_code", false))),
+			saveField("device", "device_code"), saveField("usercode", "user_code"))),
 		post("device/code no client", "/device/code", `{}`),
 		token("token pending"),
 		token("token too fast"),
@@ -341,7 +341,7 @@ func deviceSteps() []step {
 		get("verify", "/device?user_code={{usercode}}").by("dee"),
 		get("verify without session", "/device?user_code={{usercode}}"),
 		post("approve", "/device/approve", `{"userCode":"{{usercode}}"}`).by("dee"),
-		token("token approved").after(1100 * time.Millisecond).saving(saveField("access", "access_token", true)),
+		token("token approved").after(1100 * time.Millisecond).saving(saveField("access", "access_token")),
 		token("token used again"),
 		get("get-session with the access token", "/get-session").with("Authorization", "Bearer {{access}}"),
 		post("token wrong grant type", "/device/token", `{"grant_type":"password","device_code":"x","client_id":"cli"}`),

@@ -19,7 +19,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -49,7 +48,7 @@ const corsExposeReason = "WithCORS keeps its exposed headers: on an answer that 
 	"lists set-auth-token, X-Retry-After and Retry-After; behind server.mjs's plain CORS front Better Auth's own " +
 	"Access-Control-Expose-Headers: set-auth-token replaces the front's list. Which an app shows depends on its CORS layer."
 
-// webhookSecret is the receiver's secret in the webhook configuration.
+// diffWebhookSecret is the receiver's secret in the webhook configuration.
 const diffWebhookSecret = "whsec_differential"
 
 // pageOrigin is the front end's origin in the CORS configuration.
@@ -90,15 +89,16 @@ type answer struct {
 type target struct {
 	kind            string // "real" or "fake"
 	baseURL, appURL string
-	vars            map[string]string // placeholder name → value
-	secret          map[string]bool   // names whose values are credentials
-	client          *http.Client
+	// vars are the saved values by placeholder name; views print the
+	// names, never the values (tokens and cookies among them).
+	vars   map[string]string
+	client *http.Client
 }
 
 func newTarget(kind, baseURL, appURL string) *target {
 	return &target{
 		kind: kind, baseURL: baseURL, appURL: appURL,
-		vars: map[string]string{}, secret: map[string]bool{},
+		vars: map[string]string{},
 		client: &http.Client{
 			Timeout:       30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -127,17 +127,15 @@ func (tg *target) expand(t *testing.T, s string) string {
 	})
 }
 
-// keep saves a value under name; secret values are never printed. A value
-// already saved under another name keeps that name (a user signing in
-// again is the same user).
-func (tg *target) keep(name, value string, secret bool) {
+// keep saves a value under name. A value already saved under another name
+// keeps that name (a user signing in again is the same user).
+func (tg *target) keep(name, value string) {
 	for n, v := range tg.vars {
 		if v == value && n != name {
 			return
 		}
 	}
 	tg.vars[name] = value
-	tg.secret[name] = secret
 }
 
 // run sends one step and returns the (last) answer.
@@ -213,20 +211,20 @@ func (tg *target) send(t *testing.T, st step) *answer {
 func saveSession(name string) func(*target, *answer) {
 	return func(tg *target, a *answer) {
 		if tok := a.header.Get("Set-Auth-Token"); tok != "" {
-			tg.keep("bearer:"+name, tok, true)
+			tg.keep("bearer:"+name, tok)
 		}
 		for _, c := range (&http.Response{Header: a.header}).Cookies() {
 			if strings.HasSuffix(c.Name, ".session_token") && c.Value != "" {
-				tg.keep("cookie:"+name, c.Name+"="+c.Value, true)
+				tg.keep("cookie:"+name, c.Name+"="+c.Value)
 			}
 		}
 		if m, ok := a.json.(map[string]any); ok {
 			if tok, ok := m["token"].(string); ok {
-				tg.keep("token:"+name, tok, true)
+				tg.keep("token:"+name, tok)
 			}
 			if u, ok := m["user"].(map[string]any); ok {
 				if id, ok := u["id"].(string); ok {
-					tg.keep("user:"+name, id, false)
+					tg.keep("user:"+name, id)
 				}
 			}
 		}
@@ -234,7 +232,7 @@ func saveSession(name string) func(*target, *answer) {
 }
 
 // saveField keeps the JSON member at path (dot-separated) as name.
-func saveField(name, path string, secret bool) func(*target, *answer) {
+func saveField(name, path string) func(*target, *answer) {
 	return func(tg *target, a *answer) {
 		var v any = a.json
 		for _, p := range strings.Split(path, ".") {
@@ -245,7 +243,7 @@ func saveField(name, path string, secret bool) func(*target, *answer) {
 			v = m[p]
 		}
 		if s, ok := v.(string); ok {
-			tg.keep(name, s, secret)
+			tg.keep(name, s)
 		}
 	}
 }
@@ -453,11 +451,4 @@ func signWebhook(secret string, body string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(ts + "." + body))
 	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// jsonBody formats a body with fmt verbs.
-func jsonBody(format string, args ...any) string {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, format, args...)
-	return b.String()
 }
