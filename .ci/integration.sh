@@ -3,7 +3,7 @@
 # Installs the Node harness's exact dependencies (integration/package-lock.json)
 # and runs the Go tests behind the "integration" build tag; each test starts
 # and stops its own servers. Needs Node 20+ with npm. Non-interactive; exits
-# non-zero on any failure, on a run over 5 minutes, or when a harness server
+# non-zero on any failure, on a run over 10 minutes, or when a harness server
 # from this checkout is still running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ echo "integration.sh: npm ci in integration/ (node $(node --version))"
 
 echo "integration.sh: go test -tags integration ./integration/"
 start=$(date +%s)
-go test -count=1 -tags integration -timeout 5m -v ./integration/
+go test -count=1 -tags integration -timeout 10m -v ./integration/
 echo "integration.sh: go test took $(($(date +%s) - start)) s"
 
 # No server of this checkout may outlive the run (other checkouts on the same

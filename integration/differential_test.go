@@ -19,6 +19,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -72,7 +73,7 @@ type step struct {
 	bearer string // session name: Authorization: Bearer <its token>
 	cookie string // session name: its cookie, with Origin: <baseURL> unless hdr sets Origin
 	hdr    map[string]string
-	repeat int           // send this many times; only the last answer is compared
+	repeat int           // send this many times (8 at a time); they must agree on the status, one is compared
 	wait   time.Duration // pause before sending (the device flow's polling interval)
 	save   func(tg *target, a *answer)
 }
@@ -148,9 +149,34 @@ func (tg *target) run(t *testing.T, st step) *answer {
 	if st.wait > 0 {
 		time.Sleep(st.wait)
 	}
-	var a *answer
-	for i := 0; i < n; i++ {
-		a = tg.send(t, st)
+	out := tg.prepare(t, st)
+	// Repeats go 8 at a time: the limiter counts them all the same, and
+	// 100 requests in a row are slow on a busy machine.
+	answers := make([]*answer, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range answers {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			answers[i], errs[i] = tg.do(out)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("%s %s: %v", tg.kind, st.name, err)
+		}
+	}
+	a := answers[n-1]
+	for _, other := range answers {
+		if other.status != a.status {
+			t.Errorf("%s %s: repeated requests answered %d and %d", tg.kind, st.name, other.status, a.status)
+			break
+		}
 	}
 	if st.save != nil {
 		st.save(tg, a)
@@ -158,41 +184,56 @@ func (tg *target) run(t *testing.T, st step) *answer {
 	return a
 }
 
-func (tg *target) send(t *testing.T, st step) *answer {
+// outgoing is a step with its placeholders filled in.
+type outgoing struct {
+	method, url, body string
+	header            http.Header
+}
+
+func (tg *target) prepare(t *testing.T, st step) outgoing {
 	t.Helper()
-	var body io.Reader
+	out := outgoing{method: st.method, url: tg.appURL + "/api/auth" + tg.expand(t, st.path), header: http.Header{}}
 	if st.body != "" {
-		body = strings.NewReader(tg.expand(t, st.body))
-	}
-	req, err := http.NewRequest(st.method, tg.appURL+"/api/auth"+tg.expand(t, st.path), body)
-	if err != nil {
-		t.Fatalf("%s %s: %v", tg.kind, st.name, err)
-	}
-	if st.body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		out.body = tg.expand(t, st.body)
+		out.header.Set("Content-Type", "application/json")
 	}
 	if st.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+tg.expand(t, "{{bearer:"+st.bearer+"}}"))
+		out.header.Set("Authorization", "Bearer "+tg.expand(t, "{{bearer:"+st.bearer+"}}"))
 	}
 	if st.cookie != "" {
-		req.Header.Set("Cookie", tg.expand(t, "{{cookie:"+st.cookie+"}}"))
-		req.Header.Set("Origin", tg.baseURL)
+		out.header.Set("Cookie", tg.expand(t, "{{cookie:"+st.cookie+"}}"))
+		out.header.Set("Origin", tg.baseURL)
 	}
 	for k, v := range st.hdr {
 		if v == "" {
-			req.Header.Del(k)
+			out.header.Del(k)
 			continue
 		}
-		req.Header.Set(k, tg.expand(t, v))
+		out.header.Set(k, tg.expand(t, v))
 	}
+	return out
+}
+
+// do sends one request and reads the answer whole. Errors name no header
+// or body, which may hold credentials.
+func (tg *target) do(out outgoing) (*answer, error) {
+	var body io.Reader
+	if out.body != "" {
+		body = strings.NewReader(out.body)
+	}
+	req, err := http.NewRequest(out.method, out.url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header = out.header.Clone()
 	resp, err := tg.client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", tg.kind, st.name, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		t.Fatalf("%s %s: read: %v", tg.kind, st.name, err)
+		return nil, fmt.Errorf("read: %w", err)
 	}
 	a := &answer{status: resp.StatusCode, header: resp.Header, body: b}
 	if len(b) > 0 {
@@ -201,7 +242,7 @@ func (tg *target) send(t *testing.T, st step) *answer {
 			a.json = v
 		}
 	}
-	return a
+	return a, nil
 }
 
 // ---- saving values ----
