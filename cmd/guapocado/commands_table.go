@@ -73,6 +73,19 @@ func init() {
 			help:  "Start a checkout and print its URL.",
 			flags: "  --success-url URL  where the checkout returns after paying (default: the app)\n  --cancel-url URL   where it returns when abandoned (default: the app)\n",
 			run:   (*app).checkout},
+		{name: "generate", synopsis: []string{"generate go [--config billing.json] [--pkg NAME] [-o DIR]", "generate go --check [--config billing.json] [--api-key KEY] [--api-url URL]"},
+			help: "Write the billing config (billing.json) as a Go package: a type per kind of key\n" +
+				"and a constant per key, so that consuming a feature does not compile. Also from\n" +
+				"a //go:generate line. --check compares the config's keys with the live catalogue\n" +
+				"(the signed-in app's, or the platform's with an API key) and fails naming every\n" +
+				"key missing, or of another kind, on either side.",
+			flags: "  --config FILE      the canonical billing config (default billing.json)\n" +
+				"  --pkg NAME         the package name (default: the output directory's name)\n" +
+				"  -o DIR             the output directory (default .); writes DIR/catalogue_gen.go\n" +
+				"  --check            compare with the live catalogue instead of writing code\n" +
+				"  --api-key KEY      with --check: the platform's catalogue (default: $GUAPOCADO_API_KEY)\n" +
+				"  --api-url URL      with --check: the platform API (default: $GUAPOCADO_API_URL)\n",
+			run: (*app).generate},
 		{name: "doctor", synopsis: []string{"doctor [--page-origin URL] [--email EMAIL] [--password-stdin]"},
 			help: "Check an app's wiring and print pass or fail, with the fix, for each check:\n" +
 				"the plugin's mount, cookie names, the Origin check, the bearer plugin, CORS for\n" +
