@@ -42,7 +42,7 @@ type customer struct {
 type meterState struct {
 	consumed       float64
 	overageEnabled bool
-	period         time.Time // start of the current period (monthly meters)
+	period         time.Time // start of the current period (meters that reset)
 }
 
 type limitState struct {
@@ -211,13 +211,13 @@ func (s *Server) meter(c *customer, key string, now time.Time) *meterState {
 		m = &meterState{}
 		c.meters[key] = m
 	}
-	if s.cfg.meters[key] {
+	if r := s.cfg.meters[key]; r != resetNever {
 		switch {
 		case m.period.IsZero():
-			m.period = monthStart(now)
-		case !now.Before(m.period.AddDate(0, 1, 0)):
+			m.period = r.start(now)
+		case !now.Before(r.next(m.period)):
 			m.consumed = 0
-			m.period = monthStart(now)
+			m.period = r.start(now)
 		}
 	}
 	return m
@@ -235,9 +235,9 @@ func (s *Server) balance(c *customer, key string, now time.Time) UsageBalance {
 		OverageAllowed: a.Overage,
 		OverageEnabled: m.overageEnabled,
 	}
-	if s.cfg.meters[key] {
-		r := m.period.AddDate(0, 1, 0)
-		u.Resets = &r
+	if r := s.cfg.meters[key]; r != resetNever {
+		next := r.next(m.period)
+		u.Resets = &next
 	}
 	return u
 }

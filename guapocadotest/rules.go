@@ -31,7 +31,7 @@ type refusal struct {
 // it or a plan allows its expansion, else a meter (WithMeter, overage, or
 // nothing said).
 // A key that is both is a configuration error.
-func entitlementKinds(plans []*planDef, meters, limits map[string]bool) (map[string]entKind, error) {
+func entitlementKinds(plans []*planDef, meters map[string]resetPeriod, limits map[string]bool) (map[string]entKind, error) {
 	kinds := map[string]entKind{}
 	var conflicts []string
 	set := func(key string, k entKind) {

@@ -68,7 +68,7 @@ type config struct {
 	customerSource string
 	plans          []Plan
 	plansSet       bool
-	meters         map[string]bool
+	meters         map[string]resetPeriod // WithMeter, WithBillingConfig (period.go)
 	limits         map[string]bool // WithLimit
 	customerPlans  map[string]string
 	defaultPlan    string
@@ -124,7 +124,12 @@ func WithPlans(plans ...Plan) Option {
 // api-calls is monthly and every other meter never resets. A key given here
 // is a known entitlement even when no plan includes it.
 func WithMeter(key string, monthly bool) Option {
-	return func(c *config) { c.meters[key] = monthly }
+	return func(c *config) {
+		c.meters[key] = resetNever
+		if monthly {
+			c.meters[key] = resetMonthly
+		}
+	}
 }
 
 // WithLimit says that these numeric entitlement keys are limits (seats,
@@ -207,7 +212,7 @@ func NewServer(opts ...Option) *Server {
 		now:            time.Now,
 		cookiePrefix:   "better-auth",
 		customerSource: "organization",
-		meters:         map[string]bool{"api-calls": true, "ai-credits": false},
+		meters:         map[string]resetPeriod{"api-calls": resetMonthly, "ai-credits": resetNever},
 		limits:         map[string]bool{},
 		customerPlans:  map[string]string{},
 	}
