@@ -345,7 +345,14 @@ func WriteErrorsWith(fn func(w http.ResponseWriter, r *http.Request, status int,
 //
 // A platform client needs CustomerFrom or CustomerID: Middleware refuses to
 // build without one. A session client (NewClient) refuses both: the
-// request's session names its customer.
+// request's session names its customer. The handler reads the customer
+// with CustomerIDFromContext.
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func CustomerFrom(fn func(r *http.Request) (string, error)) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		mc.customerOpts++
@@ -359,7 +366,15 @@ func CustomerFrom(fn func(r *http.Request) (string, error)) MiddlewareOption {
 
 // CustomerID bills every request to the customer id, on a platform client:
 // CustomerFrom with a fixed answer, for a service that acts for one
-// customer.
+// customer. It is the middleware's own setting: the client's
+// WithCustomerID is not used for requests, and a call's ForCustomer
+// overrides it for that call.
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func CustomerID(id string) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		mc.customerOpts++
@@ -499,8 +514,16 @@ func ClientFromContext(ctx context.Context) (*Billing, bool) {
 }
 
 // CustomerIDFromContext returns the customer the Middleware bills for the
-// request (named by its first billing answer, or by CustomerFrom), and
-// whether there is one.
+// request (named by its first billing answer on a session client, or by
+// CustomerFrom or CustomerID on a platform client), and whether there is
+// one. The handler's client (ClientFromContext) acts for it unless a call
+// passes ForCustomer.
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func CustomerIDFromContext(ctx context.Context) (string, bool) {
 	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
 	if !ok || v.customer == "" {
