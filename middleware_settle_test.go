@@ -260,6 +260,40 @@ func TestMiddlewareChecksOptionsLikeGet(t *testing.T) {
 	if rec.Code != 200 || seen.count() != 1 || len(srv.Ops()) != 0 {
 		t.Errorf("OPTIONS with a session: status %d, handler calls %d, ledger ops %v; want checked, served, not charged", rec.Code, seen.count(), srv.Ops())
 	}
+
+	// A platform client: OPTIONS names its customer like GET, and the
+	// handler's client acts for it, not for the client's default.
+	api, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()), guapocado.WithCustomerID("cus_default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.CloseIdleConnections)
+	mw := mustPlatform(t, api, guapocado.CustomerFrom(func(r *http.Request) (string, error) {
+		if id := r.Header.Get("X-Customer"); id != "" {
+			return id, nil
+		}
+		return "", errors.New("no customer")
+	}), guapocado.RequireFeature("csv-export"))
+	var billed string
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gc, _ := guapocado.ClientFromContext(r.Context())
+		u, err := gc.Usage.Balance(r.Context(), "ai-credits")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		billed = u.CustomerID
+	}))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("OPTIONS", "/api/report", nil))
+	decodeDenial(t, rec, 401, guapocado.CodeUnauthenticated)
+	r := httptest.NewRequest("OPTIONS", "/api/report", nil)
+	r.Header.Set("X-Customer", "cus_options")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != 200 || billed != "cus_options" {
+		t.Errorf("platform OPTIONS: status %d, the handler's client acted for %q", rec.Code, billed)
+	}
 }
 
 // Issue 23 item 7: HEAD is charged as GET unless FreeHEAD.
