@@ -35,6 +35,9 @@ type AuditListParams struct {
 	Cursor string `url:"cursor,omitempty"`
 	// Limit is the page size; 0 lets the platform choose.
 	Limit int `url:"limit,omitempty"`
+	// MaxPages bounds the pages All fetches (0: DefaultMaxPages); past it
+	// the iteration ends with a *PageLimitError. List ignores it.
+	MaxPages int `url:"-"`
 }
 
 // AuditPage is one page of the audit log.
@@ -78,14 +81,15 @@ func (s AuditService) List(ctx context.Context, params *AuditListParams) (*Audit
 //	}
 //
 // A failed page is yielded once as an error and ends the iteration; so does
-// a page that says it has more without a new cursor. Breaking out of the
-// loop fetches no more pages.
+// a page that says it has more without a new cursor, and a *PageLimitError
+// at params.MaxPages pages (DefaultMaxPages) or MaxEmptyPages empty pages
+// in a row. Breaking out of the loop fetches no more pages.
 func (s AuditService) All(ctx context.Context, params *AuditListParams) iter.Seq2[AuditLog, error] {
 	p := AuditListParams{}
 	if params != nil {
 		p = *params
 	}
-	return pages("/v1/audit", p.Cursor, func(cursor string) ([]AuditLog, bool, string, error) {
+	return pages("/v1/audit", p.Cursor, p.MaxPages, func(cursor string) ([]AuditLog, bool, string, error) {
 		q := p
 		q.Cursor = cursor
 		page, err := s.List(ctx, &q)

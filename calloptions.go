@@ -21,7 +21,14 @@ type callConfig struct {
 // for that customer: offer it only to trusted callers.
 //
 // On a platform client it overrides the client's default customer
-// (WithCustomerID).
+// (WithCustomerID), and the customer a Middleware bound the handler's
+// client to (CustomerID, CustomerFrom, CustomerIDFromContext).
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func ForCustomer(id string) CallOption {
 	return func(cc *callConfig) { cc.customerID, cc.customer = id, true }
 }

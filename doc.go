@@ -75,6 +75,30 @@
 //	c, err := guapocado.NewAPIClient(apiKey, guapocado.WithCustomerID("org_123"))
 //	u, err := c.Usage.Consume(ctx, "api-calls", 1, guapocado.WithIdempotencyKey("job-42-item-7"))
 //
+// # Naming the customer
+//
+// Five names say which customer a call bills; each has one job:
+//
+//	name                     kind                  where                   use it to
+//	WithCustomerID(id)       client Option         NewAPIClient            give a platform client a default customer for every call
+//	ForCustomer(id)          per-call CallOption   any call, both clients  make one call act for another customer
+//	CustomerID(id)           MiddlewareOption      APIClient.Middleware    bill every request of a middleware to one fixed customer
+//	CustomerFrom(fn)         MiddlewareOption      APIClient.Middleware    name each request's customer from the request (your auth)
+//	CustomerIDFromContext    read in a handler     behind Middleware       learn which customer the middleware billed
+//
+// On a session client ([NewClient]) the session's active organization (or
+// team, or user) is the customer: none of the first four is needed, and
+// [WithCustomerID], [CustomerID] and [CustomerFrom] are refused there.
+// [ForCustomer] on a session client overrides the session's customer, and
+// the plugin does not check that the session may act for it: offer it only
+// to trusted code. On a platform client a call acts for [ForCustomer]'s id,
+// else [WithCustomerID]'s, and fails with a [*ValidationError] before the
+// network when there is neither. A middleware on a platform client needs
+// [CustomerID] or [CustomerFrom] (the client's [WithCustomerID] is not
+// used for requests), and the client the handler gets from
+// [ClientFromContext] acts for the customer that [CustomerIDFromContext]
+// returns.
+//
 // # Errors
 //
 // Every failure of a request is an [*Error] (status, Better Auth code,

@@ -3,7 +3,9 @@ package guapocado
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -86,8 +88,14 @@ type Error struct {
 	// platform, which send a message only.
 	Code string
 	// Message is the server's message, or a description of the failure.
+	// A server's text never shows the credentials the request carried (a
+	// proxy that echoes a header cannot leak them): they are replaced by
+	// [redacted].
 	Message string
-	// RequestID is the x-request-id response header, where the server sent one.
+	// RequestID is the x-request-id response header, where the server sent
+	// one, cleaned like Message: the credentials the request carried are
+	// replaced by [redacted], control characters by spaces, and it is cut
+	// to 256 bytes.
 	RequestID string
 	// RetryAfter is the wait the server asked for (X-Retry-After or
 	// Retry-After), zero when it named none.
@@ -247,6 +255,65 @@ func cleanMessage(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// credentialHeaders are the request headers whose values are secrets.
+var credentialHeaders = []string{"Authorization", "Cookie", "X-Guapocado-Key", "Proxy-Authorization"}
+
+// minSecretLen is the shortest credential fragment serverText redacts:
+// shorter ones (a cookie such as theme=dark) would blank ordinary words.
+const minSecretLen = 8
+
+// credentials lists the secrets of the sent request's headers, each as
+// sent and decoded: whole header values, a bearer token, each cookie
+// value, and the dot-separated parts of a signed token.
+func credentials(sent http.Header) []string {
+	var out []string
+	add := func(v string) {
+		v = strings.TrimSpace(v)
+		if len(v) < minSecretLen {
+			return
+		}
+		out = append(out, v)
+		if dec, err := url.QueryUnescape(v); err == nil && dec != v {
+			out = append(out, dec)
+		}
+		for part := range strings.SplitSeq(v, ".") {
+			if len(part) >= 2*minSecretLen && part != v {
+				out = append(out, part)
+			}
+		}
+	}
+	for _, name := range credentialHeaders {
+		for _, v := range sent.Values(name) {
+			add(v)
+			if scheme, tok, ok := strings.Cut(v, " "); ok && name != "Cookie" && scheme != "" {
+				add(tok)
+			}
+			if name == "Cookie" {
+				for kv := range strings.SplitSeq(v, ";") {
+					if _, val, ok := strings.Cut(kv, "="); ok {
+						add(val)
+					}
+				}
+			}
+		}
+	}
+	// Longest first, so that a whole value is replaced before its parts.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// serverText is how a server's text (message, code, request id) enters an
+// Error: every credential of the sent request replaced by [redacted], then
+// cleanMessage.
+func serverText(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return cleanMessage(s)
 }
 
 const snippetLen = 64

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/guapocadotest"
@@ -137,4 +138,65 @@ func ExampleReportUsage() {
 	// consumed 3
 	// 200 answered
 	// consumed 6
+}
+
+// A CORS middleware in front of the billing middleware answers the
+// browser's preflights (which carry no credentials, so the billing
+// middleware would answer them 401) and passes every other request on.
+func ExampleClient_Middleware_cors() {
+	srv := guapocadotest.NewServer()
+	defer srv.Close()
+	c, err := guapocado.NewClient(srv.URL)
+	if err != nil {
+		panic(err)
+	}
+	metered, err := c.Middleware(guapocado.ConsumeUsage("ai-credits", 1))
+	if err != nil {
+		panic(err)
+	}
+	const frontend = "https://app.example.com" // the one origin allowed to call with credentials
+	cors := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Origin") == frontend {
+				w.Header().Set("Access-Control-Allow-Origin", frontend)
+				w.Header().Set("Access-Control-Allow-Credentials", "true")
+				w.Header().Add("Vary", "Origin")
+				if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+					w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+					w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+					w.WriteHeader(http.StatusNoContent) // the preflight ends here
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/generate", cors(metered(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "generated")
+	}))))
+
+	sess, err := srv.NewSession()
+	if err != nil {
+		panic(err)
+	}
+	preflight := httptest.NewRequest("OPTIONS", "/api/generate", nil)
+	preflight.Header.Set("Origin", frontend)
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	post := httptest.NewRequest("POST", "/api/generate", nil)
+	post.Header.Set("Origin", frontend)
+	post.Header.Set("Authorization", "Bearer "+sess.Token)
+	bare := httptest.NewRequest("OPTIONS", "/api/generate", nil) // not a preflight: checked like GET
+	for _, r := range []*http.Request{preflight, post, bare} {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Printf("%s %d allow-origin=%q body=%s\n", r.Method, w.Code, w.Header().Get("Access-Control-Allow-Origin"), strings.TrimSpace(w.Body.String()))
+	}
+	u, _ := srv.Usage(sess.CustomerID, "ai-credits")
+	fmt.Println("consumed", u.Consumed)
+	// Output:
+	// OPTIONS 204 allow-origin="https://app.example.com" body=
+	// POST 200 allow-origin="https://app.example.com" body=generated
+	// OPTIONS 401 allow-origin="" body={"error":"unauthenticated","message":"You are not signed in, or your session has expired."}
+	// consumed 1
 }

@@ -1,12 +1,14 @@
 package guapocado
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -50,7 +52,7 @@ const (
 // Code is one of the Code* constants and is stable; Message is a short
 // English sentence for people and may change. Key names the feature or meter
 // whose check failed (absent on 401), Amount the units a refused consume
-// (or the minimum balance of MeterAfter) asked for, RetryAfter the seconds
+// (or MeterAfter's reservation) asked for, RetryAfter the seconds
 // to wait (429 always, 503 when known; the Retry-After header carries the
 // same value).
 //
@@ -89,6 +91,7 @@ type middlewareConfig struct {
 	badOption    error
 	settleLimit  time.Duration
 	readModel    ReadModel // WithReadModel
+	freeHead     bool      // FreeHEAD
 }
 
 func (mc *middlewareConfig) bad(err error) {
@@ -105,8 +108,8 @@ type featureCheck struct {
 
 // meterAfter is one MeterAfter.
 type meterAfter struct {
-	key        string
-	minBalance int64
+	key     string
+	reserve int64
 }
 
 // A CheckOption changes one RequireFeature check.
@@ -160,9 +163,10 @@ func RequireFeature(key string, opts ...CheckOption) MiddlewareOption {
 // ConsumeUsage per middleware.
 //
 // The units are consumed whatever the handler then does: see
-// RefundOnServerError and RefundWhen to give them back when it fails. A
-// HEAD request is not charged: the consume becomes a check that the balance
-// covers amount.
+// RefundOnServerError and RefundWhen to give them back when it fails.
+// HEAD is charged as GET (the handler does the same work) unless FreeHEAD
+// is given; OPTIONS is never charged. An uncharged request still has its
+// checks: the consume becomes a check that the balance covers amount.
 func ConsumeUsage(key string, amount int64) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		mc.consumes++
@@ -179,31 +183,53 @@ func ConsumeUsage(key string, amount int64) MiddlewareOption {
 }
 
 // MeterAfter bills the meter key for what the handler reports it used
-// (ReportUsage), after the handler returned, for the request's customer:
-// one consume of the reported total, when it is above 0. Before the handler
-// the middleware checks, in the same Snapshot request as the features, that
-// the customer's balance of key is at least minBalance (0: any balance),
-// and answers 402 insufficient_balance otherwise; a customer whose plan
-// allows overage and who enabled it passes whatever the balance.
+// (ReportUsage), by reserve and settle, for the request's customer:
 //
-// The consume after the handler runs even when the client went away, with
-// a context bounded to 15 s. It can fail, for example when the handler used
-// more than the balance: the units are then not consumed, and the error
-// (with the key and amount) goes to OnBillingError, or, without it, to the
-// client's logger (WithLogger) or slog's default logger. It is never
-// dropped silently.
+//  1. Before the handler the middleware consumes reserve units of key (the
+//     reservation; reserve >= 1). When the balance cannot cover them the
+//     answer is 402 insufficient_balance and the handler is not called. A
+//     customer whose plan allows overage and who enabled it passes
+//     whatever the balance, as for any consume.
+//  2. The handler reports what it used with ReportUsage, and reads what it
+//     may still use with AllowanceFromContext (the reservation less what
+//     it reported).
+//  3. After the handler the middleware settles: a handler that used less
+//     than its reservation gets the unused part refunded; one that used
+//     more is charged the excess, as far as the customer's balance allows
+//     at that moment (one consume of the excess; when that is refused for
+//     the balance, one consume of what the balance still holds). What
+//     cannot be charged is unpaid: an *UnpaidUsageError with the amounts
+//     goes to OnBillingError.
 //
-// With a refund rule (RefundOnServerError, RefundWhen), usage reported by
-// a handler that failed by that rule is not consumed. MeterAfter may be
-// given for several keys, each once.
-func MeterAfter(key string, minBalance int64) MiddlewareOption {
+// The guarantee: reservations are taken from the balance before any
+// handler runs, so concurrent requests can never together be allowed more
+// than the balance. Usage within each request's reservation is always
+// paid. The only usage that can go unpaid is what a handler reports beyond
+// its own reservation when the balance is exhausted: across any set of
+// requests, the units served minus the units charged is at most the sum of
+// each request's excess over its reservation, and every unpaid unit is
+// reported. A handler that never uses more than AllowanceFromContext
+// allows is always paid in full.
+//
+// The settling runs even when the client went away, with a context bounded
+// to 15 s. Its failures (a refund or consume that failed, with the key and
+// amounts) go to OnBillingError, or, without it, to the client's logger
+// (WithLogger) or slog's default logger. They are never dropped silently.
+//
+// With a refund rule (RefundOnServerError, RefundWhen), a handler that
+// failed by that rule gets its whole reservation back and is not charged
+// for what it reported. An uncharged request (OPTIONS, or HEAD under
+// FreeHEAD) reserves nothing: the middleware checks, in its Snapshot
+// request, that the balance covers reserve, and drops what the handler
+// reports. MeterAfter may be given for several keys, each once.
+func MeterAfter(key string, reserve int64) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		if err := checkKey("key", key); err != nil {
 			mc.bad(err)
 			return
 		}
-		if minBalance < 0 || minBalance > maxAmount {
-			mc.bad(&ValidationError{Field: "minBalance", Reason: "must be between 0 and 2^53"})
+		if reserve < 1 || reserve > maxAmount {
+			mc.bad(&ValidationError{Field: "reserve", Reason: "must be between 1 and 2^53"})
 			return
 		}
 		for _, a := range mc.after {
@@ -212,15 +238,27 @@ func MeterAfter(key string, minBalance int64) MiddlewareOption {
 				return
 			}
 		}
-		mc.after = append(mc.after, meterAfter{key: key, minBalance: minBalance})
+		mc.after = append(mc.after, meterAfter{key: key, reserve: reserve})
 	}
+}
+
+// FreeHEAD leaves HEAD requests uncharged: they get every check (features,
+// and balances that cover ConsumeUsage's amount and MeterAfter's
+// reservation) but nothing is consumed, reserved or refunded, and what the
+// handler reports is dropped. Without it HEAD is charged as GET, because a
+// net/http handler does the same work for both (only the body is dropped).
+// Give it when your handlers answer HEAD cheaply.
+func FreeHEAD() MiddlewareOption {
+	return func(mc *middlewareConfig) { mc.freeHead = true }
 }
 
 // RefundOnServerError gives the units of ConsumeUsage back when the handler
 // failed before serving: it answered a 5xx status, or it panicked before
-// writing a status. Once a status below 500 was written nothing is
-// refunded, panic or not (a proxy whose client hung up mid-stream panics
-// with http.ErrAbortHandler after its 200). A panic is always re-raised
+// writing a status. Once a status below 500 was written, or the handler
+// took the connection over (Hijack, directly or through
+// http.ResponseController), nothing is refunded, panic or not (a proxy
+// whose client hung up mid-stream panics with http.ErrAbortHandler after
+// its 200). A panic is always re-raised
 // for net/http. It is RefundWhen(DefaultRefundRule).
 //
 // The refund goes to the customer and meter charged, for the amount
@@ -228,8 +266,8 @@ func MeterAfter(key string, minBalance int64) MiddlewareOption {
 // sent after the handler returned, with a context that outlives the
 // incoming request's cancellation (bounded to 15 s). If it fails the units
 // stay consumed and the error goes to OnBillingError (or the logger, see
-// MeterAfter). Needs ConsumeUsage or MeterAfter (whose reported usage is
-// then not consumed after such a failure).
+// MeterAfter). Needs ConsumeUsage or MeterAfter (whose reservation is
+// then refunded in full, and whose reported usage is not charged).
 func RefundOnServerError() MiddlewareOption {
 	return RefundWhen(DefaultRefundRule)
 }
@@ -240,10 +278,12 @@ func DefaultRefundRule(status int, panicked any) bool {
 	return status >= 500 || (panicked != nil && status == 0)
 }
 
-// RefundWhen refunds the units of ConsumeUsage (and skips the usage
-// reported for MeterAfter) when rule, called once after the handler,
-// returns true. status is the status the handler wrote (200 when it
-// returned without writing; 0 when it panicked before writing one);
+// RefundWhen refunds the units of ConsumeUsage (and MeterAfter's
+// reservations, without charging what the handler reported) when rule,
+// called once after the handler, returns true. status is the status the
+// handler wrote (200 when it returned without writing; 0 when it panicked
+// before writing one; 101 Switching Protocols when it hijacked the
+// connection, which counts as served);
 // panicked is the value the handler panicked with, nil when it returned.
 // The panic is re-raised after the refund whatever rule says. rule runs on
 // the request's goroutine. At most one of RefundOnServerError and
@@ -262,8 +302,9 @@ func RefundWhen(rule func(status int, panicked any) bool) MiddlewareOption {
 // OnBillingError calls fn with every error the middleware does not turn
 // into a decision about the user: the failures answered 429, 502 or 503,
 // the checks let through by FailOpen, and what fails after the handler
-// (refunds, MeterAfter's consume). Use it to log them; the JSON answer
-// hides the details. fn runs on the request's goroutine and must not write
+// (refunds, MeterAfter's settling, and usage that could not be charged as
+// an *UnpaidUsageError). Use it to log them; the JSON answer hides the
+// details. fn runs on the request's goroutine and must not write
 // to the response.
 func OnBillingError(fn func(r *http.Request, err error)) MiddlewareOption {
 	return func(mc *middlewareConfig) {
@@ -304,7 +345,14 @@ func WriteErrorsWith(fn func(w http.ResponseWriter, r *http.Request, status int,
 //
 // A platform client needs CustomerFrom or CustomerID: Middleware refuses to
 // build without one. A session client (NewClient) refuses both: the
-// request's session names its customer.
+// request's session names its customer. The handler reads the customer
+// with CustomerIDFromContext.
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func CustomerFrom(fn func(r *http.Request) (string, error)) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		mc.customerOpts++
@@ -318,7 +366,15 @@ func CustomerFrom(fn func(r *http.Request) (string, error)) MiddlewareOption {
 
 // CustomerID bills every request to the customer id, on a platform client:
 // CustomerFrom with a fixed answer, for a service that acts for one
-// customer.
+// customer. It is the middleware's own setting: the client's
+// WithCustomerID is not used for requests, and a call's ForCustomer
+// overrides it for that call.
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func CustomerID(id string) MiddlewareOption {
 	return func(mc *middlewareConfig) {
 		mc.customerOpts++
@@ -337,10 +393,11 @@ func CustomerID(id string) MiddlewareOption {
 // or CustomerID names.
 //
 // For each request, before the handler: one Snapshot request checks the
-// features of RequireFeature and the balances of MeterAfter (when there are
-// any), then one consume takes the units of ConsumeUsage (when set). So a
-// request costs at most one billing request for its checks and two with a
-// consume. The first answer names the customer; every later call for the
+// features of RequireFeature (when there are any), then one consume takes
+// the units of ConsumeUsage (when set) and one consume per MeterAfter takes
+// its reservation; if one of them is refused, the units already taken for
+// the request are refunded. After the handler, MeterAfter settles (see
+// there) and the refund rule may give the units back. The first answer names the customer; every later call for the
 // request (the consume, a refund, MeterAfter's consume after the handler)
 // and the client the handler gets from ClientFromContext act for exactly
 // that customer, even if the session's active organization changes
@@ -353,7 +410,7 @@ func CustomerID(id string) MiddlewareOption {
 //	status  error                   when
 //	401     unauthenticated         no session cookie or bearer token, or an invalid or expired one; CustomerFrom failed
 //	401     no_active_organization  signed in, but no active organization or team (ErrNoCustomer)
-//	402     insufficient_balance    the consume exceeds the balance, or a balance is below MeterAfter's minimum
+//	402     insufficient_balance    the consume (or MeterAfter's reservation) exceeds the balance
 //	403     not_entitled            the customer lacks a RequireFeature key
 //	429     rate_limited            the billing server rate limits (ErrRateLimited); Retry-After set
 //	502     billing_error           any other refusal: unknown meter, rejected Origin or API key, undecodable answer
@@ -364,20 +421,24 @@ func CustomerID(id string) MiddlewareOption {
 // was lost (ErrOutcomeUnknown) is answered 503: the units may have been
 // taken.
 //
-// HEAD requests are never charged: the checks run (features, MeterAfter's
-// minimum) and ConsumeUsage becomes a check that the balance covers its
-// amount, but nothing is consumed, refunded or metered after the handler
-// (ReportUsage accepts and drops the reports). OPTIONS requests (CORS
-// preflights, which carry no credentials) go to the handler without any
-// check or billing call.
+// Every method gets the same checks: no request reaches the handler
+// without them. OPTIONS is checked like GET and never charged: the
+// features are checked, and ConsumeUsage and MeterAfter become checks that
+// the balance covers their amounts, but nothing is consumed, reserved or
+// refunded (ReportUsage accepts and drops the reports). HEAD is charged as
+// GET, since the handler does the same work, unless FreeHEAD makes it
+// uncharged like OPTIONS.
 //
-// The middleware forwards the browser's session cookies, so a handler
-// behind it is cookie-authenticated: answer CORS preflights before it, and
-// protect state-changing routes from cross-site requests (Better Auth's
-// cookies are SameSite=Lax, which stops cross-site POSTs but not requests
-// from sibling subdomains).
+// A CORS preflight (OPTIONS with Access-Control-Request-Method) carries no
+// credentials, so the middleware answers it 401: put a CORS middleware in
+// front that answers preflights itself and passes every other request on
+// (see the package's Middleware examples). The middleware forwards the
+// browser's session cookies, so a handler behind it is
+// cookie-authenticated: protect state-changing routes from cross-site
+// requests (Better Auth's cookies are SameSite=Lax, which stops cross-site
+// POSTs but not requests from sibling subdomains).
 //
-// An invalid option (an empty key, an amount out of range, ConsumeUsage
+// An invalid option (an empty key, an amount or reservation out of range, ConsumeUsage
 // twice, a refund rule without ConsumeUsage or MeterAfter, CustomerFrom on a
 // session client, a platform client without CustomerFrom or CustomerID) is
 // reported as a *ValidationError when the middleware is built. A nil next
@@ -442,9 +503,8 @@ type requestValuesKey struct{}
 // customer carries it, unless the call passes its own ForCustomer. On a
 // platform client it acts for the customer CustomerFrom named. Before any
 // answer on a session client (no option, or checks let through by
-// FailOpen) it is the session's ForRequest copy. On an OPTIONS request,
-// which the middleware does not bill, it is the session's ForRequest copy
-// or the platform client itself.
+// FailOpen, or an uncharged request without checks) it is the session's
+// ForRequest copy.
 func ClientFromContext(ctx context.Context) (*Billing, bool) {
 	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
 	if !ok {
@@ -454,8 +514,16 @@ func ClientFromContext(ctx context.Context) (*Billing, bool) {
 }
 
 // CustomerIDFromContext returns the customer the Middleware bills for the
-// request (named by its first billing answer, or by CustomerFrom), and
-// whether there is one.
+// request (named by its first billing answer on a session client, or by
+// CustomerFrom or CustomerID on a platform client), and whether there is
+// one. The handler's client (ClientFromContext) acts for it unless a call
+// passes ForCustomer.
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func CustomerIDFromContext(ctx context.Context) (string, bool) {
 	v, ok := ctx.Value(requestValuesKey{}).(*requestValues)
 	if !ok || v.customer == "" {
@@ -476,28 +544,38 @@ func UsageFromContext(ctx context.Context) (*Usage, bool) {
 
 var jsonFalsePtr = Ptr(false)
 
+// charges reports whether a request with this method is charged:
+// OPTIONS never, HEAD unless FreeHEAD.
+func (m *middleware) charges(method string) bool {
+	switch method {
+	case http.MethodOptions:
+		return false
+	case http.MethodHead:
+		return !m.mc.freeHead
+	}
+	return true
+}
+
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mc := m.mc
 	vals := &requestValues{}
-	if r.Method == http.MethodOptions { // a preflight: no credentials, no billing
-		vals.client = m.b.forRequest(r)
-		m.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestValuesKey{}, vals)))
-		return
-	}
-	charge := r.Method != http.MethodHead
+	charge := m.charges(r.Method)
 	gc := m.b.forRequest(r)
 
-	// The checks of the one snapshot: features, MeterAfter's minimums and,
-	// on HEAD, ConsumeUsage's amount.
+	// The checks of the one snapshot: features and, on an uncharged
+	// request, the balances that the consume and the reservations would
+	// have needed.
 	var usageKeys []string
-	for _, a := range mc.after {
-		usageKeys = append(usageKeys, a.key)
-	}
-	if !charge && mc.meter != "" && !slices.Contains(usageKeys, mc.meter) {
-		usageKeys = append(usageKeys, mc.meter)
+	if !charge {
+		for _, a := range mc.after {
+			usageKeys = append(usageKeys, a.key)
+		}
+		if mc.meter != "" && !slices.Contains(usageKeys, mc.meter) {
+			usageKeys = append(usageKeys, mc.meter)
+		}
 	}
 	snapshot := len(mc.features) > 0 || len(usageKeys) > 0
-	billed := snapshot || (charge && mc.meter != "")
+	billed := snapshot || (charge && (mc.meter != "" || len(mc.after) > 0))
 
 	if m.platform {
 		id, err := mc.customerFrom(r)
@@ -557,10 +635,10 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				need := int64(0)
 				for _, a := range mc.after {
 					if a.key == k {
-						need = a.minBalance
+						need = a.reserve
 					}
 				}
-				if !charge && k == mc.meter {
+				if k == mc.meter {
 					need = max(need, mc.amount)
 				}
 				if u.Balance < need && !(u.OverageAllowed && u.OverageEnabled) {
@@ -572,30 +650,18 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	// 2. The consume, for the customer the snapshot named.
-	if charge && mc.meter != "" {
-		sent := time.Now()
-		u, err := gc.Usage.Consume(ctx, mc.meter, mc.amount)
-		if err != nil {
-			m.fail(w, r, err, mc.meter, mc.amount)
+	// 2. The consume and the reservations, for the customer the first
+	// answer named; when one is refused, those taken are given back.
+	var reserved []int64
+	if charge {
+		var ok bool
+		if gc, reserved, ok = m.take(w, r, gc, vals); !ok {
 			return
 		}
-		m.observeUsage(ctx, u, sent)
-		if vals.customer == "" {
-			if u.CustomerID == "" {
-				// Charged, but for whom? Nothing more can be done for this customer.
-				m.report(r, errors.New("guapocado: Middleware: the consume's answer names no customer"))
-				m.write(w, r, http.StatusBadGateway, &MiddlewareError{Code: CodeBillingError, Key: mc.meter, Message: "The billing check failed."})
-				return
-			}
-			gc = gc.boundTo(u.CustomerID)
-			vals.customer = u.CustomerID
-		}
-		vals.usage = u
 	}
 	vals.client = gc
 	if len(mc.after) > 0 {
-		vals.meters = newReportedUsage(mc.after, !charge)
+		vals.meters = newReportedUsage(mc.after, reserved)
 	}
 	r = r.WithContext(context.WithValue(ctx, requestValuesKey{}, vals))
 	if mc.refundRule == nil && vals.meters == nil {
@@ -617,39 +683,6 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	m.next.ServeHTTP(sw, r)
-}
-
-// settle refunds the consume or meters the reported usage after the
-// handler, once.
-func (m *middleware) settle(r *http.Request, gc *Billing, vals *requestValues, status int, panicked any) {
-	mc := m.mc
-	failed := mc.refundRule != nil && mc.refundRule(status, panicked)
-	var reported []int64
-	if vals.meters != nil {
-		reported = vals.meters.close()
-	}
-	if !failed && !slices.ContainsFunc(reported, func(n int64) bool { return n > 0 }) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), mc.settleLimit)
-	defer cancel()
-	if failed && vals.usage != nil {
-		if _, err := gc.Usage.Refund(ctx, mc.meter, mc.amount); err != nil {
-			m.report(r, fmt.Errorf("guapocado: Middleware: refunding %d %s to customer %s after the handler failed: %w", mc.amount, mc.meter, vals.customer, err))
-		}
-	}
-	if failed {
-		return // reported usage of a failed handler is not charged
-	}
-	for i, n := range reported {
-		if n <= 0 {
-			continue
-		}
-		key := mc.after[i].key
-		if _, err := gc.Usage.Consume(ctx, key, n); err != nil {
-			m.report(r, fmt.Errorf("guapocado: Middleware: consuming %d %s reported by the handler for customer %s: %w", n, key, vals.customer, err))
-		}
-	}
 }
 
 // failsOpen reports whether a failed snapshot lets the request through.
@@ -811,6 +844,18 @@ func (w *statusWriter) Flush() {
 		w.status = http.StatusOK
 	}
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection over to the handler (directly or through
+// http.ResponseController). A hijacked response counts as served: its
+// status is 101 Switching Protocols for the refund rule, so a panic after
+// it is not refunded.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return conn, rw, err
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -432,8 +432,8 @@ func TestMiddlewareRoundTrips(t *testing.T) {
 	}{
 		{"two feature checks", twoChecks, "GET", 1, 0},
 		{"checks and consume", checksAndConsume, "POST", 2, 1},
-		{"HEAD: checks, the consume's balance, no charge", checksAndConsume, "HEAD", 1, 0},
-		{"OPTIONS: no billing", checksAndConsume, "OPTIONS", 0, 0},
+		{"HEAD: charged as GET", checksAndConsume, "HEAD", 2, 1},
+		{"OPTIONS: checks, the consume's balance, no charge", checksAndConsume, "OPTIONS", 1, 0},
 	} {
 		srv.Reset()
 		rec := httptest.NewRecorder()
@@ -445,15 +445,18 @@ func TestMiddlewareRoundTrips(t *testing.T) {
 			t.Errorf("%s: %d billing requests and %d ledger ops, want %d and %d", tc.name, n, len(srv.Ops()), tc.requests, tc.ops)
 		}
 	}
-	if got := consumed(t, srv, sess.CustomerID, "ai-credits"); got != 1 {
-		t.Errorf("consumed %v, want 1 (the POST only)", got)
+	if got := consumed(t, srv, sess.CustomerID, "ai-credits"); got != 2 {
+		t.Errorf("consumed %v, want 2 (the POST and the HEAD)", got)
 	}
 
-	// HEAD still refuses what GET would: not enough balance for the consume.
-	low := mustMiddleware(t, c, guapocado.ConsumeUsage("ai-credits", 501))
-	rec := httptest.NewRecorder()
-	low((&handlerSeen{}).handler(200)).ServeHTTP(rec, withBearer("HEAD", "/api/generate", sess.Token))
-	decodeDenial(t, rec, 402, guapocado.CodeInsufficientBalance)
+	// OPTIONS, and HEAD under FreeHEAD, still refuse what GET would: not
+	// enough balance for the consume.
+	low := mustMiddleware(t, c, guapocado.ConsumeUsage("ai-credits", 501), guapocado.FreeHEAD())
+	for _, method := range []string{"HEAD", "OPTIONS"} {
+		rec := httptest.NewRecorder()
+		low((&handlerSeen{}).handler(200)).ServeHTTP(rec, withBearer(method, "/api/generate", sess.Token))
+		decodeDenial(t, rec, 402, guapocado.CodeInsufficientBalance)
+	}
 }
 
 // Acceptance 5: usage reported by the handler is consumed after it, for
@@ -505,8 +508,9 @@ func TestMiddlewareMeterAfter(t *testing.T) {
 	if err := guapocado.ReportUsage(ctxOf, "ai-credits", 1); !errors.Is(err, guapocado.ErrNotMetered) {
 		t.Errorf("a report after the handler returned: %v", err)
 	}
+	// Reserve and settle: 10 reserved before the handler, 27 more after.
 	ops := srv.Ops()
-	if len(ops) != 1 || ops[0].CustomerID != sess.CustomerID || ops[0].Amount != 37 {
+	if len(ops) != 2 || ops[0].CustomerID != sess.CustomerID || ops[0].Amount != 10 || ops[1].CustomerID != sess.CustomerID || ops[1].Amount != 27 {
 		t.Errorf("ops %+v", ops)
 	}
 
@@ -518,9 +522,16 @@ func TestMiddlewareMeterAfter(t *testing.T) {
 
 	// The consume after the handler fails: OnBillingError gets it, and the
 	// user's answer (already sent) is untouched.
-	srv.InjectFaults(1, guapocadotest.Fault{Path: consumePath, Status: 500})
+	failSettle := func(r *http.Request) *guapocadotest.Fault {
+		if b, _ := io.ReadAll(r.Body); r.URL.Path == consumePath && bytes.Contains(b, []byte(`"amount":27`)) {
+			return &guapocadotest.Fault{Status: 500}
+		}
+		return nil
+	}
+	srv.SetFaultFunc(failSettle)
 	rec = httptest.NewRecorder()
 	mw(llm(200)).ServeHTTP(rec, withBearer("POST", "/api/chat", sess.Token))
+	srv.SetFaultFunc(nil)
 	mu.Lock()
 	if rec.Code != 200 || len(reported) != 1 {
 		t.Fatalf("status %d, reported %v", rec.Code, reported)
@@ -535,18 +546,22 @@ func TestMiddlewareMeterAfter(t *testing.T) {
 	// Without OnBillingError the failure goes to the client's logger.
 	var logs bytes.Buffer
 	logged := newSDK(t, srv, guapocado.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	srv.InjectFaults(1, guapocadotest.Fault{Path: consumePath, Status: 500})
-	mustMiddleware(t, logged, guapocado.MeterAfter("ai-credits", 0))(llm(200)).ServeHTTP(httptest.NewRecorder(), withBearer("POST", "/api/chat", sess.Token))
+	srv.SetFaultFunc(failSettle)
+	mustMiddleware(t, logged, guapocado.MeterAfter("ai-credits", 10))(llm(200)).ServeHTTP(httptest.NewRecorder(), withBearer("POST", "/api/chat", sess.Token))
+	srv.SetFaultFunc(nil)
 	if !strings.Contains(logs.String(), "consuming 37 ai-credits") || strings.Contains(logs.String(), sess.Token) {
 		t.Errorf("log: %s", logs.String())
 	}
 
-	// HEAD: reports accepted, nothing charged.
-	before := len(srv.Ops())
-	rec = httptest.NewRecorder()
-	mw(llm(200)).ServeHTTP(rec, withBearer("HEAD", "/api/chat", sess.Token))
-	if rec.Code != 200 || len(srv.Ops()) != before {
-		t.Errorf("HEAD: status %d, ops %d → %d", rec.Code, before, len(srv.Ops()))
+	// OPTIONS, and HEAD under FreeHEAD: reports accepted, nothing charged.
+	free := mustMiddleware(t, c, guapocado.MeterAfter("ai-credits", 10), guapocado.FreeHEAD(), onErr)
+	for _, method := range []string{"HEAD", "OPTIONS"} {
+		before := len(srv.Ops())
+		rec = httptest.NewRecorder()
+		free(llm(200)).ServeHTTP(rec, withBearer(method, "/api/chat", sess.Token))
+		if rec.Code != 200 || len(srv.Ops()) != before {
+			t.Errorf("%s: status %d, ops %d → %d", method, rec.Code, before, len(srv.Ops()))
+		}
 	}
 }
 

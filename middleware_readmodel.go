@@ -21,7 +21,7 @@ type ReadModel interface {
 }
 
 // WithReadModel makes the Middleware answer its checks (RequireFeature,
-// MeterAfter's minimum) from rm when the request's customer is known
+// and the balances an uncharged request is checked for) from rm when the request's customer is known
 // before any billing call (a platform client's CustomerFrom or CustomerID)
 // and every answer is fresh there: such a request makes no billing request
 // for its checks. Otherwise the checks go to the server as without it, and

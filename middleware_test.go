@@ -361,8 +361,9 @@ func TestMiddlewareRefusesBadOptions(t *testing.T) {
 		"huge amount":      {guapocado.ConsumeUsage("ai-credits", 1<<60)},
 		"negative amount":  {guapocado.ConsumeUsage("ai-credits", -1)},
 		"nil check option": {guapocado.RequireFeature("csv-export", nil)},
-		"negative minimum": {guapocado.MeterAfter("ai-credits", -1)},
-		"meter twice":      {guapocado.MeterAfter("ai-credits", 0), guapocado.MeterAfter("ai-credits", 1)},
+		"negative reserve": {guapocado.MeterAfter("ai-credits", -1)},
+		"zero reserve":     {guapocado.MeterAfter("ai-credits", 0)},
+		"meter twice":      {guapocado.MeterAfter("ai-credits", 1), guapocado.MeterAfter("ai-credits", 1)},
 		"nil refund rule":  {guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundWhen(nil)},
 		"two refund rules": {guapocado.ConsumeUsage("ai-credits", 1), guapocado.RefundOnServerError(), guapocado.RefundWhen(guapocado.DefaultRefundRule)},
 		"rule alone":       {guapocado.RefundWhen(guapocado.DefaultRefundRule)},
@@ -393,7 +394,7 @@ func TestMiddlewareRefusesBadOptions(t *testing.T) {
 			t.Errorf("platform, %s: got %v, %v; want a *ValidationError", name, mw != nil, err)
 		}
 	}
-	if _, err := api.Middleware(guapocado.CustomerID("cus_1"), guapocado.MeterAfter("ai-credits", 0), guapocado.RefundOnServerError()); err != nil {
+	if _, err := api.Middleware(guapocado.CustomerID("cus_1"), guapocado.MeterAfter("ai-credits", 1), guapocado.RefundOnServerError()); err != nil {
 		t.Errorf("a refund rule with MeterAfter only: %v", err)
 	}
 }

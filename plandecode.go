@@ -452,7 +452,7 @@ type plansAnswer struct {
 	Plans planList `json:"plans"`
 }
 
-func (*plansAnswer) ownsBody() {}
+func (a *plansAnswer) ownsBody() {}
 
 // decodeBody decodes the whole answer in one pass after validating it,
 // without encoding/json's own pass over the plans.

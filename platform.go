@@ -183,6 +183,14 @@ func loopback(host string) bool {
 // WithCustomerID sets the default customer of a platform client
 // (NewAPIClient): the customer every call acts for unless it passes
 // ForCustomer. NewClient refuses it (the session names the customer there).
+// A platform client's Middleware does not use it: give CustomerID or
+// CustomerFrom there.
+//
+// WithCustomerID, ForCustomer, CustomerID, CustomerFrom and
+// CustomerIDFromContext each name a customer; which to use when:
+// [Naming the customer].
+//
+// [Naming the customer]: https://pkg.go.dev/github.com/guapocado/guapocado-go#hdr-Naming_the_customer
 func WithCustomerID(id string) Option {
 	return func(c *config) error {
 		if c.apiKey == "" {

@@ -437,7 +437,8 @@ func (c *core) statusError(st *callState, resp *http.Response, data []byte) *Err
 		e.Message = "redirect to " + loc + " not followed (a write is never sent twice; credentials never leave the base URL's origin)"
 		e.unexpected = true
 	}
-	e.Message, e.Code = cleanMessage(e.Message), cleanMessage(e.Code)
+	secrets := credentials(st.req.Header)
+	e.Message, e.Code, e.RequestID = serverText(e.Message, secrets), serverText(e.Code, secrets), serverText(e.RequestID, secrets)
 	return e
 }
 

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/guapocado/guapocado-go/internal/jsonmsg"
@@ -185,6 +187,17 @@ func (w WebhookEndpoint) String() string {
 
 // GoString is String: %#v never shows the signing secret.
 func (w WebhookEndpoint) GoString() string { return w.String() }
+
+// Format prints String for every fmt verb (%q quotes it): fmt would
+// otherwise print the fields, the signing secret included, for verbs that
+// String does not cover (%d, %t, %x…).
+func (w WebhookEndpoint) Format(f fmt.State, verb rune) {
+	s := w.String()
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
+}
 
 // LogValue logs the endpoint without its signing secret.
 func (w WebhookEndpoint) LogValue() slog.Value {

@@ -35,3 +35,27 @@ func TestWebhookEndpointRedactsItsSecret(t *testing.T) {
 		t.Errorf("decoded secret %q, %v", back.SigningSecret, err)
 	}
 }
+
+// TestWebhookEndpointNoVerbShowsItsSecret (issue 23 item 11): every fmt
+// verb that fmt hands to a Format method, on the endpoint, a pointer to it
+// and a struct holding it. (%p of a value and %w outside fmt.Errorf are
+// bad verbs that fmt prints raw, and go vet refuses them.)
+func TestWebhookEndpointNoVerbShowsItsSecret(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_FMTSECRET_c0ffee"
+	w := WebhookEndpoint{ID: "we_1", Status: WebhookStatusActive, URL: "https://app.test/hooks", Events: []string{"a"}, SigningSecret: secret}
+	type holder struct {
+		W WebhookEndpoint
+		P *WebhookEndpoint
+	}
+	for _, verb := range []string{
+		"%v", "%+v", "%#v", "%s", "%q", "%#q", "%+q", "%d", "%+d", "%t", "%x", "%X", "% x", "%#x", "%o", "%O", "%b",
+		"%c", "%U", "%#U", "%e", "%E", "%f", "%F", "%g", "%G", "%10s", "%-40v", "%.3s", "%08d", "%!", "%z",
+	} {
+		for name, x := range map[string]any{"value": w, "pointer": &w, "holder": holder{w, &w}, "*holder": &holder{w, &w}, "slice": []WebhookEndpoint{w}} {
+			if out := fmt.Sprintf(verb, x); strings.Contains(out, "FMTSECRET") || strings.Contains(out, "c0ffee") {
+				t.Errorf("%s of %s shows the secret: %s", verb, name, out)
+			}
+		}
+	}
+}

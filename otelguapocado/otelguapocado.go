@@ -20,7 +20,8 @@
 // (the path under the host, never the query), guapocado.write, and at the
 // end http.response.status_code, guapocado.attempts, guapocado.outcome
 // ("ok" or the error class, see ErrorClass), error.type and
-// guapocado.request_id. Each attempt is an event "guapocado.attempt" with
+// guapocado.request_id (the server's x-request-id as guapocado.Error's
+// RequestID holds it: credentials redacted, at most 256 bytes). Each attempt is an event "guapocado.attempt" with
 // guapocado.attempt (1, 2, …) and http.response.status_code or error.type.
 // A failed call's span has status Error with the error class as its
 // description. No span, attribute or event ever carries a session token,

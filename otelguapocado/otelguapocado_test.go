@@ -245,3 +245,27 @@ func TestErrorClass(t *testing.T) {
 		t.Errorf("other: %q", c)
 	}
 }
+
+// TestRequestIDAttributeIsRedacted: a proxy that copies the request's API
+// key into x-request-id does not put it in the span's request id.
+func TestRequestIDAttributeIsRedacted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
+		return &guapocadotest.Fault{Status: http.StatusBadRequest, Body: `{"error":"bad"}`,
+			Header: http.Header{"X-Request-Id": {"req-" + r.Header.Get("X-Guapocado-Key") + strings.Repeat("x", 1000)}}}
+	})
+	_, err := h.api.Usage.Balance(context.Background(), "api-calls")
+	h.srv.SetFaultFunc(nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	spans := h.spans.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	id := attrs(spans[0].Attributes())["guapocado.request_id"]
+	if !strings.HasPrefix(id, "req-[redacted]") || strings.Contains(id, h.srv.APIKey()) || len(id) > 260 {
+		t.Errorf("request id attribute %q (%d bytes)", id, len(id))
+	}
+}

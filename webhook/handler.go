@@ -40,7 +40,7 @@ const DefaultMaxBodyBytes int64 = 1 << 20
 // Printed with fmt, encoded as JSON or logged with log/slog, a Handler
 // shows its settings and how many secrets it has, never the secrets.
 type Handler struct {
-	verifier  Verifier
+	verifier  *Verifier // behind a pointer: fmt's raw printing (%p, %w) shows an address, not the secrets
 	maxBody   int64
 	deduper   Deduper
 	dedupeSet bool // WithDeduper was given (nil disables deduplication)
@@ -88,7 +88,7 @@ func WithLogger(l *slog.Logger) HandlerOption {
 // such a handler could only refuse every delivery.
 func NewHandler(secret string, opts ...HandlerOption) (*Handler, error) {
 	h := &Handler{
-		verifier: Verifier{Secrets: []string{secret}},
+		verifier: &Verifier{Secrets: []string{secret}},
 		maxBody:  DefaultMaxBodyBytes,
 		logger:   slog.New(slog.DiscardHandler),
 		handlers: make(map[EventType]func(context.Context, *Event) error),
@@ -99,12 +99,12 @@ func NewHandler(secret string, opts ...HandlerOption) (*Handler, error) {
 			o.applyHandler(h)
 		}
 	}
-	if !h.verifier.hasSecret() {
+	if !h.settings().hasSecret() {
 		return nil, ErrNoSecret
 	}
 	if !h.dedupeSet {
-		d := &MemoryDeduper{Now: h.verifier.Now}
-		if tol := h.verifier.tolerance(); tol > 0 {
+		d := &MemoryDeduper{Now: h.settings().Now}
+		if tol := h.settings().tolerance(); tol > 0 {
 			d.TTL = 2 * tol
 		}
 		h.deduper = d
@@ -203,6 +203,15 @@ func (h *Handler) maxBodyBytes() int64 {
 	return DefaultMaxBodyBytes
 }
 
+// settings is the handler's verifier (the zero Verifier for a zero
+// Handler).
+func (h *Handler) settings() Verifier {
+	if h.verifier == nil {
+		return Verifier{}
+	}
+	return *h.verifier
+}
+
 // String describes the handler without its secrets.
 func (h *Handler) String() string {
 	if h == nil {
@@ -213,11 +222,15 @@ func (h *Handler) String() string {
 		dedupe = fmt.Sprintf("%T", h.deduper)
 	}
 	return fmt.Sprintf("webhook.Handler{%s MaxBodyBytes:%d Deduper:%s Types:[%s]}",
-		h.verifier.describe(), h.maxBodyBytes(), dedupe, strings.Join(h.types(), " "))
+		h.settings().describe(), h.maxBodyBytes(), dedupe, strings.Join(h.types(), " "))
 }
 
 // GoString is String: %#v does not show the secrets either.
 func (h *Handler) GoString() string { return h.String() }
+
+// Format prints String for every fmt verb (%q quotes it), so no verb
+// shows a secret.
+func (h *Handler) Format(f fmt.State, verb rune) { formatRedacted(f, verb, h.String()) }
 
 // LogValue shows the handler in log/slog without its secrets.
 func (h *Handler) LogValue() slog.Value {
@@ -226,8 +239,8 @@ func (h *Handler) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.String("secrets", redacted),
-		slog.Int("secret_count", h.verifier.secretCount()),
-		slog.String("tolerance", h.verifier.toleranceText()),
+		slog.Int("secret_count", h.settings().secretCount()),
+		slog.String("tolerance", h.settings().toleranceText()),
 		slog.Int64("max_body_bytes", h.maxBodyBytes()),
 		slog.Any("types", h.types()),
 	)
@@ -241,7 +254,7 @@ func (h *Handler) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(redactedJSON{
-		Secrets: redacted, SecretCount: h.verifier.secretCount(), Tolerance: h.verifier.toleranceText(),
+		Secrets: redacted, SecretCount: h.settings().secretCount(), Tolerance: h.settings().toleranceText(),
 		MaxBodyBytes: h.maxBodyBytes(), Types: h.types(),
 	})
 }
@@ -315,7 +328,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		respond(w, http.StatusBadRequest, bodyMissing)
 		return
 	}
-	if err := h.verifier.Verify(body, r.Header.Get(SignatureHeader)); err != nil {
+	if err := h.settings().Verify(body, r.Header.Get(SignatureHeader)); err != nil {
 		status, resp, level := http.StatusUnauthorized, bodyInvalid, slog.LevelWarn
 		switch {
 		case errors.Is(err, ErrNoSecret):

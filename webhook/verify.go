@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -93,7 +94,12 @@ type Option interface {
 type verifierOption func(*Verifier)
 
 func (o verifierOption) applyVerifier(v *Verifier) { o(v) }
-func (o verifierOption) applyHandler(h *Handler)   { o(&h.verifier) }
+func (o verifierOption) applyHandler(h *Handler) {
+	if h.verifier == nil {
+		h.verifier = &Verifier{}
+	}
+	o(h.verifier)
+}
 
 type handlerOption func(*Handler)
 
@@ -228,6 +234,20 @@ func (v Verifier) String() string { return "webhook.Verifier{" + v.describe() + 
 
 // GoString is String: %#v does not show the secrets either.
 func (v Verifier) GoString() string { return v.String() }
+
+// Format prints String for every fmt verb (%q quotes it): fmt would
+// otherwise print the fields, secrets included, for verbs that String
+// does not cover (%d, %t, %x…).
+func (v Verifier) Format(f fmt.State, verb rune) { formatRedacted(f, verb, v.String()) }
+
+// formatRedacted answers every fmt verb with s, a description without
+// secrets: %q quotes it, every other verb prints it as is.
+func formatRedacted(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
+}
 
 // LogValue shows the verifier in log/slog without its secrets.
 func (v Verifier) LogValue() slog.Value {
