@@ -69,7 +69,7 @@ type config struct {
 	plans          []Plan
 	plansSet       bool
 	meters         map[string]resetPeriod // WithMeter, WithBillingConfig (period.go)
-	limits         map[string]bool // WithLimit
+	limits         map[string]bool        // WithLimit
 	customerPlans  map[string]string
 	defaultPlan    string
 	webhookSecret  string
