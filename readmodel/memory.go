@@ -38,10 +38,10 @@ type memRecord struct {
 
 var _ Store = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty MemoryStore. Of the options only
-// [WithClock] applies.
-func NewMemoryStore(opts ...Option) *MemoryStore {
-	c := newConfig(opts)
+// NewMemoryStore returns an empty MemoryStore. Its only option is
+// [WithClock].
+func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+	c := newMemoryConfig(opts)
 	return &MemoryStore{
 		now:       c.now,
 		records:   make(map[string]memRecord),

@@ -160,7 +160,7 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	if b == nil {
 		return nil, invalid("nil *guapocado.Billing")
 	}
-	c := newConfig(opts)
+	c := newModelConfig(opts)
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -453,78 +453,4 @@ type Hooks struct {
 	OnPlanChange func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
 	// OnPurchase: a purchase completed (purchase.completed, first time).
 	OnPurchase func(ctx context.Context, ev *Event, p *PurchaseCompleted) error
-}
-
-// WithStore sets the store (default: a new [MemoryStore]).
-func WithStore(s Store) Option {
-	return func(c *config) {
-		if s == nil {
-			c.fail(invalid("WithStore: nil store"))
-		}
-		c.store = s
-	}
-}
-
-// WithMaxAge sets how long a stored answer of any kind is served without
-// asking the server (default [DefaultMaxAge]); it must be positive.
-func WithMaxAge(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.fail(invalid("WithMaxAge: %s is not positive", d))
-		}
-		c.maxAge = d
-	}
-}
-
-// WithKindMaxAge sets the MaxAge of one kind, over [WithMaxAge]: for
-// example a short one for usage balances and a long one for plans.
-func WithKindMaxAge(kind Kind, d time.Duration) Option {
-	return func(c *config) {
-		if _, ok := kindIndex(kind); !ok {
-			c.fail(invalid("WithKindMaxAge: unknown kind %q", kind))
-			return
-		}
-		if d <= 0 {
-			c.fail(invalid("WithKindMaxAge: %s is not positive", d))
-		}
-		if c.kindMaxAge == nil {
-			c.kindMaxAge = map[Kind]time.Duration{}
-		}
-		c.kindMaxAge[kind] = d
-	}
-}
-
-// WithCacheTTL sets how long a decoded answer is kept in process memory in
-// front of the store before the store is read again. The default is for
-// ever on a [MemoryStore] (only this process writes it) and 0 (read the
-// store on every call) on any other store, so several instances sharing a
-// database see one state. Give a positive d to trade that for speed on a
-// shared store: another instance's writes are then seen up to d late. A
-// negative d means for ever.
-func WithCacheTTL(d time.Duration) Option {
-	return func(c *config) { c.cacheTTL, c.cacheTTLSet = d, true }
-}
-
-// WithHooks sets the webhook hooks (see [Hooks]).
-func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
-
-// WithOnChange calls fn (synchronously, outside the read model's locks)
-// whenever a stored answer changes value or is dropped: a browser page
-// uses it to show live balances. fn must not block for long.
-func WithOnChange(fn func(Change)) Option { return func(c *config) { c.onChange = fn } }
-
-// WithErrorHandler receives the errors the read model cannot return: a
-// failed write-back of a server answer (the answer is still returned), a
-// stored value that does not decode. Without it they are dropped.
-func WithErrorHandler(fn func(error)) Option { return func(c *config) { c.onError = fn } }
-
-// WithClaimTTL sets how long a webhook event id is remembered for
-// deduplication (default [DefaultClaimTTL]).
-func WithClaimTTL(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.fail(invalid("WithClaimTTL: %s is not positive", d))
-		}
-		c.claimTTL = d
-	}
 }

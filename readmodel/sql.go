@@ -78,14 +78,14 @@ const claimSweepEvery = 1024
 // [WithClock]. It fails on a nil db, an unknown dialect or a table prefix
 // that is not a plain identifier; it does not touch the database (call
 // [SQLStore.Migrate] for that).
-func NewSQLStore(db *sql.DB, dialect Dialect, opts ...Option) (*SQLStore, error) {
+func NewSQLStore(db *sql.DB, dialect Dialect, opts ...SQLOption) (*SQLStore, error) {
 	if db == nil {
 		return nil, invalid("nil *sql.DB")
 	}
 	if dialect != Postgres && dialect != SQLite {
 		return nil, invalid("unknown dialect %s", dialect)
 	}
-	c := newConfig(opts)
+	c := newSQLConfig(opts)
 	if !identifier(c.tablePrefix) {
 		return nil, invalid("table prefix %q is not an SQL identifier", c.tablePrefix)
 	}
