@@ -70,10 +70,13 @@ type Meta struct {
 	Local bool
 	// AsOf is the time the answer was true at: the createdAt of the webhook
 	// event it came from, or the moment the request that fetched it was
-	// sent (the server's state is at least that recent).
+	// sent (the server's state is at least that recent). An answer whose
+	// event had no createdAt, or one later than the moment it was stored
+	// (a sender's clock ahead of this one), is as of the moment it was
+	// stored.
 	AsOf time.Time
-	// Age is how long ago AsOf was, by the read model's clock. A local
-	// answer is never older than its kind's MaxAge.
+	// Age is how long ago AsOf was, by the read model's clock; never
+	// negative. A local answer is never older than its kind's MaxAge.
 	Age time.Duration
 }
 
@@ -105,6 +108,7 @@ type entry struct {
 	val     any  // *Limit, *Usage, *Subscription (nil for none), *Customer, []Plan
 	raw     []byte
 	source  int64 // SourceTime, Unix ns
+	asOf    int64 // what it ages from (see agesFrom), Unix ns
 	resets  int64 // a usage balance's reset time, Unix ns; 0 for none
 	checked int64 // when it was read from or written to the store
 }
@@ -248,14 +252,31 @@ func (rm *ReadModel) lookup(k ckey, now int64) (*entry, bool) {
 }
 
 func (rm *ReadModel) fresh(e *entry, kind uint8, now int64) bool {
-	if now-e.source > rm.maxAge[kind] {
+	if now-e.asOf > rm.maxAge[kind] {
 		return false
 	}
 	return e.resets == 0 || now < e.resets
 }
 
 func (rm *ReadModel) meta(e *entry, now int64, local bool) Meta {
-	return Meta{Local: local, AsOf: time.Unix(0, e.source).UTC(), Age: time.Duration(now - e.source)}
+	return Meta{Local: local, AsOf: time.Unix(0, e.asOf).UTC(), Age: age(now, e.asOf)}
+}
+
+// agesFrom is the time a stored answer ages from: its source time, or the
+// time it was written when the source is unknown (an event without
+// createdAt is stored at the oldest time, so that it loses every
+// last-write-wins race) or later than the write (a sender's clock ahead of
+// ours). So no answer stays fresh for ever and no Age is negative.
+func agesFrom(source, written int64) int64 {
+	if source == unixNano(minTime) || source > written {
+		return written
+	}
+	return source
+}
+
+// age is now − asOf, never negative.
+func age(now, asOf int64) time.Duration {
+	return time.Duration(max(now-asOf, 0))
 }
 
 // load returns the usable entry for k: the cache, else the store (decoded
@@ -265,11 +286,17 @@ func (rm *ReadModel) load(ctx context.Context, k ckey, now int64) (*entry, error
 		return e, nil
 	}
 	rec, found, err := rm.store.Get(ctx, Key(k.customer, string(kindNames[k.kind]), k.name))
-	if err != nil || !found {
-		if err == nil {
-			rm.drop(k)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
 		}
-		return nil, err
+		// The store is down: the answer comes from the server instead.
+		rm.report(fmt.Errorf("readmodel: read %s %q of %q from the store (asking the server instead): %w", kindNames[k.kind], k.name, k.customer, err))
+		return nil, nil
+	}
+	if !found {
+		rm.drop(k)
+		return nil, nil
 	}
 	e, err := decodeEntry(k.kind, rec.Value)
 	if err != nil {
@@ -277,6 +304,7 @@ func (rm *ReadModel) load(ctx context.Context, k ckey, now int64) (*entry, error
 		return nil, nil
 	}
 	e.source = unixNano(rec.SourceTime)
+	e.asOf = agesFrom(e.source, unixNano(rec.WrittenAt))
 	e.checked = now
 	rm.mu.Lock()
 	rm.setLocked(k, e)
@@ -353,7 +381,9 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 		return false, err
 	}
 	k := ckey{customer: customer, name: name, kind: kind}
-	won, err := rm.store.Put(context.WithoutCancel(ctx), Record{Key: Key(customer, string(kindNames[kind]), name), Value: raw, SourceTime: source})
+	written := rm.nowNs()
+	won, err := rm.store.Put(context.WithoutCancel(ctx), Record{Key: Key(customer, string(kindNames[kind]), name), Value: raw,
+		SourceTime: source, WrittenAt: time.Unix(0, written).UTC()})
 	if err != nil {
 		err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
 		rm.report(err)
@@ -370,7 +400,8 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 		return true, nil
 	}
 	e.source = unixNano(source)
-	e.checked = rm.nowNs()
+	e.asOf = agesFrom(e.source, written)
+	e.checked = written
 	rm.mu.Lock()
 	old := rm.cache[k]
 	rm.setLocked(k, e)
@@ -427,30 +458,22 @@ func (rm *ReadModel) invalidate(ctx context.Context, customer string, source tim
 	return nil
 }
 
+// invalidateOne drops one record of the customer as of source (a
+// tombstone, as invalidate).
+func (rm *ReadModel) invalidateOne(ctx context.Context, customer string, kind uint8, name string, source time.Time) error {
+	won, err := rm.store.Delete(context.WithoutCancel(ctx), Key(customer, string(kindNames[kind]), name), source)
+	if err != nil {
+		return err
+	}
+	rm.drop(ckey{customer: customer, name: name, kind: kind})
+	if won && rm.onChange != nil {
+		rm.onChange(Change{CustomerID: customer, Kind: kindNames[kind], Name: name, Deleted: true})
+	}
+	return nil
+}
+
 func (rm *ReadModel) report(err error) {
 	if rm.onError != nil {
 		rm.onError(err)
 	}
-}
-
-// Hooks are called by [ReadModel.Project] (and so by the webhook handler)
-// after an event was projected into the store. The subscription hooks and
-// OnPurchase fire only when the event's write won (it was not older than
-// what the store holds), so a late or repeated delivery does not fire them
-// again; OnEvent fires for every event, unknown types included. A hook
-// that returns an error makes Project fail: the webhook handler then
-// answers 500, forgets the event id, and the sender's retry runs the
-// projection and the hooks again (write hooks to be idempotent).
-type Hooks struct {
-	// OnEvent is called for every event.
-	OnEvent func(ctx context.Context, ev *Event) error
-	// OnSubscribe: the customer's subscription became active (from none or
-	// from another status). previous is nil when none was stored.
-	OnSubscribe func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
-	// OnCancel: the subscription became canceled.
-	OnCancel func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
-	// OnPlanChange: a stored subscription's plan changed.
-	OnPlanChange func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
-	// OnPurchase: a purchase completed (purchase.completed, first time).
-	OnPurchase func(ctx context.Context, ev *Event, p *PurchaseCompleted) error
 }
