@@ -27,6 +27,9 @@ type MemoryStore struct {
 	claimMu   sync.Mutex
 	claims    map[string]int64 // id -> expiry, Unix nanoseconds
 	nextSweep int
+
+	secretMu sync.Mutex
+	secrets  map[string]memSecret // SecretStore; made on first use
 }
 
 type memRecord struct {
