@@ -154,12 +154,14 @@ type ReadModel struct {
 
 	statMu sync.Mutex
 	stats  handlerStats
+	reg    *registrar // WithRegistration; nil without
 }
 
 // New returns a read model over b, the shared surface of either client
 // (&client.Billing). Options: [WithStore] (default a new [MemoryStore]),
 // [WithMaxAge], [WithKindMaxAge], [WithCacheTTL], [WithClock], [WithHooks],
-// [WithOnChange], [WithErrorHandler], [WithClaimTTL]. New does no I/O.
+// [WithOnChange], [WithErrorHandler], [WithClaimTTL], [WithRegistration].
+// New does no I/O.
 func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	if b == nil {
 		return nil, invalid("nil *guapocado.Billing")
@@ -186,6 +188,13 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	}
 	if rm.store == nil {
 		rm.store = NewMemoryStore(WithClock(rm.now))
+	}
+	if c.registration != nil {
+		reg, err := newRegistrar(c.registration, rm.store, rm.platform)
+		if err != nil {
+			return nil, err
+		}
+		rm.reg = reg
 	}
 	if rm.claimTTL <= 0 {
 		rm.claimTTL = DefaultClaimTTL

@@ -72,18 +72,19 @@ func WithClock(now func() time.Time) ClockOption { return ClockOption{now: now} 
 
 // modelConfig is what the options of New set.
 type modelConfig struct {
-	err         error
-	now         func() time.Time
-	clockSet    bool
-	store       Store
-	maxAge      time.Duration
-	kindMaxAge  map[Kind]time.Duration
-	cacheTTL    time.Duration
-	cacheTTLSet bool
-	hooks       Hooks
-	onChange    func(Change)
-	onError     func(error)
-	claimTTL    time.Duration
+	err          error
+	now          func() time.Time
+	clockSet     bool
+	store        Store
+	maxAge       time.Duration
+	kindMaxAge   map[Kind]time.Duration
+	cacheTTL     time.Duration
+	cacheTTLSet  bool
+	hooks        Hooks
+	onChange     func(Change)
+	onError      func(error)
+	claimTTL     time.Duration
+	registration *registrationConfig
 }
 
 func (c *modelConfig) fail(err error) {
