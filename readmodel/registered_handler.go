@@ -39,9 +39,9 @@ type registeredReceiver struct {
 	rm   *ReadModel
 	opts []webhook.HandlerOption
 
-	mu    sync.Mutex
-	for_  *registered // the registration inner verifies with
-	inner http.Handler
+	mu       sync.Mutex
+	innerReg *registered // the registration inner verifies with
+	inner    http.Handler
 }
 
 const bodyNotRegistered = `{"message":"Webhook receiver not registered yet"}`
@@ -107,14 +107,14 @@ func (h *registeredReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *registeredReceiver) innerFor(r *registered) (http.Handler, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.for_ == r && h.inner != nil {
+	if h.innerReg == r && h.inner != nil {
 		return h.inner, nil
 	}
 	inner, err := h.rm.WebhookHandler(r.secret, r.ep, h.opts...)
 	if err != nil {
 		return nil, err
 	}
-	h.for_, h.inner = r, inner
+	h.innerReg, h.inner = r, inner
 	return inner, nil
 }
 

@@ -183,9 +183,14 @@ func (rm *ReadModel) Register(ctx context.Context) (Endpoint, error) {
 // register registers now and keeps the answer (or a newer one another
 // instance stored meanwhile).
 func (rm *ReadModel) register(ctx context.Context) (*registered, error) {
+	rm.reg.registerMu.Lock()
+	defer rm.reg.registerMu.Unlock()
+	return rm.registerLocked(ctx)
+}
+
+// registerLocked is register with registerMu held.
+func (rm *ReadModel) registerLocked(ctx context.Context) (*registered, error) {
 	g := rm.reg
-	g.registerMu.Lock()
-	defer g.registerMu.Unlock()
 	g.mu.Lock()
 	g.lastRegistered, g.failures = max(rm.nowNs(), 1), 0
 	g.mu.Unlock()
@@ -268,12 +273,11 @@ func (rm *ReadModel) ensureRegistered(ctx context.Context) (*registered, error) 
 		return cur, err
 	}
 	g.registerMu.Lock()
-	cur := g.current.Load()
-	g.registerMu.Unlock()
-	if cur != nil {
+	defer g.registerMu.Unlock()
+	if cur := g.current.Load(); cur != nil {
 		return cur, nil // another request registered meanwhile
 	}
-	return rm.register(ctx)
+	return rm.registerLocked(ctx)
 }
 
 // secretFor returns the registration whose secret signed a delivery:
