@@ -18,6 +18,7 @@ import (
 	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/guapocadotest"
 	"github.com/guapocado/guapocado-go/readmodel"
+	"github.com/guapocado/guapocado-go/readmodel/storetest"
 	"github.com/guapocado/guapocado-go/webhook"
 )
 
@@ -158,92 +159,10 @@ func TestRegistration(t *testing.T) {
 	}
 }
 
-// TestRegistrationAgainAfterFailures: when the stored secret is stale (the
-// platform rotated it), deliveries fail verification; after MaxFailures
-// of them in a row the instance registers again, gets the platform's
-// current secret, keeps it in the store, and the delivery that triggered
-// it is accepted. Another instance picks the new secret up from the store
-// on its first failure. Bad signatures cause at most one registration per
-// Cooldown.
+// TestRegistrationAgainAfterFailures: see storetest.RunRegistration
+// (storetests runs it on SQLite and PostgreSQL).
 func TestRegistrationAgainAfterFailures(t *testing.T) {
-	ctx := context.Background()
-	srv := guapocadotest.NewServer()
-	defer srv.Close()
-	api, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()), guapocado.WithRetry(0, 0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const url = "https://app.example.com" + webhookPath
-	const key = "readmodel:" + webhookPath
-	current, err := api.WebhookEndpoints.Register(ctx, &guapocado.WebhookEndpointParams{URL: url, RegistrationKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := readmodel.NewMemoryStore()
-	stale, _ := json.Marshal(map[string]string{"id": current.ID, "status": "active", "url": url, "signingSecret": "whsec_stale"})
-	if _, err := store.PutSecret(ctx, "webhook-registration:"+key, stale, time.Now().Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	clock := &testClock{t: time.Now()}
-	var errs errorLog
-	newInstance := func() http.Handler {
-		rm, err := readmodel.New(&api.Billing, readmodel.WithStore(store), readmodel.WithClock(clock.now), readmodel.WithErrorHandler(errs.add),
-			readmodel.WithRegistration(api.WebhookEndpoints, readmodel.Registration{URL: url, MaxFailures: 3}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := rm.RegisteredWebhookHandler()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
-	h, other := newInstance(), newInstance()
-	get := httptest.NewRecorder()
-	other.ServeHTTP(get, httptest.NewRequest(http.MethodGet, webhookPath, nil)) // it now holds the stale secret
-
-	before := registrations(srv)
-	data := map[string]any{"customer": map[string]any{"id": "cus_1"}}
-	var codes []int
-	for i := range 3 {
-		codes = append(codes, deliver(t, h, current.SigningSecret, fmt.Sprint("evt_", i), "customer.updated", time.Now(), data))
-	}
-	if fmt.Sprint(codes) != "[401 401 200]" {
-		t.Fatalf("deliveries signed with the platform's secret answered %v; want [401 401 200] (registered again on the 3rd)", codes)
-	}
-	if n := registrations(srv) - before; n != 1 {
-		t.Fatalf("%d registrations, want 1", n)
-	}
-	if got := storedSecret(t, store, key); got != current.SigningSecret {
-		t.Fatal("the store does not hold the platform's current secret after registering again")
-	}
-	if code := deliver(t, other, current.SigningSecret, "evt_other", "customer.updated", time.Now(), data); code != http.StatusOK {
-		t.Fatalf("the other instance answered %d; want 200 with the secret read from the store", code)
-	}
-	if n := registrations(srv) - before; n != 1 {
-		t.Fatalf("%d registrations after the other instance's delivery, want still 1", n)
-	}
-
-	// Forged deliveries: at most one registration per Cooldown.
-	forge := func(n int) {
-		for i := range n {
-			if code := deliver(t, h, "whsec_forged", fmt.Sprint("evt_forged_", i), "customer.updated", time.Now(), data); code != http.StatusUnauthorized {
-				t.Fatalf("a forged delivery answered %d", code)
-			}
-		}
-	}
-	forge(9)
-	if n := registrations(srv) - before; n != 1 {
-		t.Fatalf("9 forged deliveries within the cooldown made %d registrations in all; want still 1", n)
-	}
-	clock.add(readmodel.DefaultRegistrationCooldown)
-	forge(9)
-	if n := registrations(srv) - before; n != 2 {
-		t.Fatalf("9 forged deliveries after the cooldown made %d registrations in all; want 2", n)
-	}
-	if strings.Contains(errs.text(), current.SigningSecret) {
-		t.Fatal("an error shows the signing secret")
-	}
+	storetest.RunRegistration(t, func(*testing.T) readmodel.Store { return readmodel.NewMemoryStore() })
 }
 
 // TestRegistrationOnFirstRequest: without Register, the handler's first
