@@ -114,8 +114,8 @@ type entry struct {
 }
 
 // ReadModel answers billing questions (Has, Limit, usage balance, the
-// subscription, the plans, the snapshot) from a [Store] while the stored
-// answer is fresh, and asks Guapocado through a *guapocado.Billing (either
+// subscription, the plans, the snapshot, the purchases) from a [Store]
+// while the stored answer is fresh, and asks Guapocado through a *guapocado.Billing (either
 // client) when it is missing or stale, writing the answer back. The writes
 // it offers (Consume, Refund, the settings, a plan change) go to the server
 // and write its answer back, so a caller reads its own writes. Webhook
