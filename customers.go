@@ -13,8 +13,13 @@ type Customer struct {
 	ID    string `json:"id"`
 	Name  string `json:"name,omitempty"`
 	Email string `json:"email,omitempty"`
-	// Metadata and any other fields the server sends are kept here.
+	// Metadata is the customer's metadata: a JSON object, or a JSON string
+	// holding one (as the platform's webhooks send it).
 	Metadata map[string]any `json:"metadata,omitempty"`
+	// MetadataRaw keeps metadata that is not a JSON object (a plain
+	// string, an array, a number), as the string's text or the value's
+	// JSON; Metadata is then nil. It is written back as a JSON string.
+	MetadataRaw string `json:"-"`
 }
 
 // CustomerRef names the session's active customer.

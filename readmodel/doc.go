@@ -1,6 +1,29 @@
-// Package readmodel is the storage layer of the local read model (issue
-// 16): answers such as entitlements kept in a [Store], written by webhook
-// events and API answers, and read without a round trip to Guapocado.
+// Package readmodel is the local read model of Guapocado billing: answers
+// such as entitlements, limits, usage balances, the subscription, the plans
+// and a customer's purchases kept in a [Store], written by webhook events
+// and by the answers of API calls, and read without a round trip to
+// Guapocado while they are fresh.
+//
+// # The read model
+//
+// [New] makes a [ReadModel] over either client's shared surface
+// (&client.Billing). Its reads (Has, Limit, Balance, Subscription, Plans,
+// Snapshot, Purchases) answer from the store while the stored answer is
+// younger than its MaxAge, and otherwise ask the server and write the
+// answer back; its writes (Consume, Refund, the settings, ChangePlan) go to
+// the server and write its answer back, so a caller reads its own writes.
+// Every answer says where it came from and how old it is ([Meta]). When
+// the store fails a read, the answer comes from the server and the store's
+// error goes to [WithErrorHandler]. [ReadModel.Project] and
+// [ReadModel.WebhookHandler] apply verified webhook events, last-write-wins
+// by their createdAt, and run the [Hooks]. [WithRegistration] registers the
+// app's webhook endpoint with the platform and keeps its signing secret in
+// the store for every instance.
+//
+// The user guide, with what differs from the platform's TypeScript SDK on
+// purpose and why, is docs/readmodel.md in the repository.
+//
+// # Stores
 //
 // A [Record] is a JSON value under a key, with the SourceTime of the event
 // or answer it came from. Writes are conditional, last-write-wins by
@@ -15,7 +38,8 @@
 // a customer's records with [Store.List]. [Store.Claim] records a webhook
 // event id for a while and tells exactly one caller, across every instance
 // sharing the store, that it is first, so an event delivered to two
-// instances is processed once.
+// instances is processed once. A [SecretStore] also keeps small secrets,
+// apart from the records.
 //
 // Three stores are shipped or supported:
 //
@@ -31,4 +55,11 @@
 //
 // This package imports no driver. Any other store can be checked against
 // the same contract with [github.com/guapocado/guapocado-go/readmodel/storetest.Run].
+//
+// # Options
+//
+// Each constructor takes its own option type, so an option that does not
+// apply to it does not compile: [New] takes [Option], [NewMemoryStore]
+// takes [MemoryOption] and [NewSQLStore] takes [SQLOption]. [WithClock]
+// returns a [ClockOption], which is all three.
 package readmodel

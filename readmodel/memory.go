@@ -27,6 +27,9 @@ type MemoryStore struct {
 	claimMu   sync.Mutex
 	claims    map[string]int64 // id -> expiry, Unix nanoseconds
 	nextSweep int
+
+	secretMu sync.Mutex
+	secrets  map[string]memSecret // SecretStore; made on first use
 }
 
 type memRecord struct {
@@ -38,10 +41,10 @@ type memRecord struct {
 
 var _ Store = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty MemoryStore. Of the options only
-// [WithClock] applies.
-func NewMemoryStore(opts ...Option) *MemoryStore {
-	c := newConfig(opts)
+// NewMemoryStore returns an empty MemoryStore. Its only option is
+// [WithClock].
+func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+	c := newMemoryConfig(opts)
 	return &MemoryStore{
 		now:       c.now,
 		records:   make(map[string]memRecord),

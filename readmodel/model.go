@@ -70,10 +70,13 @@ type Meta struct {
 	Local bool
 	// AsOf is the time the answer was true at: the createdAt of the webhook
 	// event it came from, or the moment the request that fetched it was
-	// sent (the server's state is at least that recent).
+	// sent (the server's state is at least that recent). An answer whose
+	// event had no createdAt, or one later than the moment it was stored
+	// (a sender's clock ahead of this one), is as of the moment it was
+	// stored.
 	AsOf time.Time
-	// Age is how long ago AsOf was, by the read model's clock. A local
-	// answer is never older than its kind's MaxAge.
+	// Age is how long ago AsOf was, by the read model's clock; never
+	// negative. A local answer is never older than its kind's MaxAge.
 	Age time.Duration
 }
 
@@ -105,13 +108,14 @@ type entry struct {
 	val     any  // *Limit, *Usage, *Subscription (nil for none), *Customer, []Plan
 	raw     []byte
 	source  int64 // SourceTime, Unix ns
+	asOf    int64 // what it ages from (see agesFrom), Unix ns
 	resets  int64 // a usage balance's reset time, Unix ns; 0 for none
 	checked int64 // when it was read from or written to the store
 }
 
 // ReadModel answers billing questions (Has, Limit, usage balance, the
-// subscription, the plans, the snapshot) from a [Store] while the stored
-// answer is fresh, and asks Guapocado through a *guapocado.Billing (either
+// subscription, the plans, the snapshot, the purchases) from a [Store]
+// while the stored answer is fresh, and asks Guapocado through a *guapocado.Billing (either
 // client) when it is missing or stale, writing the answer back. The writes
 // it offers (Consume, Refund, the settings, a plan change) go to the server
 // and write its answer back, so a caller reads its own writes. Webhook
@@ -150,17 +154,19 @@ type ReadModel struct {
 
 	statMu sync.Mutex
 	stats  handlerStats
+	reg    *registrar // WithRegistration; nil without
 }
 
 // New returns a read model over b, the shared surface of either client
 // (&client.Billing). Options: [WithStore] (default a new [MemoryStore]),
 // [WithMaxAge], [WithKindMaxAge], [WithCacheTTL], [WithClock], [WithHooks],
-// [WithOnChange], [WithErrorHandler], [WithClaimTTL]. New does no I/O.
+// [WithOnChange], [WithErrorHandler], [WithClaimTTL], [WithRegistration].
+// New does no I/O.
 func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	if b == nil {
 		return nil, invalid("nil *guapocado.Billing")
 	}
-	c := newConfig(opts)
+	c := newModelConfig(opts)
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -182,6 +188,13 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	}
 	if rm.store == nil {
 		rm.store = NewMemoryStore(WithClock(rm.now))
+	}
+	if c.registration != nil {
+		reg, err := newRegistrar(c.registration, rm.store, rm.platform)
+		if err != nil {
+			return nil, err
+		}
+		rm.reg = reg
 	}
 	if rm.claimTTL <= 0 {
 		rm.claimTTL = DefaultClaimTTL
@@ -248,14 +261,31 @@ func (rm *ReadModel) lookup(k ckey, now int64) (*entry, bool) {
 }
 
 func (rm *ReadModel) fresh(e *entry, kind uint8, now int64) bool {
-	if now-e.source > rm.maxAge[kind] {
+	if now-e.asOf > rm.maxAge[kind] {
 		return false
 	}
 	return e.resets == 0 || now < e.resets
 }
 
 func (rm *ReadModel) meta(e *entry, now int64, local bool) Meta {
-	return Meta{Local: local, AsOf: time.Unix(0, e.source).UTC(), Age: time.Duration(now - e.source)}
+	return Meta{Local: local, AsOf: time.Unix(0, e.asOf).UTC(), Age: age(now, e.asOf)}
+}
+
+// agesFrom is the time a stored answer ages from: its source time, or the
+// time it was written when the source is unknown (an event without
+// createdAt is stored at the oldest time, so that it loses every
+// last-write-wins race) or later than the write (a sender's clock ahead of
+// ours). So no answer stays fresh for ever and no Age is negative.
+func agesFrom(source, written int64) int64 {
+	if source == unixNano(minTime) || source > written {
+		return written
+	}
+	return source
+}
+
+// age is now − asOf, never negative.
+func age(now, asOf int64) time.Duration {
+	return time.Duration(max(now-asOf, 0))
 }
 
 // load returns the usable entry for k: the cache, else the store (decoded
@@ -265,11 +295,17 @@ func (rm *ReadModel) load(ctx context.Context, k ckey, now int64) (*entry, error
 		return e, nil
 	}
 	rec, found, err := rm.store.Get(ctx, Key(k.customer, string(kindNames[k.kind]), k.name))
-	if err != nil || !found {
-		if err == nil {
-			rm.drop(k)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
 		}
-		return nil, err
+		// The store is down: the answer comes from the server instead.
+		rm.report(fmt.Errorf("readmodel: read %s %q of %q from the store (asking the server instead): %w", kindNames[k.kind], k.name, k.customer, err))
+		return nil, nil
+	}
+	if !found {
+		rm.drop(k)
+		return nil, nil
 	}
 	e, err := decodeEntry(k.kind, rec.Value)
 	if err != nil {
@@ -277,6 +313,7 @@ func (rm *ReadModel) load(ctx context.Context, k ckey, now int64) (*entry, error
 		return nil, nil
 	}
 	e.source = unixNano(rec.SourceTime)
+	e.asOf = agesFrom(e.source, unixNano(rec.WrittenAt))
 	e.checked = now
 	rm.mu.Lock()
 	rm.setLocked(k, e)
@@ -353,7 +390,9 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 		return false, err
 	}
 	k := ckey{customer: customer, name: name, kind: kind}
-	won, err := rm.store.Put(context.WithoutCancel(ctx), Record{Key: Key(customer, string(kindNames[kind]), name), Value: raw, SourceTime: source})
+	written := rm.nowNs()
+	won, err := rm.store.Put(context.WithoutCancel(ctx), Record{Key: Key(customer, string(kindNames[kind]), name), Value: raw,
+		SourceTime: source, WrittenAt: time.Unix(0, written).UTC()})
 	if err != nil {
 		err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
 		rm.report(err)
@@ -370,7 +409,8 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 		return true, nil
 	}
 	e.source = unixNano(source)
-	e.checked = rm.nowNs()
+	e.asOf = agesFrom(e.source, written)
+	e.checked = written
 	rm.mu.Lock()
 	old := rm.cache[k]
 	rm.setLocked(k, e)
@@ -427,104 +467,22 @@ func (rm *ReadModel) invalidate(ctx context.Context, customer string, source tim
 	return nil
 }
 
+// invalidateOne drops one record of the customer as of source (a
+// tombstone, as invalidate).
+func (rm *ReadModel) invalidateOne(ctx context.Context, customer string, kind uint8, name string, source time.Time) error {
+	won, err := rm.store.Delete(context.WithoutCancel(ctx), Key(customer, string(kindNames[kind]), name), source)
+	if err != nil {
+		return err
+	}
+	rm.drop(ckey{customer: customer, name: name, kind: kind})
+	if won && rm.onChange != nil {
+		rm.onChange(Change{CustomerID: customer, Kind: kindNames[kind], Name: name, Deleted: true})
+	}
+	return nil
+}
+
 func (rm *ReadModel) report(err error) {
 	if rm.onError != nil {
 		rm.onError(err)
-	}
-}
-
-// Hooks are called by [ReadModel.Project] (and so by the webhook handler)
-// after an event was projected into the store. The subscription hooks and
-// OnPurchase fire only when the event's write won (it was not older than
-// what the store holds), so a late or repeated delivery does not fire them
-// again; OnEvent fires for every event, unknown types included. A hook
-// that returns an error makes Project fail: the webhook handler then
-// answers 500, forgets the event id, and the sender's retry runs the
-// projection and the hooks again (write hooks to be idempotent).
-type Hooks struct {
-	// OnEvent is called for every event.
-	OnEvent func(ctx context.Context, ev *Event) error
-	// OnSubscribe: the customer's subscription became active (from none or
-	// from another status). previous is nil when none was stored.
-	OnSubscribe func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
-	// OnCancel: the subscription became canceled.
-	OnCancel func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
-	// OnPlanChange: a stored subscription's plan changed.
-	OnPlanChange func(ctx context.Context, ev *Event, sub, previous *guapocado.Subscription) error
-	// OnPurchase: a purchase completed (purchase.completed, first time).
-	OnPurchase func(ctx context.Context, ev *Event, p *PurchaseCompleted) error
-}
-
-// WithStore sets the store (default: a new [MemoryStore]).
-func WithStore(s Store) Option {
-	return func(c *config) {
-		if s == nil {
-			c.fail(invalid("WithStore: nil store"))
-		}
-		c.store = s
-	}
-}
-
-// WithMaxAge sets how long a stored answer of any kind is served without
-// asking the server (default [DefaultMaxAge]); it must be positive.
-func WithMaxAge(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.fail(invalid("WithMaxAge: %s is not positive", d))
-		}
-		c.maxAge = d
-	}
-}
-
-// WithKindMaxAge sets the MaxAge of one kind, over [WithMaxAge]: for
-// example a short one for usage balances and a long one for plans.
-func WithKindMaxAge(kind Kind, d time.Duration) Option {
-	return func(c *config) {
-		if _, ok := kindIndex(kind); !ok {
-			c.fail(invalid("WithKindMaxAge: unknown kind %q", kind))
-			return
-		}
-		if d <= 0 {
-			c.fail(invalid("WithKindMaxAge: %s is not positive", d))
-		}
-		if c.kindMaxAge == nil {
-			c.kindMaxAge = map[Kind]time.Duration{}
-		}
-		c.kindMaxAge[kind] = d
-	}
-}
-
-// WithCacheTTL sets how long a decoded answer is kept in process memory in
-// front of the store before the store is read again. The default is for
-// ever on a [MemoryStore] (only this process writes it) and 0 (read the
-// store on every call) on any other store, so several instances sharing a
-// database see one state. Give a positive d to trade that for speed on a
-// shared store: another instance's writes are then seen up to d late. A
-// negative d means for ever.
-func WithCacheTTL(d time.Duration) Option {
-	return func(c *config) { c.cacheTTL, c.cacheTTLSet = d, true }
-}
-
-// WithHooks sets the webhook hooks (see [Hooks]).
-func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
-
-// WithOnChange calls fn (synchronously, outside the read model's locks)
-// whenever a stored answer changes value or is dropped: a browser page
-// uses it to show live balances. fn must not block for long.
-func WithOnChange(fn func(Change)) Option { return func(c *config) { c.onChange = fn } }
-
-// WithErrorHandler receives the errors the read model cannot return: a
-// failed write-back of a server answer (the answer is still returned), a
-// stored value that does not decode. Without it they are dropped.
-func WithErrorHandler(fn func(error)) Option { return func(c *config) { c.onError = fn } }
-
-// WithClaimTTL sets how long a webhook event id is remembered for
-// deduplication (default [DefaultClaimTTL]).
-func WithClaimTTL(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.fail(invalid("WithClaimTTL: %s is not positive", d))
-		}
-		c.claimTTL = d
 	}
 }

@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,9 +13,6 @@ import (
 
 // Event is a verified webhook event (package webhook's).
 type Event = webhook.Event
-
-// PurchaseCompleted is the data of a purchase.completed event.
-type PurchaseCompleted = webhook.PurchaseCompleted
 
 // Project applies one verified event to the store, then runs the hooks
 // ([WithHooks]): the entry for events that arrive through a queue rather
@@ -38,7 +36,8 @@ type PurchaseCompleted = webhook.PurchaseCompleted
 // Dropping writes tombstones as of createdAt, so an answer fetched before
 // the event cannot come back. Other types only run OnEvent. An event
 // without createdAt counts as the oldest possible one: its writes lose to
-// everything stored. Data of the wrong shape returns an error matching
+// everything stored, and what it stores ages from the moment it was
+// stored. Data of the wrong shape returns an error matching
 // webhook.ErrMalformedPayload.
 func (rm *ReadModel) Project(ctx context.Context, ev *Event) error {
 	if ev == nil {
@@ -82,6 +81,19 @@ func sourceOf(ev *Event) time.Time {
 
 var entitlementKinds = []uint8{kFeature, kLimit, kUsage}
 
+// hasBalance reports whether a usage.updated event carries a balance (a
+// number, 0 included, or the nested balance object).
+func hasBalance(d *UsageUpdated) bool {
+	var v struct {
+		Balance json.RawMessage `json:"balance"`
+	}
+	if json.Unmarshal(d.Raw, &v) != nil {
+		return false
+	}
+	b := bytes.TrimSpace(v.Balance)
+	return len(b) > 0 && string(b) != "null"
+}
+
 func (rm *ReadModel) project(ctx context.Context, ev *Event) error {
 	at := sourceOf(ev)
 	switch ev.Type {
@@ -92,6 +104,14 @@ func (rm *ReadModel) project(ctx context.Context, ev *Event) error {
 		}
 		if d.CustomerID == "" || d.Key == "" {
 			return fmt.Errorf("%w: usage.updated without customerId or key", webhook.ErrMalformedPayload)
+		}
+		if !hasBalance(d) {
+			// The event says the balance changed, not to what: drop the
+			// stored one, so the next read asks the server.
+			if err := rm.invalidateOne(ctx, d.CustomerID, kUsage, d.Key, at); err != nil {
+				return err
+			}
+			break
 		}
 		u := &guapocado.Usage{CustomerID: d.CustomerID, Key: d.Key, Balance: int64(d.Balance), Included: int64(d.Included),
 			Consumed: int64(d.Consumed), Overage: int64(d.Overage), OverageAllowed: d.OverageAllowed,
@@ -126,8 +146,7 @@ func (rm *ReadModel) project(ctx context.Context, ev *Event) error {
 		if p.ID == "" || p.CustomerID == "" {
 			return fmt.Errorf("%w: purchase without id or customerId", webhook.ErrMalformedPayload)
 		}
-		won, err := rm.write(ctx, p.CustomerID, kPurchase, p.ID, &p, at)
-		if err != nil {
+		if _, err := rm.write(ctx, p.CustomerID, kPurchase, p.ID, &p, at); err != nil {
 			return err
 		}
 		if len(d.Grants) > 0 {
@@ -135,7 +154,7 @@ func (rm *ReadModel) project(ctx context.Context, ev *Event) error {
 				return err
 			}
 		}
-		if won && rm.hooks.OnPurchase != nil {
+		if rm.hooks.OnPurchase != nil { // every processed purchase.completed, whatever the race said
 			if err := rm.hooks.OnPurchase(ctx, ev, d); err != nil {
 				return err
 			}
@@ -161,7 +180,7 @@ func (rm *ReadModel) project(ctx context.Context, ev *Event) error {
 		if c.ID == "" {
 			return fmt.Errorf("%w: customer.updated without customer.id", webhook.ErrMalformedPayload)
 		}
-		if _, err := rm.write(ctx, c.ID, kCustomer, nameProfile, &guapocado.Customer{ID: c.ID, Name: c.Name, Email: c.Email, Metadata: c.Metadata}, at); err != nil {
+		if _, err := rm.write(ctx, c.ID, kCustomer, nameProfile, &guapocado.Customer{ID: c.ID, Name: c.Name, Email: c.Email, Metadata: c.Metadata, MetadataRaw: c.MetadataRaw}, at); err != nil {
 			return err
 		}
 	case webhook.EventInvoiceUpdated:
@@ -176,10 +195,7 @@ func (rm *ReadModel) project(ctx context.Context, ev *Event) error {
 			return err
 		}
 	}
-	if rm.hooks.OnEvent != nil {
-		return rm.hooks.OnEvent(ctx, ev)
-	}
-	return nil
+	return rm.runEventHooks(ctx, ev)
 }
 
 // projectSubscription stores the event's subscription and fires the

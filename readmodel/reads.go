@@ -95,7 +95,7 @@ func (rm *ReadModel) hasSlow(ctx context.Context, customerID, key string, now in
 }
 
 func (rm *ReadModel) serverMeta(sent time.Time) Meta {
-	return Meta{AsOf: sent.UTC(), Age: rm.now().Sub(sent)}
+	return Meta{AsOf: sent.UTC(), Age: age(rm.nowNs(), unixNano(sent))}
 }
 
 // Limit returns customerID's limit key: from the store while fresh, else
@@ -317,7 +317,7 @@ func (rm *ReadModel) localSnapshot(ctx context.Context, c string, p *guapocado.S
 		if err != nil || e == nil || !rm.fresh(e, kind, now) {
 			return nil, false, err
 		}
-		oldest = min(oldest, e.source)
+		oldest = min(oldest, e.asOf)
 		return e, true, nil
 	}
 	snap := &guapocado.Snapshot{CustomerID: c, Features: map[string]bool{}, Usage: map[string]guapocado.Usage{},
@@ -366,7 +366,7 @@ func (rm *ReadModel) localSnapshot(ctx context.Context, c string, p *guapocado.S
 			snap.Subscription = &cp
 		}
 	}
-	return snap, Meta{Local: true, AsOf: time.Unix(0, oldest).UTC(), Age: time.Duration(now - oldest)}, true, nil
+	return snap, Meta{Local: true, AsOf: time.Unix(0, oldest).UTC(), Age: age(now, oldest)}, true, nil
 }
 
 // get2 reads the plans (a record of no customer).
@@ -375,6 +375,6 @@ func get2(rm *ReadModel, ctx context.Context, now int64, oldest *int64) (*entry,
 	if err != nil || e == nil || !rm.fresh(e, kPlans, now) {
 		return nil, false, err
 	}
-	*oldest = min(*oldest, e.source)
+	*oldest = min(*oldest, e.asOf)
 	return e, true, nil
 }

@@ -40,8 +40,9 @@ func (d Dialect) String() string {
 // claims. It imports no driver: open the *sql.DB with the driver of your
 // choice and name its [Dialect].
 //
-// It keeps two tables, <prefix>records and <prefix>claims (see
-// [WithTablePrefix]); [SQLStore.Migrate] creates them. Times are stored as
+// It keeps three tables, <prefix>records, <prefix>claims and
+// <prefix>secrets (see [WithTablePrefix] and [SecretStore]);
+// [SQLStore.Migrate] creates them. Times are stored as
 // int64 Unix nanoseconds and values as bytes (BYTEA or BLOB), so both
 // dialects behave the same. Each Put, Delete and Claim is one
 // INSERT ... ON CONFLICT DO UPDATE ... WHERE statement, atomic in the
@@ -78,14 +79,14 @@ const claimSweepEvery = 1024
 // [WithClock]. It fails on a nil db, an unknown dialect or a table prefix
 // that is not a plain identifier; it does not touch the database (call
 // [SQLStore.Migrate] for that).
-func NewSQLStore(db *sql.DB, dialect Dialect, opts ...Option) (*SQLStore, error) {
+func NewSQLStore(db *sql.DB, dialect Dialect, opts ...SQLOption) (*SQLStore, error) {
 	if db == nil {
 		return nil, invalid("nil *sql.DB")
 	}
 	if dialect != Postgres && dialect != SQLite {
 		return nil, invalid("unknown dialect %s", dialect)
 	}
-	c := newConfig(opts)
+	c := newSQLConfig(opts)
 	if !identifier(c.tablePrefix) {
 		return nil, invalid("table prefix %q is not an SQL identifier", c.tablePrefix)
 	}
@@ -132,6 +133,7 @@ func (s *SQLStore) build() {
 			"id " + textKey + " PRIMARY KEY, " +
 			"expires_at " + intType + " NOT NULL)" + tail,
 		"CREATE INDEX IF NOT EXISTS " + clm + "_expires_at ON " + clm + " (expires_at)",
+		s.secretsMigration(),
 	}
 	cols := "key, value, source_ts, written_at"
 	s.qGet = s.bind("SELECT " + cols + " FROM " + rec + " WHERE key = ? AND deleted = 0")
@@ -170,8 +172,8 @@ func (s *SQLStore) bind(q string) string {
 	return b.String()
 }
 
-// Migrate creates the two tables and the index of claim expiries if they
-// are missing. It is safe to run at every start and from several instances
+// Migrate creates the tables (records, claims and secrets) and the index
+// of claim expiries if they are missing. It is safe to run at every start and from several instances
 // at once: on PostgreSQL it holds a transaction-scoped advisory lock while
 // it runs.
 func (s *SQLStore) Migrate(ctx context.Context) (err error) {

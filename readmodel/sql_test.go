@@ -16,15 +16,15 @@ func TestNewSQLStoreRefusesBadConfig(t *testing.T) {
 	for name, tc := range map[string]struct {
 		db      *sql.DB
 		dialect readmodel.Dialect
-		opts    []readmodel.Option
+		opts    []readmodel.SQLOption
 	}{
 		"nil db":           {nil, readmodel.SQLite, nil},
 		"unknown dialect":  {db, readmodel.Dialect(9), nil},
 		"zero dialect":     {db, 0, nil},
-		"injection prefix": {db, readmodel.Postgres, []readmodel.Option{readmodel.WithTablePrefix("x; DROP TABLE users; --")}},
-		"empty prefix":     {db, readmodel.Postgres, []readmodel.Option{readmodel.WithTablePrefix("")}},
-		"digit first":      {db, readmodel.SQLite, []readmodel.Option{readmodel.WithTablePrefix("1x_")}},
-		"quote":            {db, readmodel.SQLite, []readmodel.Option{readmodel.WithTablePrefix(`a"b`)}},
+		"injection prefix": {db, readmodel.Postgres, []readmodel.SQLOption{readmodel.WithTablePrefix("x; DROP TABLE users; --")}},
+		"empty prefix":     {db, readmodel.Postgres, []readmodel.SQLOption{readmodel.WithTablePrefix("")}},
+		"digit first":      {db, readmodel.SQLite, []readmodel.SQLOption{readmodel.WithTablePrefix("1x_")}},
+		"quote":            {db, readmodel.SQLite, []readmodel.SQLOption{readmodel.WithTablePrefix(`a"b`)}},
 	} {
 		s, err := readmodel.NewSQLStore(tc.db, tc.dialect, tc.opts...)
 		if s != nil || !errors.Is(err, readmodel.ErrInvalidArgument) {

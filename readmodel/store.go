@@ -173,66 +173,6 @@ func ValidateTTL(ttl time.Duration) error {
 	return nil
 }
 
-// Option configures a [MemoryStore], an [SQLStore] or a [ReadModel]
-// ([New]). The stores take only [WithClock] and [WithTablePrefix].
-type Option func(*config)
-
-type config struct {
-	now         func() time.Time
-	clockSet    bool
-	tablePrefix string
-
-	// The read model's options (New); the stores ignore them.
-	err         error
-	store       Store
-	maxAge      time.Duration
-	kindMaxAge  map[Kind]time.Duration
-	cacheTTL    time.Duration
-	cacheTTLSet bool
-	hooks       Hooks
-	onChange    func(Change)
-	onError     func(error)
-	claimTTL    time.Duration
-}
-
-func (c *config) fail(err error) {
-	if c.err == nil {
-		c.err = err
-	}
-}
-
-func newConfig(opts []Option) config {
-	c := config{now: time.Now, tablePrefix: "guapocado_"}
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
-		}
-	}
-	return c
-}
-
-// WithClock replaces time.Now as the store's clock, which decides when a
-// claim expires and fills a zero [Record.WrittenAt]. Tests use it to move
-// time without sleeping. A nil clock keeps time.Now.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) {
-		if now != nil {
-			c.now, c.clockSet = now, true
-		}
-	}
-}
-
-// WithTablePrefix sets the prefix of the two tables an [SQLStore] uses
-// (default "guapocado_": guapocado_records and guapocado_claims). It must
-// be a plain SQL identifier of at most 40 bytes (so every table and index
-// name stays within PostgreSQL's 63): ASCII letters, digits and
-// underscores, not starting with a digit; [NewSQLStore] refuses anything
-// else. A
-// [MemoryStore] ignores it.
-func WithTablePrefix(prefix string) Option {
-	return func(c *config) { c.tablePrefix = prefix }
-}
-
 // unixNano and fromUnixNano are how every shipped store keeps times, so a
 // time read back equals, to the nanosecond, the time written, in UTC.
 // Times outside the int64 range (only a clock or a purge cutoff can be,

@@ -53,7 +53,7 @@ func pgPrefix(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	p := fmt.Sprintf("rmtest_%d_%d_", os.Getpid(), prefixSeq.Add(1))
 	t.Cleanup(func() {
-		for _, tab := range []string{"records", "claims"} {
+		for _, tab := range []string{"records", "claims", "secrets"} {
 			if _, err := db.Exec("DROP TABLE IF EXISTS " + p + tab); err != nil {
 				t.Errorf("dropping %s%s: %v", p, tab, err)
 			}

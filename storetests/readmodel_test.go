@@ -111,3 +111,16 @@ func TestPostgresTwoHandlersOneEvent(t *testing.T) {
 	}
 	t.Logf("instance A processed %d, instance B %d", a.Processed, b.Processed)
 }
+
+func TestSQLiteRegistration(t *testing.T) {
+	storetest.RunRegistration(t, func(t *testing.T) readmodel.Store {
+		return newSQLiteStore(t, openSQLite(t, filepath.Join(t.TempDir(), "reg.db")))
+	})
+}
+
+func TestPostgresRegistration(t *testing.T) {
+	db := openPG(t)
+	storetest.RunRegistration(t, func(t *testing.T) readmodel.Store {
+		return newPGStore(t, db, pgPrefix(t, db))
+	})
+}

@@ -27,7 +27,7 @@ func openSQLite(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-func newSQLiteStore(t *testing.T, db *sql.DB, opts ...readmodel.Option) *readmodel.SQLStore {
+func newSQLiteStore(t *testing.T, db *sql.DB, opts ...readmodel.SQLOption) *readmodel.SQLStore {
 	t.Helper()
 	s, err := readmodel.NewSQLStore(db, readmodel.SQLite, opts...)
 	if err != nil {

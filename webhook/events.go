@@ -29,7 +29,7 @@ type Customer struct {
 }
 
 // UnmarshalJSON decodes the customer, reading metadata leniently (see
-// Customer).
+// Customer) by guapocado.Customer's rule.
 func (c *Customer) UnmarshalJSON(b []byte) error {
 	type plain Customer
 	var v struct {
@@ -39,45 +39,13 @@ func (c *Customer) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
+	var meta guapocado.Customer
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return err
+	}
 	*c = Customer(v.plain)
-	c.Metadata, c.MetadataRaw = parseMetadata(v.Metadata)
+	c.Metadata, c.MetadataRaw = meta.Metadata, meta.MetadataRaw
 	return nil
-}
-
-// parseMetadata reads metadata as the platform sends it (a JSON string
-// holding an object) or as an object; see Customer.
-func parseMetadata(raw json.RawMessage) (map[string]any, string) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, ""
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, string(raw)
-		}
-		if m, ok := jsonObject([]byte(s)); ok {
-			return m, ""
-		}
-		return nil, s
-	}
-	if m, ok := jsonObject(raw); ok {
-		return m, ""
-	}
-	return nil, string(raw)
-}
-
-// jsonObject decodes b when it is a JSON object.
-func jsonObject(b []byte) (map[string]any, bool) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' {
-		return nil, false
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, false
-	}
-	return m, true
 }
 
 // CustomerUpdated is the data of a customer.updated event.
@@ -171,10 +139,13 @@ type InvoiceUpdated struct {
 	Invoice Invoice `json:"invoice"`
 }
 
-// UsageUpdated is the data of a usage.updated event. The contract does not
-// fix its shape: the fields follow the usage balance of the API
-// ({customerId, key, balance, included, consumed, overage, …}); Raw keeps
-// the data as sent, so fields added by the platform are not lost.
+// UsageUpdated is the data of a usage.updated event. Two shapes are read:
+// the flat one, {customerId, key, balance, included, consumed, overage,
+// overageAllowed, overageEnabled, resets}, and the platform SDK's, whose
+// balance is the meter's whole balance object: {customerId, key,
+// balance:{balance, included, consumed, overage, …}}. Both fill the same
+// fields. Raw keeps the data as sent, so fields added by the platform are
+// not lost (and a receiver can tell an absent balance from a balance of 0).
 type UsageUpdated struct {
 	CustomerID     string          `json:"customerId"`
 	Key            string          `json:"key"`
@@ -188,14 +159,50 @@ type UsageUpdated struct {
 	Raw            json.RawMessage `json:"-"`
 }
 
-// UnmarshalJSON decodes the known fields and keeps the data in Raw.
+// usageBalance is the nested balance object of a usage.updated event.
+type usageBalance struct {
+	CustomerID     string     `json:"customerId"`
+	Key            string     `json:"key"`
+	Balance        float64    `json:"balance"`
+	Included       float64    `json:"included"`
+	Consumed       float64    `json:"consumed"`
+	Overage        float64    `json:"overage"`
+	OverageAllowed bool       `json:"overageAllowed"`
+	OverageEnabled bool       `json:"overageEnabled"`
+	Resets         *time.Time `json:"resets"`
+}
+
+// UnmarshalJSON decodes either shape (see UsageUpdated) and keeps the data
+// in Raw.
 func (u *UsageUpdated) UnmarshalJSON(b []byte) error {
 	type plain UsageUpdated
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
+	var v struct {
+		plain
+		Balance json.RawMessage `json:"balance"` // shadows plain's: a number or an object
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*u = UsageUpdated(p)
+	*u = UsageUpdated(v.plain)
+	switch raw := bytes.TrimSpace(v.Balance); {
+	case len(raw) > 0 && raw[0] == '{':
+		var n usageBalance
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return err
+		}
+		u.Balance, u.Included, u.Consumed, u.Overage = n.Balance, n.Included, n.Consumed, n.Overage
+		u.OverageAllowed, u.OverageEnabled, u.Resets = n.OverageAllowed, n.OverageEnabled, n.Resets
+		if u.CustomerID == "" {
+			u.CustomerID = n.CustomerID
+		}
+		if u.Key == "" {
+			u.Key = n.Key
+		}
+	case len(raw) > 0 && string(raw) != "null":
+		if err := json.Unmarshal(raw, &u.Balance); err != nil {
+			return err
+		}
+	}
 	u.Raw = bytes.Clone(b)
 	return nil
 }

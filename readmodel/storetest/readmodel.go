@@ -36,8 +36,8 @@ const diffMaxAge = time.Hour
 // would), while the fake delivers its webhooks to the read model's handler
 // with duplicates, reordering and a held-back tail. After the deliveries
 // settle, every answer of the read model (Has, Limit, Balance,
-// Subscription, Snapshot, Plans) must equal the fake's own answer for the
-// same call, and no answer may be older than MaxAge.
+// Subscription, Snapshot, Plans, Purchases) must equal the fake's own
+// answer for the same call, and no answer may be older than MaxAge.
 func RunDifferential(t *testing.T, newStore func(t *testing.T) readmodel.Store) {
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
@@ -207,4 +207,11 @@ func compareAll(t *testing.T, ctx context.Context, rm *readmodel.ReadModel, api 
 		t.Fatalf("Plans: %v / %v", err, err2)
 	}
 	check("Plans", plans, wantPlans, m)
+
+	purchases, m, err := rm.Purchases(ctx, c)
+	wantPurchases, err2 := api.Purchases.List(ctx, as)
+	if err != nil || err2 != nil {
+		t.Fatalf("Purchases: %v / %v", err, err2)
+	}
+	check("Purchases", purchases, wantPurchases, m)
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) readmodel.Store) {
 			tc.fn(t, s)
 		})
 	}
+	runSecrets(t, newStore)
 }
 
 // base is a SourceTime with nanoseconds, so a store that rounds times fails.
