@@ -27,7 +27,7 @@
 //
 //	guapocado generate go -config billing.json -pkg billing -o billing/
 //
-// and from a //go:generate line. [CheckLive] compares a catalogue's keys
+// and from a //go:generate line. Package [github.com/guapocado/guapocado-go/billingconfig/livecheck] compares a catalogue's keys
 // with the live catalogue of an app or the platform and names every key
 // that is missing, or of another kind, on either side (guapocado generate go
 // -check).

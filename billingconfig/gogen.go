@@ -104,6 +104,7 @@ func (g *goWriter) header(pkg, cmd string) {
 	g.p("")
 	g.p("guapocado %q", "github.com/guapocado/guapocado-go")
 	g.p("%q", "github.com/guapocado/guapocado-go/billingconfig")
+	g.p("%q", "github.com/guapocado/guapocado-go/billingconfig/livecheck")
 	g.p("%q", "github.com/guapocado/guapocado-go/readmodel")
 	g.p(")")
 }
@@ -325,7 +326,7 @@ func (k Pack) Checkout(ctx context.Context, b *guapocado.Billing, successURL, ca
 
 func (g *goWriter) methods() { g.buf.WriteString(methodsSource) }
 
-// keys writes the catalogue's keys for CheckLive.
+// keys writes the catalogue's keys for the live check.
 func (g *goWriter) keys(cfg *Config) {
 	k := cfg.Keys()
 	g.p("")
@@ -346,10 +347,10 @@ func (g *goWriter) keys(cfg *Config) {
 	g.p("}")
 	g.p("")
 	g.p("// CheckLive compares the generated keys with the live catalogue that b")
-	g.p("// serves and returns a *billingconfig.DriftError naming every key that is")
+	g.p("// serves and returns a *livecheck.DriftError naming every key that is")
 	g.p("// missing, or of another kind, on either side; nil when they agree.")
 	g.p("func CheckLive(ctx context.Context, b *guapocado.Billing) error {")
-	g.p("return billingconfig.CheckLive(ctx, b, Catalogue())")
+	g.p("return livecheck.Check(ctx, b, Catalogue())")
 	g.p("}")
 }
 

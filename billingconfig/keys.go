@@ -6,7 +6,7 @@ import (
 )
 
 // Keys are the keys of a catalogue with their kinds: what generated code
-// was made from, and what CheckLive compares with a live catalogue.
+// was made from, and what livecheck.Check compares with a live catalogue.
 type Keys struct {
 	// Entitlements by key.
 	Entitlements map[string]Kind

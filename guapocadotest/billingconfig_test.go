@@ -8,6 +8,7 @@ import (
 
 	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/billingconfig"
+	"github.com/guapocado/guapocado-go/billingconfig/livecheck"
 	"github.com/guapocado/guapocado-go/guapocadotest"
 )
 
@@ -71,7 +72,7 @@ func TestWithBillingConfigServesTheCatalogue(t *testing.T) {
 			}
 		}
 	}
-	if err := billingconfig.CheckLive(ctx, &c.Billing, cfg.Keys()); err != nil {
+	if err := livecheck.Check(ctx, &c.Billing, cfg.Keys()); err != nil {
 		t.Fatal(err)
 	}
 

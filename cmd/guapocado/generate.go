@@ -9,6 +9,7 @@ import (
 
 	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/billingconfig"
+	"github.com/guapocado/guapocado-go/billingconfig/livecheck"
 )
 
 // generatedFile is the file `generate go` writes in its output directory.
@@ -92,10 +93,10 @@ func (a *app) generateCheck(cfg *billingconfig.Config, apiKey, apiURL string) er
 			return usagef("generate --check: %s", clean(err.Error()))
 		}
 		defer api.CloseIdleConnections()
-		checkErr = billingconfig.CheckLive(a.ctx(), &api.Billing, cfg.Keys())
+		checkErr = livecheck.Check(a.ctx(), &api.Billing, cfg.Keys())
 	} else if err := a.withSession("", func(_ *storedSession, c *guapocado.Client) error {
-		checkErr = billingconfig.CheckLive(a.ctx(), &c.Billing, cfg.Keys())
-		var drift *billingconfig.DriftError
+		checkErr = livecheck.Check(a.ctx(), &c.Billing, cfg.Keys())
+		var drift *livecheck.DriftError
 		if errors.As(checkErr, &drift) {
 			return nil // a finding, not a failed call
 		}
@@ -103,7 +104,7 @@ func (a *app) generateCheck(cfg *billingconfig.Config, apiKey, apiURL string) er
 	}); err != nil {
 		return err
 	}
-	var drift *billingconfig.DriftError
+	var drift *livecheck.DriftError
 	switch {
 	case errors.As(checkErr, &drift):
 		if a.json {

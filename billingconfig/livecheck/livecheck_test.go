@@ -1,4 +1,4 @@
-package billingconfig_test
+package livecheck_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/billingconfig"
+	"github.com/guapocado/guapocado-go/billingconfig/livecheck"
 	"github.com/guapocado/guapocado-go/guapocadotest"
 )
 
@@ -24,11 +25,11 @@ func liveClient(t *testing.T) *guapocado.APIClient {
 // testdata/full.json is the fake's default catalogue written as a billing
 // config: checked against the fake, the keys agree.
 func TestCheckLiveAgrees(t *testing.T) {
-	cfg, err := billingconfig.Load("testdata/full.json")
+	cfg, err := billingconfig.Load("../testdata/full.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := billingconfig.CheckLive(context.Background(), &liveClient(t).Billing, cfg.Keys()); err != nil {
+	if err := livecheck.Check(context.Background(), &liveClient(t).Billing, cfg.Keys()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -48,8 +49,8 @@ func TestCheckLiveNamesEveryDifference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = billingconfig.CheckLive(context.Background(), &liveClient(t).Billing, cfg.Keys())
-	var drift *billingconfig.DriftError
+	err = livecheck.Check(context.Background(), &liveClient(t).Billing, cfg.Keys())
+	var drift *livecheck.DriftError
 	if !errors.As(err, &drift) {
 		t.Fatalf("CheckLive = %v, want a *DriftError", err)
 	}

@@ -1,4 +1,7 @@
-package billingconfig
+// Package livecheck compares a catalogue's keys (a billing config's, or a
+// generated package's) with the live catalogue of an app or the platform:
+// the drift check of guapocado generate go -check.
+package livecheck
 
 import (
 	"context"
@@ -8,6 +11,7 @@ import (
 	"strings"
 
 	guapocado "github.com/guapocado/guapocado-go"
+	"github.com/guapocado/guapocado-go/billingconfig"
 )
 
 // Difference is one key on which a catalogue and the live one disagree.
@@ -47,7 +51,7 @@ type DriftError struct {
 
 func (e *DriftError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "billingconfig: the catalogue and the live one differ on %d key(s):", len(e.Differences))
+	fmt.Fprintf(&b, "livecheck: the catalogue and the live one differ on %d key(s):", len(e.Differences))
 	for _, d := range e.Differences {
 		b.WriteString("\n\t")
 		b.WriteString(d.String())
@@ -59,7 +63,7 @@ func (e *DriftError) Error() string {
 // meter from a limit.
 const quantity = "meter or limit"
 
-// CheckLive reads the live catalogue that b serves (Plans.List of an app or
+// Check reads the live catalogue that b serves (Plans.List of an app or
 // of the platform) and compares it with want. It returns a *DriftError
 // naming every key that is missing, or of another kind, on either side;
 // nil when they agree; any other error when the catalogue could not be
@@ -69,7 +73,7 @@ const quantity = "meter or limit"
 // a boolean is a feature, a quantity with overage terms a meter, with
 // expansion terms a limit. An entitlement that no live plan uses counts as
 // missing.
-func CheckLive(ctx context.Context, b *guapocado.Billing, want Keys) error {
+func Check(ctx context.Context, b *guapocado.Billing, want billingconfig.Keys) error {
 	plans, err := b.Plans.List(ctx)
 	if err != nil {
 		return err
@@ -81,13 +85,13 @@ func CheckLive(ctx context.Context, b *guapocado.Billing, want Keys) error {
 }
 
 // Compare compares want with a live catalogue's plans, sorted by kind of
-// key and key. CheckLive is Compare over Plans.List.
-func Compare(want Keys, plans []guapocado.Plan) []Difference {
+// key and key. Check is Compare over Plans.List.
+func Compare(want billingconfig.Keys, plans []guapocado.Plan) []Difference {
 	live := liveKeys(plans)
 	var diffs []Difference
 	for _, key := range slices.Sorted(maps.Keys(unionKeys(want.Entitlements, live.ents))) {
 		w, l := string(want.Entitlements[key]), live.ents[key]
-		if w == l || (l == quantity && (w == string(KindMeter) || w == string(KindLimit))) {
+		if w == l || (l == quantity && (w == string(billingconfig.KindMeter) || w == string(billingconfig.KindLimit))) {
 			continue
 		}
 		diffs = append(diffs, Difference{Key: key, Want: w, Live: l})
@@ -109,20 +113,20 @@ type live struct {
 func liveKeys(plans []guapocado.Plan) live {
 	l := live{ents: map[string]string{}, products: map[string]string{}}
 	for _, p := range plans {
-		mode := PricingRecurring
+		mode := billingconfig.PricingRecurring
 		if pr := p.Config.Pricing; pr != nil && pr.Mode != "" {
-			mode = PricingMode(pr.Mode)
+			mode = billingconfig.PricingMode(pr.Mode)
 		}
 		l.products[p.Key] = string(mode)
 		for key, e := range p.Config.Entitlements {
 			kind := quantity
 			switch {
 			case e.IsFeature:
-				kind = string(KindFeature)
+				kind = string(billingconfig.KindFeature)
 			case e.Overage != nil:
-				kind = string(KindMeter)
+				kind = string(billingconfig.KindMeter)
 			case e.Expansion != nil:
-				kind = string(KindLimit)
+				kind = string(billingconfig.KindLimit)
 			}
 			// One plan's terms settle what another's bare quantity left open.
 			if prev, seen := l.ents[key]; !seen || prev == quantity {
