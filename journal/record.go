@@ -1,0 +1,54 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Record writes u in a transaction of its own and returns its key (minted
+// when u.Key is empty). Prefer RecordTx, in the transaction of the work
+// the usage is for: Record alone cannot tie the charge to that work.
+func (j *Journal[TTx]) Record(ctx context.Context, u Usage) (string, error) {
+	if err := u.check(); err != nil {
+		return "", err
+	}
+	tx, err := j.driver.GetExecutor().Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("journal: record: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+	key, err := j.RecordTx(ctx, j.driver.UnwrapTx(tx), u)
+	if err != nil {
+		return "", err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return "", fmt.Errorf("journal: record: %w", err)
+	}
+	return key, nil
+}
+
+// RecordTx writes u in the caller's transaction tx and returns its key
+// (minted when u.Key is empty): the intent exists exactly when tx commits,
+// and is delivered after that. Recording a key that is already recorded
+// charges it once: the platform applies a key once, and a post-paid
+// meter's journal keeps one member per key.
+func (j *Journal[TTx]) RecordTx(ctx context.Context, tx TTx, u Usage) (string, error) {
+	if err := u.check(); err != nil {
+		return "", err
+	}
+	u = u.withKey()
+	now := time.Now()
+	if j.cfg.postpaid[u.Meter] {
+		err := j.driver.UnwrapExecutor(tx).Exec(ctx, j.sql.q(`INSERT INTO guapocado_journal_member (key, customer_id, meter, amount, recorded_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`), u.Key, u.CustomerID, u.Meter, u.Amount, now.UnixMicro())
+		if err != nil {
+			return "", fmt.Errorf("journal: record: %w", err)
+		}
+		return u.Key, nil
+	}
+	if _, err := j.river.InsertTx(ctx, tx, UsageArgs{Usage: u, RecordedAt: now}, nil); err != nil {
+		return "", fmt.Errorf("journal: record: %w", err)
+	}
+	return u.Key, nil
+}
