@@ -23,7 +23,7 @@ import (
 
 // appTable is the application's own table in the tests: a row per piece
 // of work, written in the transaction that records its usage.
-const appTable = `CREATE TABLE IF NOT EXISTS app_work (key TEXT PRIMARY KEY, amount BIGINT NOT NULL)`
+const appTable = `CREATE TABLE IF NOT EXISTS app_work (key TEXT PRIMARY KEY, customer_id TEXT NOT NULL, meter TEXT NOT NULL, amount BIGINT NOT NULL)`
 
 // testDB is one database under test, with what a test needs of it whatever
 // its driver: the application's transactions, and plain queries.
@@ -47,7 +47,7 @@ func (d *testDB[TTx]) work(ctx context.Context, j *Journal[TTx], u Usage, commit
 	if err != nil {
 		return err
 	}
-	if err := d.exec(ctx, tx, j.sql.q(`INSERT INTO app_work (key, amount) VALUES ($1, $2)`), u.Key, u.Amount); err != nil {
+	if err := d.exec(ctx, tx, j.sql.q(`INSERT INTO app_work (key, customer_id, meter, amount) VALUES ($1, $2, $3, $4)`), u.Key, u.CustomerID, u.Meter, u.Amount); err != nil {
 		d.rollback(ctx, tx)
 		return err
 	}

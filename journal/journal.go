@@ -73,8 +73,8 @@ func New[TTx any](driver riverdriver.Driver[TTx], api *guapocado.APIClient, opts
 			&river.PeriodicJobOpts{RunOnStart: true},
 		)}
 	}
-	if cfg.river != nil {
-		cfg.river(rc)
+	for _, fn := range cfg.river {
+		fn(rc)
 	}
 	rc2, err := river.NewClient(driver, rc)
 	if err != nil {

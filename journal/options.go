@@ -18,7 +18,7 @@ type config struct {
 	batchMax     int
 	sealInterval time.Duration
 	consumeGrace time.Duration
-	river        func(*river.Config)
+	river        []func(*river.Config)
 	hook         func(point string) // tests only: crash points
 }
 
@@ -111,7 +111,12 @@ func WithConsumeGrace(d time.Duration) Option {
 // WithRiverConfig lets fn adjust River's configuration after the journal
 // filled it (Logger, JobTimeout, RescueStuckJobsAfter, RetryPolicy,
 // FetchPollInterval, …). Queues and Workers are the journal's: changing
-// them breaks delivery.
+// them breaks delivery. Several apply in order.
 func WithRiverConfig(fn func(*river.Config)) Option {
-	return func(c *config) error { c.river = fn; return nil }
+	return func(c *config) error {
+		if fn != nil {
+			c.river = append(c.river, fn)
+		}
+		return nil
+	}
 }
