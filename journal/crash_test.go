@@ -52,7 +52,7 @@ func crashRuns(tb testing.TB) int {
 // crashLanes is how many harnesses run side by side, each on its own
 // database and fake: a run mostly waits (for the kill, for River's rescue),
 // so lanes share the runs at little extra CPU.
-const crashLanes = 5
+const crashLanes = 10
 
 func TestCrashSQLite(t *testing.T) {
 	testenv.NeedFull(t, "kills 500 worker processes")
@@ -174,7 +174,7 @@ func crashHarness[TTx any](t *testing.T, d *testDB[TTx], env []string, runs int,
 		}
 		workerTook := time.Since(runStart)
 		restartStart := time.Now()
-		restartAndDrain(t, d, srv)
+		restartAndDrain(t, d, srv, 3)
 		if run < 2 {
 			t.Logf("run %d (%s #%d, killed %v): worker %s, restart %s", run, point, nth, killed, workerTook.Round(time.Millisecond), time.Since(restartStart).Round(time.Millisecond))
 		}
@@ -206,11 +206,11 @@ func crashTiming() Option {
 // River's rescuer then takes its jobs over on its first tick instead of
 // 15 s (leader TTL) and up to 30 s (rescuer interval) later. It runs until
 // nothing is pending, then closes.
-func restartAndDrain[TTx any](t *testing.T, d *testDB[TTx], srv *guapocadotest.Server) {
+func restartAndDrain[TTx any](t *testing.T, d *testDB[TTx], srv *guapocadotest.Server, batch int) {
 	t.Helper()
 	ahead := offsetClock(2 * time.Hour)
 	time.Sleep(crashRescue + 50*time.Millisecond)
-	j := newJournal(t, d, srv, WithPostpaid("rows"), WithBatch(3, 20*time.Millisecond), crashTiming(), WithRiverConfig(func(c *river.Config) {
+	j := newJournal(t, d, srv, WithPostpaid("rows"), WithBatch(batch, 20*time.Millisecond), crashTiming(), WithRiverConfig(func(c *river.Config) {
 		c.Test.Time = ahead
 		c.RetryPolicy = ahead
 	}))
@@ -278,9 +278,17 @@ func TestCrashWorker(t *testing.T) {
 	switch os.Getenv("GJ_DB") {
 	case "sqlite":
 		d := openSQLite(t, os.Getenv("GJ_WHERE"))
+		if os.Getenv("GJ_MODE") == "deliver" {
+			deliverWorker(t, d)
+			return
+		}
 		crashWorker(t, d)
 	case "postgres":
 		d := openPG(t, pgDSN(t), os.Getenv("GJ_WHERE"))
+		if os.Getenv("GJ_MODE") == "deliver" {
+			deliverWorker(t, d)
+			return
+		}
 		crashWorker(t, d)
 	default:
 		t.Fatal("GJ_DB?")
