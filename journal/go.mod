@@ -1,3 +1,19 @@
+// The metering journal (package journal) and its backend-job example. A
+// module of its own so that the core module github.com/guapocado/guapocado-go
+// keeps River and the database drivers out of its dependencies.
+//
+//   - github.com/riverqueue/river (and riverdriver, rivertype): the
+//     transactional job queue the journal is built on: inserts in the
+//     caller's transaction, claiming across instances, retries, rescue.
+//   - github.com/riverqueue/river/riverdriver/riverpgxv5 and
+//     github.com/jackc/pgx/v5: PostgreSQL, the store for several instances
+//     (pgx v5.13, as storetests).
+//   - github.com/riverqueue/river/riverdriver/riversqlite and
+//     modernc.org/sqlite: SQLite in pure Go (no cgo), for one machine, the
+//     example and the tests that need no server.
+//
+// River v0.51 and modernc.org/sqlite v1.63 ask for go 1.26, so this module
+// says go 1.26 while the core module says go 1.25.
 module github.com/guapocado/guapocado-go/journal
 
 go 1.26.0

@@ -65,6 +65,11 @@ func New[TTx any](driver riverdriver.Driver[TTx], api *guapocado.APIClient, opts
 		Workers:     workers,
 		MaxAttempts: maxAttempts,
 		RetryPolicy: backoff{},
+		// A delivery is one platform call with its retries: a minute is
+		// long. A job running past RescueStuckJobsAfter belongs to a dead
+		// instance and is taken over (sent again under the same key).
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 2 * time.Minute,
 	}
 	if len(cfg.postpaid) > 0 {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
