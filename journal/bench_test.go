@@ -182,3 +182,42 @@ func BenchmarkCommitToApplied(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
 	}
 }
+
+// BenchmarkRecordManyTx: intents recorded per second when an application
+// transaction records 100 at once (RecordManyTx), c transactions in
+// flight.
+func BenchmarkRecordManyTx(b *testing.B) {
+	for _, c := range inFlight {
+		b.Run(fmt.Sprintf("sqlite/inflight=%d", c), func(b *testing.B) { benchRecordMany(b, newSQLite(b), c) })
+		b.Run(fmt.Sprintf("postgres/inflight=%d", c), func(b *testing.B) { benchRecordMany(b, newPG(b), c) })
+	}
+}
+
+func benchRecordMany[TTx any](b *testing.B, d *testDB[TTx], c int) {
+	const per = 100
+	srv := fake(b)
+	j := newJournal(b, d, srv)
+	ctx := context.Background()
+	run := time.Now().UnixNano()
+	b.ResetTimer()
+	err := spread(b.N, c, func(i int) error {
+		tx, err := d.begin(ctx)
+		if err != nil {
+			return err
+		}
+		us := make([]Usage, per)
+		for k := range us {
+			us[k] = Usage{CustomerID: fmt.Sprintf("org_%d", k), Meter: "tokens", Amount: 1, Key: fmt.Sprintf("m%d-%d-%d", run, i, k)}
+		}
+		if _, err := j.RecordManyTx(ctx, tx, us); err != nil {
+			d.rollback(ctx, tx)
+			return err
+		}
+		return d.commit(ctx, tx)
+	})
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N*per)/b.Elapsed().Seconds(), "intents/s")
+}

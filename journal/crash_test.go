@@ -267,7 +267,9 @@ func (o offsetClock) NowOrNil() *time.Time {
 	t := o.Now()
 	return &t
 }
-func (o offsetClock) NextRetry(*rivertype.JobRow) time.Time { return o.Now().Add(10 * time.Millisecond) }
+func (o offsetClock) NextRetry(*rivertype.JobRow) time.Time {
+	return o.Now().Add(10 * time.Millisecond)
+}
 
 // TestCrashWorker is the worker process of the crash harness (it skips
 // unless the harness started it).

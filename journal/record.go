@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/riverqueue/river"
 )
 
 // Record writes u in a transaction of its own and returns its key (minted
@@ -40,10 +42,8 @@ func (j *Journal[TTx]) RecordTx(ctx context.Context, tx TTx, u Usage) (string, e
 	u = u.withKey()
 	now := time.Now()
 	if j.cfg.postpaid[u.Meter] {
-		err := j.driver.UnwrapExecutor(tx).Exec(ctx, j.sql.q(`INSERT INTO guapocado_journal_member (key, customer_id, meter, amount, recorded_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`), u.Key, u.CustomerID, u.Meter, u.Amount, now.UnixMicro())
-		if err != nil {
-			return "", fmt.Errorf("journal: record: %w", err)
+		if err := j.recordMember(ctx, tx, u, now); err != nil {
+			return "", err
 		}
 		return u.Key, nil
 	}
@@ -51,4 +51,46 @@ func (j *Journal[TTx]) RecordTx(ctx context.Context, tx TTx, u Usage) (string, e
 		return "", fmt.Errorf("journal: record: %w", err)
 	}
 	return u.Key, nil
+}
+
+// RecordManyTx writes us in the caller's transaction tx, like RecordTx for
+// each, in fewer statements (River's InsertManyFastTx: COPY on
+// PostgreSQL), and returns their keys in order. Every Usage is checked
+// before anything is written.
+func (j *Journal[TTx]) RecordManyTx(ctx context.Context, tx TTx, us []Usage) ([]string, error) {
+	for i, u := range us {
+		if err := u.check(); err != nil {
+			return nil, fmt.Errorf("usage %d: %w", i, err)
+		}
+	}
+	keys := make([]string, len(us))
+	now := time.Now()
+	var jobs []river.InsertManyParams
+	for i, u := range us {
+		u = u.withKey()
+		keys[i] = u.Key
+		if !j.cfg.postpaid[u.Meter] {
+			jobs = append(jobs, river.InsertManyParams{Args: UsageArgs{Usage: u, RecordedAt: now}})
+			continue
+		}
+		if err := j.recordMember(ctx, tx, u, now); err != nil {
+			return nil, err
+		}
+	}
+	if len(jobs) > 0 {
+		if _, err := j.river.InsertManyFastTx(ctx, tx, jobs); err != nil {
+			return nil, fmt.Errorf("journal: record: %w", err)
+		}
+	}
+	return keys, nil
+}
+
+// recordMember writes a post-paid intent, once per key, in tx.
+func (j *Journal[TTx]) recordMember(ctx context.Context, tx TTx, u Usage, now time.Time) error {
+	err := j.driver.UnwrapExecutor(tx).Exec(ctx, j.sql.q(`INSERT INTO guapocado_journal_member (key, customer_id, meter, amount, recorded_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`), u.Key, u.CustomerID, u.Meter, u.Amount, now.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("journal: record: %w", err)
+	}
+	return nil
 }
