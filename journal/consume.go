@@ -49,12 +49,18 @@ func (j *Journal[TTx]) Consume(ctx context.Context, u Usage, onCrash OnCrash) (*
 	j.point("consume:answered")
 	settled := context.WithoutCancel(ctx)
 	if err == nil || refused(err) {
-		if _, derr := j.river.JobDelete(settled, res.Job.ID); derr != nil && err == nil {
-			// The intent stays and is delivered again under the same key:
-			// applied once.
-			return bal, nil
+		_, derr := j.river.JobDelete(settled, res.Job.ID)
+		switch {
+		case derr == nil || err != nil:
+			return bal, err
+		case onCrash == Compensate:
+			// The intent stays, and a journal will refund the charge: the
+			// caller must not grant the work.
+			return nil, fmt.Errorf("journal: consume: charged, but the intent could not be settled and will be refunded: %w", derr)
 		}
-		return bal, err
+		// The intent stays and is sent again under the same key: the
+		// platform answers from the stored result, nothing more is charged.
+		return bal, nil
 	}
 	_, _ = j.river.JobRetry(settled, res.Job.ID) // settle it now rather than after the grace
 	return nil, fmt.Errorf("journal: consume: outcome left to the journal: %w", err)

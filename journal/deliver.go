@@ -42,7 +42,7 @@ func (w *usageWorker[TTx]) Work(ctx context.Context, job *river.Job[UsageArgs]) 
 		if err != nil && refused(err) {
 			return w.j.die(ctx, Dead{Usage: a.Usage, Err: err, Attempt: job.Attempt})
 		}
-		return w.j.retry(ctx, job.JobRow.Attempt, job.JobRow.MaxAttempts, Dead{Usage: a.Usage, Err: err, Attempt: job.Attempt})
+		return w.j.retry(ctx, job.Attempt, job.MaxAttempts, Dead{Usage: a.Usage, Err: err, Attempt: job.Attempt})
 	case err == nil:
 		return nil
 	case refused(err) && a.Compensate:

@@ -127,6 +127,9 @@ func testRecordTx[TTx any](t *testing.T, d *testDB[TTx]) {
 	if len(srv.Ops()) != 0 {
 		t.Fatal("delivered before the journal started")
 	}
+	if s, err := j.Stats(ctx); err != nil || s.Pending != 15 || s.InFlight+s.Delivered+s.Dead != 0 || s.Oldest <= 0 {
+		t.Fatalf("stats before delivery: %+v, %v", s, err)
+	}
 	start(t, j)
 	waitFor(t, "15 deliveries", func() bool { s, _ := j.Stats(ctx); return s.Delivered == 15 && s.Pending+s.InFlight == 0 })
 	n, _ := applied(srv)
