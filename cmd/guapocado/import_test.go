@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/guapocado/guapocado-go/guapocadotest"
+	"github.com/guapocado/guapocado-go/internal/testenv"
 )
 
 // importFile writes n good lines (ids l-0 … l-{n-1}, four customers,
@@ -56,10 +57,8 @@ func importServer(t *testing.T) *guapocadotest.Server {
 // points and run again until done. Every line is applied exactly once and
 // the last summary's counts add up.
 func TestImportExactlyOnceAcrossKills(t *testing.T) {
+	testenv.NeedFull(t, "builds the guapocado binary and kills it while it imports 10,000 lines")
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("long")
-	}
 	srv := importServer(t)
 	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
 		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/consume") || rand.IntN(5) != 0 {
@@ -143,7 +142,7 @@ func TestImportExactlyOnceAcrossKills(t *testing.T) {
 		charged[op.CustomerID] += op.Amount
 	}
 	for i := range n {
-		if k := fmt.Sprintf("import-l-%d", i); applied[k] != 1 {
+		if k := lineKey("usage.jsonl", fmt.Sprintf("l-%d", i), 0); applied[k] != 1 {
 			t.Fatalf("%s applied %d times", k, applied[k])
 		}
 	}

@@ -167,12 +167,15 @@ func TestCLISessionLifecycle(t *testing.T) {
 	}
 	token := h.storedToken()
 
-	// Signed in, but no active organization.
-	h.fails(exitNoCustomer, "no active organization: run: guapocado orgs use <slug>", "has", "csv-export")
-	h.fails(exitNoCustomer, "no active organization: run: guapocado orgs use <slug>", "usage", "balance", "ai-credits")
+	// Signed in, with no organization: the hint is to create one.
+	h.fails(exitNoCustomer, "no active organization, and you belong to none: run: guapocado orgs create <name>", "has", "csv-export")
+	h.fails(exitNoCustomer, "no active organization, and you belong to none: run: guapocado orgs create <name>", "usage", "balance", "ai-credits")
+	h.fails(exitNoCustomer, "no active organization, and you belong to none: run: guapocado orgs create <name>", "teams", "list")
 
 	acme := h.org("Acme", "acme")
 	h.org("Beta", "beta")
+	// Organizations to choose from, none active: the hint is to choose one.
+	h.fails(exitNoCustomer, "no active organization: run: guapocado orgs use <slug>", "has", "csv-export")
 	matches(t, h.ok("orgs", "list"),
 		`^ACTIVE +SLUG +NAME +ID\n`,
 		`(?m)^ +acme +Acme +`+acme.OrganizationID+`$`,
