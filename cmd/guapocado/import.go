@@ -135,6 +135,7 @@ type importTask struct {
 	key0        string // the line's identity in the state file
 	gen         int
 	key         string
+	sum         string // lineSum
 	sentEarlier bool
 }
 
@@ -225,7 +226,7 @@ func (a *app) usageImport(file string, f importFlags) error {
 			defer wg.Done()
 			for t := range jobs {
 				res := lineResult{outcome: outUnknown, lastErr: "not sent: the run stopped first"}
-				if err := jr.record(journalRecord{Key: t.key0, Gen: t.gen, Outcome: outSent, At: now()}); err != nil {
+				if err := jr.record(journalRecord{Key: t.key0, Gen: t.gen, Outcome: outSent, Sum: t.sum, At: now()}); err != nil {
 					stop(journalFailure(err))
 					cancel()
 				} else {
@@ -236,7 +237,7 @@ func (a *app) usageImport(file string, f importFlags) error {
 					cancel()
 				}
 				if res.outcome != outUnknown {
-					if err := jr.record(journalRecord{Key: t.key0, Gen: t.gen, Outcome: res.outcome, Reason: res.reason, At: now()}); err != nil {
+					if err := jr.record(journalRecord{Key: t.key0, Gen: t.gen, Outcome: res.outcome, Reason: res.reason, Sum: t.sum, At: now()}); err != nil {
 						stop(journalFailure(err))
 						cancel()
 					}
@@ -283,9 +284,9 @@ feed:
 	case sum.Unknown > 0:
 		return failf(exitUnavailable, "outcome_unknown", "usage import: %d lines have an unknown outcome (see the summary for the last error of each): run the same command again to send them with the same idempotency keys", sum.Unknown)
 	case sum.OtherBatch > 0 && sum.Applied == 0 && sum.Replayed == 0:
-		return failf(exitFailure, "other_batch", "usage import: nothing was charged: the idempotency keys of all %d lines sent had been used by another import in batch %q: pass a --batch name unique to this file", sum.OtherBatch, batch)
+		return failf(exitFailure, "other_batch", "usage import: nothing was charged: %d lines were taken for lines of another file already imported in batch %q: pass a --batch name unique to this file", sum.OtherBatch, batch)
 	case sum.OtherBatch > 0:
-		return failf(exitFailure, "other_batch", "usage import: %d lines were not charged: another import in batch %q had used their idempotency keys: pass a --batch name unique to this file", sum.OtherBatch, batch)
+		return failf(exitFailure, "other_batch", "usage import: %d lines were not charged: they were taken for lines of another file already imported in batch %q: pass a --batch name unique to this file", sum.OtherBatch, batch)
 	case sum.Refused > 0:
 		return failf(exitFailure, "refused", "usage import: %d lines were refused (see the summary)", sum.Refused)
 	}
@@ -325,7 +326,13 @@ func (a *app) importPlan(input []byte, batch string, state map[string]*lineState
 		}
 		gen := st.refusals
 		inFlight := st.sentGen == gen // sent with this key, never settled
+		fp := lineSum(raw)
 		switch {
+		case (st.settled == outApplied || st.settled == outReplayed) && st.sum != "" && st.sum != fp:
+			sum.Refused++
+			sum.OtherBatch++
+			sum.Refusals = append(sum.Refusals, refusal{Line: l.n, ID: l.id, Reason: fmt.Sprintf(
+				"the state file settled id %s of batch %s for a different line (a new file under the same name?), so this line was not charged: pass a --batch name unique to this file", l.id, batch)})
 		case st.settled == outApplied || st.settled == outReplayed:
 			sum.Skipped++
 		case st.settled == outRefused && !inFlight && !retryRefused:
@@ -333,7 +340,7 @@ func (a *app) importPlan(input []byte, batch string, state map[string]*lineState
 			sum.earlierRefusals++
 			sum.Refusals = append(sum.Refusals, refusal{Line: l.n, ID: l.id, Reason: st.reason + " (earlier run)"})
 		default:
-			todo = append(todo, &importTask{line: l, key0: key0, gen: gen, key: lineKey(batch, l.id, gen), sentEarlier: inFlight})
+			todo = append(todo, &importTask{line: l, key0: key0, gen: gen, key: lineKey(batch, l.id, gen), sum: fp, sentEarlier: inFlight})
 		}
 	}
 	return todo

@@ -187,7 +187,7 @@ func TestImportSummaryAndErrors(t *testing.T) {
 	if r.code != exitFailure {
 		t.Fatalf("%+v", r)
 	}
-	matches(t, r.stdout, `^usage import .*usage\.jsonl: 52 lines\n`, `(?m)^  applied   50$`, `(?m)^  refused   2$`,
+	matches(t, r.stdout, `^usage import .*usage\.jsonl: 52 lines \(batch usage\.jsonl\)\n`, `(?m)^  applied   50$`, `(?m)^  refused   2$`,
 		`(?m)^    line 51: not a JSON object$`, `(?m)^    line 52 \(id l-3\): duplicate id \(first on line 4\)$`, `(?m)^  unknown   0$`)
 	if fi, err := os.Stat(file + ".state"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("state file: %v %v", fi, err)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +21,7 @@ type journalRecord struct {
 	Gen     int    `json:"gen,omitempty"` // the try (see lineKey)
 	Outcome string `json:"outcome"`       // sent | applied | replayed | refused
 	Reason  string `json:"reason,omitempty"`
+	Sum     string `json:"sum,omitempty"` // the line's fingerprint (lineSum)
 	At      string `json:"at"`
 
 	LegacyID string `json:"id,omitempty"` // records of earlier versions: {"id", "outcome"}
@@ -38,6 +42,15 @@ type lineState struct {
 	reason   string // why it was refused
 	refusals int    // how often it was refused: the next try's gen
 	sentGen  int    // the highest try journaled as sent; -1 for none
+	sum      string // the fingerprint of the line that was applied or replayed
+}
+
+// lineSum fingerprints a line's content, so that a state file can tell a
+// line it settled from another line with the same id (next month's file
+// written over this month's, under the same name).
+func lineSum(raw []byte) string {
+	h := sha256.Sum256(bytes.TrimSpace(raw))
+	return hex.EncodeToString(h[:8])
 }
 
 // errLegacyState: a state file of an earlier version, whose keys were
@@ -80,7 +93,7 @@ func readJournal(path string) (map[string]*lineState, error) {
 		case outSent:
 			st.sentGen = max(st.sentGen, r.Gen)
 		case outApplied, outReplayed:
-			st.settled, st.reason = r.Outcome, ""
+			st.settled, st.reason, st.sum = r.Outcome, "", r.Sum
 		case outRefused:
 			st.settled, st.reason = outRefused, r.Reason
 			st.refusals = max(st.refusals, r.Gen+1)
