@@ -136,3 +136,51 @@ func TestDoctorText(t *testing.T) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }
+
+// TestDoctorSkipsWhatItCannotRun: right after the README's login (the
+// password given to login only), doctor cannot sign in for the bearer
+// check: it skips it, names the stored session's email in what would let
+// it run, and exits 0; a skip is not a failure.
+func TestDoctorSkipsWhatItCannotRun(t *testing.T) {
+	t.Parallel()
+	srv := guapocadotest.NewServer(guapocadotest.WithWebhookSecret("whsec_test"))
+	t.Cleanup(srv.Close)
+	if _, err := srv.SignUpWithOrganization(aliceEmail, alicePass, "Alice", "Acme", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessOn(t, srv)
+	h.ok("login", "--email", aliceEmail)
+	delete(h.env, "GUAPOCADO_PASSWORD")
+	r := h.run("doctor")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("%+v", r)
+	}
+	matches(t, r.stdout,
+		`(?m)^SKIP  bearer +set-auth-token is sent only on a sign-in, and signing in as alice@example\.com needs the password$`,
+		`(?m)^ +to run it: set GUAPOCADO_PASSWORD for alice@example\.com \(or pass --password-stdin\)$`,
+		`(?m)^SKIP  cors +no page origin to check`,
+		`(?m)^PASS  session +the stored session of alice@example\.com bills organization `,
+		`(?m)^No check failed; 2 skipped \(see "to run it"\)\.$`)
+	if strings.Contains(r.stdout, "FAIL") {
+		t.Errorf("a check failed:\n%s", r.stdout)
+	}
+
+	var res struct {
+		OK     bool
+		Checks []check
+	}
+	r = h.run("--json", "doctor")
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || !res.OK {
+		t.Fatalf("%+v (%v)", r, err)
+	}
+	statuses := map[string]string{}
+	for _, c := range res.Checks {
+		statuses[c.Name] = c.Status
+		if c.Status == statusSkip && (c.ToRun == "" || c.Fix != "") || c.Status == statusFail {
+			t.Errorf("check %+v", c)
+		}
+	}
+	if statuses["bearer"] != statusSkip || statuses["cors"] != statusSkip || statuses["mount"] != statusPass {
+		t.Errorf("statuses %v", statuses)
+	}
+}

@@ -71,7 +71,7 @@ func newFake(opts ...guapocadotest.Option) (srv *guapocadotest.Server, err error
 }
 
 func (a *app) fake(fs *flag.FlagSet) func(args []string) error {
-	addr := fs.String("addr", fakeAddr, "listen on `HOST:PORT` (port 0 picks a free one)")
+	addr := fs.String("addr", fakeAddr, "listen on `HOST:PORT`; port 0 picks a free one")
 	webhook := fs.String("webhook", "", "deliver the platform's signed webhooks to this receiver `URL`")
 	envOnly := fs.Bool("env", false, "print only shell export lines")
 	envFile := fs.String("env-file", "", "once listening, write the shell export lines to `FILE` (whole, at once; removed on exit)")

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"text/tabwriter"
 )
@@ -117,19 +116,4 @@ func flagError(err error) string {
 	msg := err.Error()
 	msg = strings.Replace(msg, "flag provided but not defined: ", "unknown flag: ", 1)
 	return flagNameInError.ReplaceAllString(msg, "${1}--${2}")
-}
-
-// helpFlagMentions returns the flags (without dashes) that text names as
-// --name, sorted.
-func helpFlagMentions(text string) []string {
-	seen := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?:^|[^\w-])--([a-z][a-z0-9-]*)`).FindAllStringSubmatch(text, -1) {
-		seen[m[1]] = true
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -137,7 +137,8 @@ func (a *app) main(args []string) int {
 	}
 	if a.json {
 		printJSONTo(a.stderr, map[string]any{"error": map[string]any{"kind": kind, "exitCode": code, "message": msg}})
-	} else if code == exitUsage {
+	} else if errors.As(err, new(errUsage)) {
+		// A command line the CLI does not understand: show how to write it.
 		fmt.Fprintf(a.stderr, "guapocado: %s\n\n%s", msg, a.usage())
 	} else {
 		fmt.Fprintf(a.stderr, "guapocado: %s\n", msg)
