@@ -106,9 +106,12 @@ func (a *app) fake(fs *flag.FlagSet) func(args []string) error {
 			origins := strings.Split(*cors, ",")
 			opts = append(opts, guapocadotest.WithCORS(origins...), guapocadotest.WithTrustedOrigins(origins...))
 		}
+		if *envOnly && *envFile != "" {
+			return usagef("fake: --env and --env-file: choose one")
+		}
 		srv, err := newFake(opts...)
 		if err != nil {
-			return failf(exitFailure, "listen", "fake: cannot listen on %s: %s", *addr, clean(strings.TrimPrefix(err.Error(), "guapocadotest: ")))
+			return failf(exitFailure, "listen", "fake: cannot listen on %s: %s (pass a free port, or let the system pick one: --addr 127.0.0.1:0)", *addr, listenCause(err))
 		}
 		defer srv.Close()
 		sess, err := srv.SignUpWithOrganization(*email, *password, "Demo", strings.ToUpper((*org)[:1])+(*org)[1:], *org)
