@@ -38,7 +38,7 @@ func helpProblems(c *command) []string {
 		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !(ok && b.IsBoolFlag()) && !strings.Contains(f.Usage, "`") {
 			problems = append(problems, "--"+f.Name+" takes a value but its help names no `PLACEHOLDER`")
 		}
-		if n := len(regexp.MustCompile(`(?m)^  --` + regexp.QuoteMeta(f.Name) + `( |$)`).FindAllString(usage, -1)); n != 1 {
+		if n := len(regexp.MustCompile(`(?m)^  --`+regexp.QuoteMeta(f.Name)+`( |$)`).FindAllString(usage, -1)); n != 1 {
 			problems = append(problems, "--"+f.Name+" is listed "+string(rune('0'+n))+" times")
 		}
 	})

@@ -4,7 +4,7 @@
 // check entitlements, meters, limits, plans, the subscription and checkout,
 // diagnose an app's wiring (doctor), meter a JSON-lines file exactly once
 // through the platform API (usage import), and run a local fake of the
-// whole thing (fake).
+// whole thing (fake). docs/cli.md is the full reference.
 //
 //	go install github.com/guapocado/guapocado-go/cmd/guapocado@latest
 //	guapocado fake &   # a local fake on 127.0.0.1:8787, with a demo user
@@ -17,10 +17,16 @@
 // directory is not the user's own or is writable by group or others (as ssh
 // does): a planted session could send the password to another server.
 //
-// Exit status: 0 success, 1 failure, 2 usage error, 3 not entitled, 4
-// insufficient balance, 5 not signed in, 6 no active organization, 7 app
-// misconfigured (or doctor found a problem), 8 network failure, timeout or
-// unknown outcome (see exitCodes, printed by `guapocado help`).
+// Credentials never cross a network in clear text: over plain http to a
+// host that is not loopback, every command that would send the password, a
+// device code or the session token refuses before any request, unless
+// --insecure-http says the network is trusted.
+//
+// Exit status: 0 success, 1 failure, 2 usage error (or a credential
+// refused over plain http), 3 not entitled, 4 insufficient balance, 5 not
+// signed in, 6 no active organization, 7 app misconfigured (doctor found a
+// problem), 8 network failure, timeout or unknown outcome (see exitCodes,
+// printed by `guapocado help`).
 package main
 
 import (
@@ -59,12 +65,12 @@ const (
 const exitCodes = `exit status:
   0  success
   1  failure (a refused request, a server error, refused lines in an import)
-  2  usage error
+  2  usage error, or a credential refused over plain http (see --insecure-http)
   3  not entitled (has)
   4  insufficient balance
   5  not signed in, or the session expired
   6  no active organization or team
-  7  the app is misconfigured (or doctor found a problem)
+  7  the app is misconfigured (doctor found a problem, or login's session was not accepted)
   8  network failure, timeout, or an outcome that is unknown
 `
 
