@@ -19,6 +19,7 @@ import (
 	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
+	"github.com/guapocado/guapocado-go/internal/testenv"
 	"github.com/guapocado/guapocado-go/webhook"
 )
 
@@ -103,6 +104,7 @@ func startFake(t *testing.T, args ...string) (fakeInfo, *exec.Cmd, *syncBuffer) 
 // TestBinaryFakeAndCommands (acceptance 1): the built binary runs the fake
 // in one process and the session commands in others, against it.
 func TestBinaryFakeAndCommands(t *testing.T) {
+	testenv.NeedFull(t, "builds the guapocado binary and runs it")
 	t.Parallel()
 	info, fake, fakeErr := startFake(t)
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+$`).MatchString(info.BaseURL) || info.APIKey == "" || info.SessionToken == "" ||
@@ -177,6 +179,7 @@ func TestBinaryFakeAndCommands(t *testing.T) {
 
 // TestFakeEnvLines: --env prints shell export lines only.
 func TestFakeEnvLines(t *testing.T) {
+	testenv.NeedFull(t, "builds the guapocado binary and runs it")
 	t.Parallel()
 	cmd := exec.Command(binary(t), "fake", "--addr", "127.0.0.1:0", "--env")
 	stdout, err := cmd.StdoutPipe()
@@ -221,6 +224,7 @@ func (s *syncBuffer) String() string {
 // TestFakeDeliversWebhooks: fake --webhook URL sends the platform's signed
 // events there; the signature verifies with the printed secret.
 func TestFakeDeliversWebhooks(t *testing.T) {
+	testenv.NeedFull(t, "builds the guapocado binary and runs it")
 	t.Parallel()
 	got := make(chan *webhook.Event, 16)
 	var secret atomic.Value

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -30,8 +31,8 @@ func (a *app) table(rows [][]string) error {
 	return tw.Flush()
 }
 
-func (a *app) logout(args []string) error {
-	if _, err := a.positional("logout", args, 0, 0, nil); err != nil {
+func (a *app) logout(fs *flag.FlagSet, args []string) error {
+	if _, err := a.positional(args, 0, 0, fs); err != nil {
 		return err
 	}
 	s, err := a.loadSession()
@@ -50,7 +51,7 @@ func (a *app) logout(args []string) error {
 		return a.report(map[string]bool{"signedOut": false}, "Not signed in.")
 	}
 	var serverErr error
-	if c, err := guapocado.NewClient(s.BaseURL, s.auth()); err == nil {
+	if c, err := a.newClient(s.BaseURL, s.auth()); err == nil {
 		serverErr = c.Auth.SignOut(a.ctx())
 		c.CloseIdleConnections()
 		// A session the server no longer knows is signed out already.
@@ -101,80 +102,81 @@ func (a *app) use(c *guapocado.Client, orgs []guapocado.Organization, idOrSlug s
 	return o, nil
 }
 
-func (a *app) orgs(args []string) error {
-	fs := a.flags("orgs")
-	slug := fs.String("slug", "", "the new organization's slug")
-	pos, err := a.positional("orgs", args, 1, 2, fs)
-	if err != nil {
-		return err
-	}
-	if pos[0] == "create" && len(pos) == 2 {
-		return a.orgsCreate(pos[1], *slug)
-	}
-	if !(pos[0] == "list" && len(pos) == 1) && !(pos[0] == "use" && len(pos) == 2) || *slug != "" {
-		return usagef("orgs: want \"orgs list\", \"orgs use <id|slug>\" or \"orgs create <name> [--slug SLUG]\"")
-	}
-	s, c, err := a.session()
-	if err != nil {
-		return err
-	}
-	defer c.CloseIdleConnections()
-	orgs, err := c.Auth.ListOrganizations(a.ctx())
-	if err != nil {
-		return explain(a.parent, err, "")
-	}
-	switch {
-	case pos[0] == "list":
-		info, err := c.Auth.Session(a.ctx())
+func (a *app) orgs(fs *flag.FlagSet) func(args []string) error {
+	slug := fs.String("slug", "", "orgs create: the new organization's `SLUG` (default: made from its name)")
+	return func(args []string) error {
+		pos, err := a.positional(args, 1, 2, fs)
+		if err != nil {
+			return err
+		}
+		if pos[0] == "create" && len(pos) == 2 {
+			return a.orgsCreate(pos[1], *slug)
+		}
+		if !(pos[0] == "list" && len(pos) == 1) && !(pos[0] == "use" && len(pos) == 2) || *slug != "" {
+			return usagef("orgs: want \"orgs list\", \"orgs use <id|slug>\" or \"orgs create <name> [--slug SLUG]\"")
+		}
+		s, c, err := a.session()
+		if err != nil {
+			return err
+		}
+		defer c.CloseIdleConnections()
+		orgs, err := c.Auth.ListOrganizations(a.ctx())
 		if err != nil {
 			return explain(a.parent, err, "")
 		}
-		if info == nil {
-			return errSessionExpired
-		}
-		type row struct {
-			guapocado.Organization
-			Active bool `json:"active"`
-		}
-		rows := make([]row, len(orgs))
-		text := [][]string{{"ACTIVE", "SLUG", "NAME", "ID"}}
-		for i, o := range orgs {
-			rows[i] = row{o, o.ID == info.Session.ActiveOrganizationID}
-			mark := ""
-			if rows[i].Active {
-				mark = "*"
+		switch {
+		case pos[0] == "list":
+			info, err := c.Auth.Session(a.ctx())
+			if err != nil {
+				return explain(a.parent, err, "")
 			}
-			text = append(text, []string{mark, o.Slug, o.Name, o.ID})
-		}
-		if err := a.keep(s, c); err != nil {
+			if info == nil {
+				return errSessionExpired
+			}
+			type row struct {
+				guapocado.Organization
+				Active bool `json:"active"`
+			}
+			rows := make([]row, len(orgs))
+			text := [][]string{{"ACTIVE", "SLUG", "NAME", "ID"}}
+			for i, o := range orgs {
+				rows[i] = row{o, o.ID == info.Session.ActiveOrganizationID}
+				mark := ""
+				if rows[i].Active {
+					mark = "*"
+				}
+				text = append(text, []string{mark, o.Slug, o.Name, o.ID})
+			}
+			if err := a.keep(s, c); err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(rows)
+			}
+			if len(orgs) == 0 {
+				_, err := fmt.Fprintln(a.stdout, "You belong to no organization.")
+				return err
+			}
+			return a.table(text)
+		default: // use
+			o, err := a.use(c, orgs, pos[1])
+			if err != nil {
+				return err
+			}
+			if err := a.keep(s, c); err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(o)
+			}
+			_, err = fmt.Fprintf(a.stdout, "Active organization: %s (%s).\n", o.Name, o.Slug)
 			return err
 		}
-		if a.json {
-			return a.printJSON(rows)
-		}
-		if len(orgs) == 0 {
-			_, err := fmt.Fprintln(a.stdout, "You belong to no organization.")
-			return err
-		}
-		return a.table(text)
-	default: // use
-		o, err := a.use(c, orgs, pos[1])
-		if err != nil {
-			return err
-		}
-		if err := a.keep(s, c); err != nil {
-			return err
-		}
-		if a.json {
-			return a.printJSON(o)
-		}
-		_, err = fmt.Fprintf(a.stdout, "Active organization: %s (%s).\n", o.Name, o.Slug)
-		return err
 	}
 }
 
-func (a *app) has(args []string) error {
-	pos, err := a.positional("has", args, 1, 1, nil)
+func (a *app) has(fs *flag.FlagSet, args []string) error {
+	pos, err := a.positional(args, 1, 1, fs)
 	if err != nil {
 		return err
 	}
@@ -209,10 +211,11 @@ func resets(u *guapocado.Usage) string {
 	return u.Resets.UTC().Format("2006-01-02 15:04 MST")
 }
 
-func (a *app) usageSession(args []string) error {
-	pos, err := a.positional("usage", args, 2, 3, nil)
-	if err != nil {
-		return err
+// usageSession is usage balance, consume and refund: pos is the verb, the
+// meter and the amount.
+func (a *app) usageSession(pos []string) error {
+	if len(pos) < 2 {
+		return usagef("usage: wrong number of arguments")
 	}
 	verb, key := pos[0], pos[1]
 	amount, err := amountArg(pos, 2)
@@ -272,8 +275,8 @@ func onOff(b bool) string {
 	return "off"
 }
 
-func (a *app) limit(args []string) error {
-	pos, err := a.positional("limit", args, 1, 1, nil)
+func (a *app) limit(fs *flag.FlagSet, args []string) error {
+	pos, err := a.positional(args, 1, 1, fs)
 	if err != nil {
 		return err
 	}
@@ -320,8 +323,8 @@ func price(p guapocado.Plan) string {
 	return s
 }
 
-func (a *app) plans(args []string) error {
-	if _, err := a.positional("plans", args, 0, 0, nil); err != nil {
+func (a *app) plans(fs *flag.FlagSet, args []string) error {
+	if _, err := a.positional(args, 0, 0, fs); err != nil {
 		return err
 	}
 	var plans []guapocado.Plan
@@ -341,8 +344,8 @@ func (a *app) plans(args []string) error {
 	return a.table(rows)
 }
 
-func (a *app) subscription(args []string) error {
-	if _, err := a.positional("subscription", args, 0, 0, nil); err != nil {
+func (a *app) subscription(fs *flag.FlagSet, args []string) error {
+	if _, err := a.positional(args, 0, 0, fs); err != nil {
 		return err
 	}
 	var sub *guapocado.Subscription
@@ -368,30 +371,31 @@ func (a *app) subscription(args []string) error {
 	return a.table([][]string{{"PLAN", "STATUS", "PERIOD", "ID"}, {sub.PlanKey, string(sub.Status), period, sub.ID}})
 }
 
-func (a *app) checkout(args []string) error {
-	fs := a.flags("checkout")
-	success := fs.String("success-url", "", "where the checkout returns after paying (default: the app's URL)")
-	cancel := fs.String("cancel-url", "", "where the checkout returns when abandoned (default: the app's URL)")
-	pos, err := a.positional("checkout", args, 1, 1, fs)
-	if err != nil {
-		return err
-	}
-	var co *guapocado.Checkout
-	if err := a.withSession(pos[0], func(s *storedSession, c *guapocado.Client) (err error) {
-		if *success == "" {
-			*success = s.BaseURL + "/"
+func (a *app) checkout(fs *flag.FlagSet) func(args []string) error {
+	success := fs.String("success-url", "", "the `URL` the checkout returns to after paying (default: the app's URL)")
+	cancel := fs.String("cancel-url", "", "the `URL` the checkout returns to when abandoned (default: the app's URL)")
+	return func(args []string) error {
+		pos, err := a.positional(args, 1, 1, fs)
+		if err != nil {
+			return err
 		}
-		if *cancel == "" {
-			*cancel = s.BaseURL + "/"
+		var co *guapocado.Checkout
+		if err := a.withSession(pos[0], func(s *storedSession, c *guapocado.Client) (err error) {
+			if *success == "" {
+				*success = s.BaseURL + "/"
+			}
+			if *cancel == "" {
+				*cancel = s.BaseURL + "/"
+			}
+			co, err = c.Checkout.Create(a.ctx(), &guapocado.CheckoutParams{ProductKey: pos[0], SuccessURL: *success, CancelURL: *cancel})
+			return err
+		}); err != nil {
+			return err
 		}
-		co, err = c.Checkout.Create(a.ctx(), &guapocado.CheckoutParams{ProductKey: pos[0], SuccessURL: *success, CancelURL: *cancel})
-		return err
-	}); err != nil {
+		if a.json {
+			return a.printJSON(co)
+		}
+		_, err = fmt.Fprintf(a.stdout, "Open this page to pay for %s:\n%s\n", pos[0], co.URL)
 		return err
 	}
-	if a.json {
-		return a.printJSON(co)
-	}
-	_, err = fmt.Fprintf(a.stdout, "Open this page to pay for %s:\n%s\n", pos[0], co.URL)
-	return err
 }

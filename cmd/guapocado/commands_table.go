@@ -1,111 +1,87 @@
 package main
 
 import (
-	"strings"
+	"flag"
 )
 
-// command is one subcommand: its synopsis lines (for its own usage and the
-// full list) and what runs it.
+// command is one subcommand: its synopsis lines, what it does, and bind,
+// which declares the command's own flags on a flag set and returns what runs
+// it. Help is rendered from that flag set (see help.go), so it lists exactly
+// the flags the command parses.
 type command struct {
 	name     string
 	synopsis []string // "usage: guapocado " + each
 	help     string   // what it does, one or a few lines
-	flags    string   // its own flags, if any
-	run      func(a *app, args []string) error
+	bind     func(a *app, fs *flag.FlagSet) func(args []string) error
 }
 
-func (c *command) usage() string {
-	var b strings.Builder
-	for i, s := range c.synopsis {
-		if i == 0 {
-			b.WriteString("usage: guapocado " + s + "\n")
-		} else {
-			b.WriteString("       guapocado " + s + "\n")
-		}
+// plain binds a command that has no flags of its own.
+func plain(run func(a *app, fs *flag.FlagSet, args []string) error) func(*app, *flag.FlagSet) func([]string) error {
+	return func(a *app, fs *flag.FlagSet) func([]string) error {
+		return func(args []string) error { return run(a, fs, args) }
 	}
-	b.WriteString("\n" + c.help + "\n")
-	if c.flags != "" {
-		b.WriteString("\nflags:\n" + c.flags)
-	}
-	b.WriteString("\n" + globalFlags)
-	return b.String()
 }
 
 var commands []*command
 
 func init() {
 	commands = []*command{
-		{name: "login", synopsis: []string{"login [--email EMAIL] [--password-stdin] [--org ID|SLUG]", "login --device [--org ID|SLUG]"},
-			help: "Sign in and store the session. --device signs in through the browser\n(Better Auth's device authorization): open the page shown, approve the code.",
-			flags: "  --email EMAIL      the account (default: $GUAPOCADO_EMAIL, else a prompt)\n" +
-				"  --password-stdin   read the password from standard input (else $GUAPOCADO_PASSWORD, else a prompt)\n" +
-				"  --org ID|SLUG      make this organization the active one\n" +
-				"  --device           sign in through the device authorization flow\n" +
-				"  --client-id ID     the device flow's client_id (default guapocado-cli)\n",
-			run: (*app).login},
-		{name: "logout", synopsis: []string{"logout"}, help: "Sign out and delete the stored session.", run: (*app).logout},
+		{name: "login", synopsis: []string{"login [--email EMAIL] [--password-stdin] [--org ID|SLUG]", "login --device [--client-id ID] [--org ID|SLUG]"},
+			help: "Sign in and store the session, once the app has accepted it as the CLI will\n" +
+				"send it. --device signs in through the browser (Better Auth's device\n" +
+				"authorization): open the page shown, approve the code.",
+			bind: (*app).login},
+		{name: "logout", synopsis: []string{"logout"}, help: "Sign out and delete the stored session.", bind: plain((*app).logout)},
 		{name: "signup", synopsis: []string{"signup [--email EMAIL] [--name NAME] [--password-stdin]"},
-			help:  "Create an account and store its session.",
-			flags: "  --email EMAIL      the account's email\n  --name NAME        your name\n  --password-stdin   read the password from standard input\n",
-			run:   (*app).signup},
+			help: "Create an account and store its session.",
+			bind: (*app).signup},
 		{name: "orgs", synopsis: []string{"orgs list", "orgs use <id|slug>", "orgs create <name> [--slug SLUG]"},
 			help: "Your organizations (* marks the active one); bill another one; create one\n(it becomes the active one).",
-			run:  (*app).orgs},
+			bind: (*app).orgs},
 		{name: "teams", synopsis: []string{"teams list", "teams use <id|name>"},
-			help: "The active organization's teams; make one the active team.", run: (*app).teams},
-		{name: "has", synopsis: []string{"has <feature>"}, help: "Exit status 0 when entitled, 3 when not.", run: (*app).has},
+			help: "The active organization's teams; make one the active team.", bind: plain((*app).teams)},
+		{name: "has", synopsis: []string{"has <feature>"}, help: "Exit status 0 when entitled, 3 when not.", bind: plain((*app).has)},
 		{name: "usage", synopsis: []string{"usage balance <meter>", "usage consume <meter> [amount]", "usage refund <meter> [amount]",
-			"usage import FILE [--api-key KEY] [--api-url URL] [--concurrency N] [--state FILE]"},
+			"usage import FILE [--batch NAME] [--retry-refused] [--api-key KEY] [--api-url URL]"},
 			help: "A meter's balance; consume or give back amount (default 1, a whole number > 0).\n" +
-				"import meters a JSON-lines file of {\"customerId\",\"key\",\"amount\",\"id\"} through the\n" +
-				"platform API exactly once: each line's idempotency key is \"import-\"+id, settled\n" +
-				"lines are journaled in the state file, and a run that was stopped resumes.",
-			flags: "  --api-key KEY      the platform secret key (default: $GUAPOCADO_API_KEY)\n" +
-				"  --api-url URL      the platform API (default: $GUAPOCADO_API_URL, else https://api.guapocado.dev)\n" +
-				"  --concurrency N    requests in flight (default 8)\n" +
-				"  --state FILE       the journal (default: FILE.state next to the input)\n" +
-				"  --timeout D        (import) bound on each request, retries included\n",
-			run: (*app).usageCmd},
-		{name: "limit", synopsis: []string{"limit <key>"}, help: "A limit (seats, projects, ...).", run: (*app).limit},
-		{name: "plans", synopsis: []string{"plans"}, help: "The plan catalogue.", run: (*app).plans},
-		{name: "subscription", synopsis: []string{"subscription"}, help: "The current subscription.", run: (*app).subscription},
+				"\n" +
+				"import meters a JSON-lines file of {\"customerId\",\"key\",\"amount\",\"id\"} through\n" +
+				"the platform API exactly once. A line's idempotency key is made of the batch\n" +
+				"(--batch, default the file's name) and its id, so files that number their\n" +
+				"lines the same way are kept apart. Settled lines (applied or refused) are\n" +
+				"journaled in the state file and a stopped run resumes; lines whose outcome is\n" +
+				"unknown are sent again, with the same keys, by running the same command\n" +
+				"again. Refused lines are not sent again unless --retry-refused says so (after\n" +
+				"a top-up, say).",
+			bind: (*app).usageCmd},
+		{name: "limit", synopsis: []string{"limit <key>"}, help: "A limit (seats, projects, ...).", bind: plain((*app).limit)},
+		{name: "plans", synopsis: []string{"plans"}, help: "The plan catalogue.", bind: plain((*app).plans)},
+		{name: "subscription", synopsis: []string{"subscription"}, help: "The current subscription.", bind: plain((*app).subscription)},
 		{name: "checkout", synopsis: []string{"checkout <product> [--success-url URL] [--cancel-url URL]"},
-			help:  "Start a checkout and print its URL.",
-			flags: "  --success-url URL  where the checkout returns after paying (default: the app)\n  --cancel-url URL   where it returns when abandoned (default: the app)\n",
-			run:   (*app).checkout},
-		{name: "generate", synopsis: []string{"generate go [--config billing.json] [--pkg NAME] [-o DIR]", "generate go --check [--config billing.json] [--api-key KEY] [--api-url URL]"},
+			help: "Start a checkout and print its URL.",
+			bind: (*app).checkout},
+		{name: "generate", synopsis: []string{"generate go [--config FILE] [--pkg NAME] [-o DIR]", "generate go --check [--config FILE] [--api-key KEY] [--api-url URL]"},
 			help: "Write the billing config (billing.json) as a Go package: a type per kind of key\n" +
 				"and a constant per key, so that consuming a feature does not compile. Also from\n" +
 				"a //go:generate line. --check compares the config's keys with the live catalogue\n" +
 				"(the signed-in app's, or the platform's with an API key) and fails naming every\n" +
 				"key missing, or of another kind, on either side.",
-			flags: "  --config FILE      the canonical billing config (default billing.json)\n" +
-				"  --pkg NAME         the package name (default: the output directory's name)\n" +
-				"  -o DIR             the output directory (default .); writes DIR/catalogue_gen.go\n" +
-				"  --check            compare with the live catalogue instead of writing code\n" +
-				"  --api-key KEY      with --check: the platform's catalogue (default: $GUAPOCADO_API_KEY)\n" +
-				"  --api-url URL      with --check: the platform API (default: $GUAPOCADO_API_URL)\n",
-			run: (*app).generate},
+			bind: (*app).generate},
 		{name: "doctor", synopsis: []string{"doctor [--page-origin URL] [--email EMAIL] [--password-stdin]"},
-			help: "Check an app's wiring and print pass or fail, with the fix, for each check:\n" +
-				"the plugin's mount, cookie names, the Origin check, the bearer plugin, CORS for\n" +
-				"a page origin, the session's active organization, the webhook receiver, clock\n" +
-				"skew and keep-alive. Signs in with email and password (as login does) for the\n" +
-				"cookie and bearer checks. Exit status 0 only when every check passes, else 7.",
-			flags: "  --page-origin URL  check CORS for a browser page served from this origin\n" +
-				"  --email EMAIL      the account to sign in with (default: $GUAPOCADO_EMAIL, then the stored session's)\n" +
-				"  --password-stdin   read the password from standard input\n",
-			run: (*app).doctor},
-		{name: "fake", synopsis: []string{"fake [--addr HOST:PORT] [--webhook URL] [--env]"},
+			help: "Check an app's wiring: the plugin's mount, cookie names, the Origin check, the\n" +
+				"bearer plugin, CORS for a page origin, the session's active organization, the\n" +
+				"webhook receiver, clock skew and keep-alive. Each check prints PASS (it ran\n" +
+				"and found the app right), FAIL (it ran and found a problem; the fix follows)\n" +
+				"or SKIP (it could not run; what would let it run follows). Signs in with\n" +
+				"email and password (as login does) for the bearer check. Exit status 0 when\n" +
+				"no check failed (skipped checks do not count), else 7.",
+			bind: (*app).doctor},
+		{name: "fake", synopsis: []string{"fake [--addr HOST:PORT] [--env | --env-file FILE] [--webhook URL] [--cors ORIGINS]"},
 			help: "Run a local fake of a Better Auth app with the Guapocado plugin and the\n" +
 				"platform API on one listener, seeded with a demo user whose organization is\n" +
 				"active; print its URL and credentials, and serve until Ctrl-C.",
-			flags: "  --addr HOST:PORT   where to listen (default 127.0.0.1:8787; port 0 picks one)\n" +
-				"  --webhook URL      deliver signed webhooks to this receiver\n" +
-				"  --env              print only shell export lines\n" +
-				"  --email, --password, --org   the demo user (demo@example.com, guapocado-demo, acme)\n",
-			run: (*app).fake},
-		{name: "version", synopsis: []string{"version"}, help: "Print the version (also: guapocado --version).", run: (*app).version},
+			bind: (*app).fake},
+		{name: "version", synopsis: []string{"version"}, help: "Print the version (also: guapocado --version).", bind: plain((*app).version)},
 	}
 }
 
@@ -116,20 +92,4 @@ func findCommand(name string) *command {
 		}
 	}
 	return nil
-}
-
-// fullUsage lists every command.
-func fullUsage() string {
-	var b strings.Builder
-	b.WriteString("usage: guapocado [--base-url URL] [--json] [--timeout D] <command> [arguments]\n\ncommands:\n")
-	for _, c := range commands {
-		for _, s := range c.synopsis {
-			b.WriteString("  " + s + "\n")
-		}
-	}
-	b.WriteString("\nRun guapocado help <command> for one command's flags.\n\n")
-	b.WriteString(globalFlags)
-	b.WriteString("\nenvironment: GUAPOCADO_BASE_URL, GUAPOCADO_EMAIL, GUAPOCADO_PASSWORD, GUAPOCADO_API_KEY, GUAPOCADO_API_URL\n\n")
-	b.WriteString(exitCodes)
-	return b.String()
 }

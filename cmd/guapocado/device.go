@@ -62,7 +62,7 @@ func (a *app) devicePost(hc *http.Client, url string, body any) (int, *deviceAns
 // bearer token), denied, or the code expired. Each request is bounded by
 // --timeout; the wait by the code's lifetime and Ctrl-C.
 func (a *app) deviceLogin(base, clientID string) (string, error) {
-	hc := &http.Client{}
+	hc := &http.Client{Transport: a.transportOrDefault()}
 	defer hc.CloseIdleConnections()
 	api := base + "/api/auth"
 	status, start, err := a.devicePost(hc, api+"/device/code", map[string]string{"client_id": clientID})

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -29,13 +30,25 @@ const (
 	foreignOrigin = "https://doctor-foreign-origin.invalid"
 )
 
-// check is one doctor verdict.
+// check is one doctor verdict. Status is one of:
+//   - pass: the check ran and found the app right;
+//   - fail: the check ran and found a problem; Fix says what to change;
+//   - skip: the check could not run; ToRun says what would let it run.
+//     A skipped check does not fail doctor's exit status.
 type check struct {
 	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
+	Status string `json:"status"`
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
+	ToRun  string `json:"toRun,omitempty"`
 }
+
+// Check statuses.
+const (
+	statusPass = "pass"
+	statusFail = "fail"
+	statusSkip = "skip"
+)
 
 // doctor holds one diagnosis in progress.
 type doctor struct {
@@ -47,9 +60,12 @@ type doctor struct {
 	skews  []time.Duration
 }
 
-func pass(name, detail string) check { return check{Name: name, OK: true, Detail: detail} }
+func pass(name, detail string) check { return check{Name: name, Status: statusPass, Detail: detail} }
 func fail(name, detail, fix string) check {
-	return check{Name: name, Detail: detail, Fix: fix}
+	return check{Name: name, Status: statusFail, Detail: detail, Fix: fix}
+}
+func skip(name, detail, toRun string) check {
+	return check{Name: name, Status: statusSkip, Detail: detail, ToRun: toRun}
 }
 
 func originOf(raw string) string {
@@ -60,107 +76,116 @@ func originOf(raw string) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
-func (a *app) doctor(args []string) error {
-	fs := a.flags("doctor")
-	page := fs.String("page-origin", "", "check CORS for a page served from this origin")
-	email := fs.String("email", "", "the account to sign in with")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	if _, err := a.positional("doctor", args, 0, 0, fs); err != nil {
-		return err
-	}
-	stored, err := a.loadSession()
-	var insecure *insecureError
-	if errors.As(err, &insecure) {
-		return err
-	}
-	base := a.baseURL
-	if base == "" && stored != nil {
-		base = stored.BaseURL
-	}
-	if base == "" {
-		return usagef("doctor: which app? pass --base-url or set GUAPOCADO_BASE_URL")
-	}
-	base = trimSlash(base)
-	if originOf(base) == "" {
-		return usagef("doctor: --base-url %q is not an absolute URL", base)
-	}
-	if *page != "" && originOf(*page) == "" {
-		return usagef("doctor: --page-origin %q is not an origin (scheme://host[:port])", *page)
-	}
-	if stored != nil && trimSlash(stored.BaseURL) != base {
-		stored = nil
-	}
-	tr := a.transport
-	if tr == nil {
-		tr = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	d := &doctor{a: a, base: base, api: base + "/api/auth", origin: originOf(base),
-		hc: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	defer d.hc.CloseIdleConnections()
-
-	// The keep-alive probe waits past the client's idle timeout: run it
-	// beside the other checks.
-	keep := make(chan check, 1)
-	go func() { keep <- d.keepAlive() }()
-
-	// Credentials for the sign-in checks: flags, environment, the stored
-	// session's email; the password as login reads it.
-	addr := *email
-	if addr == "" {
-		addr = a.env("GUAPOCADO_EMAIL")
-	}
-	if addr == "" && stored != nil {
-		addr = stored.Email
-	}
-	var pw string
-	if addr != "" {
-		if pw, err = a.password(*fromStdin); err != nil {
-			pw = ""
-		}
-	}
-
-	checks := []check{d.mount(), d.cookies()}
-	checks = append(checks, d.origins(*page))
-	fresh, bearer := d.bearer(addr, pw, stored)
-	checks = append(checks, bearer, d.cors(*page), d.session(stored, fresh), d.webhooks(), d.clock(), <-keep)
-	if fresh != "" {
-		d.signOut(fresh)
-	}
-
-	failed := 0
-	for _, c := range checks {
-		if !c.OK {
-			failed++
-		}
-	}
-	if a.json {
-		if err := a.printJSON(struct {
-			BaseURL string  `json:"baseUrl"`
-			OK      bool    `json:"ok"`
-			Checks  []check `json:"checks"`
-		}{base, failed == 0, checks}); err != nil {
+func (a *app) doctor(fs *flag.FlagSet) func(args []string) error {
+	page := fs.String("page-origin", "", "check CORS for a browser page served from this `URL`'s origin")
+	email := fs.String("email", "", "the account's `EMAIL` to sign in with (default: $GUAPOCADO_EMAIL, then the stored session's)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (default: $GUAPOCADO_PASSWORD, else a prompt)")
+	return func(args []string) error {
+		if _, err := a.positional(args, 0, 0, fs); err != nil {
 			return err
 		}
-	} else {
-		fmt.Fprintf(a.stdout, "Checking %s\n", base)
-		for _, c := range checks {
-			mark := "PASS"
-			if !c.OK {
-				mark = "FAIL"
-			}
-			fmt.Fprintf(a.stdout, "%s  %-9s %s\n", mark, c.Name, c.Detail)
-			if c.Fix != "" {
-				fmt.Fprintf(a.stdout, "                fix: %s\n", c.Fix)
+		stored, err := a.loadSession()
+		var insecure *insecureError
+		if errors.As(err, &insecure) {
+			return err
+		}
+		base := a.baseURL
+		if base == "" && stored != nil {
+			base = stored.BaseURL
+		}
+		if base == "" {
+			return usagef("doctor: which app? pass --base-url or set GUAPOCADO_BASE_URL")
+		}
+		base = trimSlash(base)
+		if originOf(base) == "" {
+			return usagef("doctor: --base-url %q is not an absolute URL", base)
+		}
+		if *page != "" && originOf(*page) == "" {
+			return usagef("doctor: --page-origin %q is not an origin (scheme://host[:port])", *page)
+		}
+		if stored != nil && trimSlash(stored.BaseURL) != base {
+			stored = nil
+		}
+		// Credentials for the sign-in checks: flags, environment, the stored
+		// session's email; the password as login reads it. None of them
+		// crosses a network in clear text.
+		addr := *email
+		if addr == "" {
+			addr = a.env("GUAPOCADO_EMAIL")
+		}
+		if addr == "" && stored != nil {
+			addr = stored.Email
+		}
+		if stored != nil || addr != "" {
+			if err := a.refuseCleartext(base, "the password and the session token"); err != nil {
+				return err
 			}
 		}
+		var pw string
+		if addr != "" {
+			if pw, err = a.password(*fromStdin); err != nil {
+				pw = ""
+			}
+		}
+
+		d := &doctor{a: a, base: base, api: base + "/api/auth", origin: originOf(base),
+			hc: &http.Client{Transport: a.transportOrDefault(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		defer d.hc.CloseIdleConnections()
+
+		// The keep-alive probe waits past the client's idle timeout: run it
+		// beside the other checks.
+		keep := make(chan check, 1)
+		go func() { keep <- d.keepAlive() }()
+
+		checks := []check{d.mount(), d.cookies()}
+		checks = append(checks, d.origins(*page))
+		fresh, bearer := d.bearer(addr, pw, stored)
+		checks = append(checks, bearer, d.cors(*page), d.session(stored, fresh), d.webhooks(), d.clock(), <-keep)
+		if fresh != "" {
+			d.signOut(fresh)
+		}
+
+		failed, skipped := 0, 0
+		for _, c := range checks {
+			switch c.Status {
+			case statusFail:
+				failed++
+			case statusSkip:
+				skipped++
+			}
+		}
+		if a.json {
+			if err := a.printJSON(struct {
+				BaseURL string  `json:"baseUrl"`
+				OK      bool    `json:"ok"`
+				Checks  []check `json:"checks"`
+			}{base, failed == 0, checks}); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(a.stdout, "Checking %s\n", base)
+			for _, c := range checks {
+				fmt.Fprintf(a.stdout, "%s  %-9s %s\n", strings.ToUpper(c.Status), c.Name, c.Detail)
+				if c.Fix != "" {
+					fmt.Fprintf(a.stdout, "                fix: %s\n", c.Fix)
+				}
+				if c.ToRun != "" {
+					fmt.Fprintf(a.stdout, "                to run it: %s\n", c.ToRun)
+				}
+			}
+		}
+		if failed > 0 {
+			return failf(exitMisconfigured, "doctor", "doctor: %d of %d checks failed", failed, len(checks))
+		}
+		switch {
+		case a.json:
+		case skipped > 0:
+			fmt.Fprintf(a.stdout, "No check failed; %d skipped (see \"to run it\").\n", skipped)
+		default:
+			fmt.Fprintln(a.stdout, "All checks passed.")
+		}
+		return nil
 	}
-	if failed > 0 {
-		return failf(exitMisconfigured, "doctor", "doctor: %d of %d checks failed", failed, len(checks))
-	}
-	if !a.json {
-		fmt.Fprintln(a.stdout, "All checks passed.")
-	}
-	return nil
 }
 
 // do sends one request bounded by --timeout and reads its body (capped),
@@ -325,14 +350,15 @@ func (d *doctor) origins(page string) check {
 func (d *doctor) bearer(email, pw string, stored *storedSession) (string, check) {
 	const name = "bearer"
 	const fix = "add bearer() to betterAuth({ plugins }) (from better-auth/plugins)"
-	if email == "" || pw == "" {
-		if stored == nil {
-			return "", fail(name, "cannot check without signing in", "pass --email and set GUAPOCADO_PASSWORD (or --password-stdin), or run: guapocado login")
-		}
-		if stored.TokenType == "bearer" {
-			return "", d.bearerWorks(stored.Token, "the stored session's token")
-		}
-		return "", fail(name, "cannot check set-auth-token without signing in", "pass --email and set GUAPOCADO_PASSWORD (or --password-stdin)")
+	switch {
+	case email == "":
+		return "", skip(name, "set-auth-token is sent only on a sign-in, and there is no account to sign in with",
+			"pass --email and set GUAPOCADO_PASSWORD (or --password-stdin), or run: guapocado login")
+	case pw == "" && stored != nil && stored.TokenType == "bearer":
+		return "", d.bearerWorks(stored.Token, "the stored session's token")
+	case pw == "":
+		return "", skip(name, "set-auth-token is sent only on a sign-in, and signing in as "+email+" needs the password",
+			"set GUAPOCADO_PASSWORD for "+email+" (or pass --password-stdin)")
 	}
 	b, _ := json.Marshal(map[string]any{"email": email, "password": pw})
 	resp, body, err := d.do("POST", d.api+"/sign-in/email", hdr("Content-Type", "application/json"), string(b))
@@ -399,7 +425,8 @@ func listed(values []string, name string) bool {
 func (d *doctor) cors(page string) check {
 	const name = "cors"
 	if page == "" {
-		return pass(name, "skipped: no --page-origin (the app is used from its own origin only)")
+		return skip(name, "no page origin to check (the app is used from its own origin only)",
+			"pass --page-origin with the origin of a browser page that calls the app")
 	}
 	p := originOf(page)
 	resp, _, err := d.do("OPTIONS", d.api+"/guapocado/has", hdr("Origin", p, "Access-Control-Request-Method", "POST",
@@ -461,13 +488,9 @@ func (d *doctor) session(stored *storedSession, fresh string) check {
 	case fresh != "":
 		opt, what = guapocado.WithBearerToken(fresh), "a fresh sign-in"
 	default:
-		return fail(name, "no session to check", "run: guapocado login")
+		return skip(name, "no session to check", "run: guapocado login (or give doctor the password, see bearer)")
 	}
-	opts := []guapocado.Option{opt}
-	if d.a.transport != nil {
-		opts = append(opts, guapocado.WithHTTPClient(&http.Client{Transport: d.a.transport}))
-	}
-	c, err := guapocado.NewClient(d.base, opts...)
+	c, err := d.a.newClient(d.base, opt)
 	if err != nil {
 		return fail(name, clean(err.Error()), "")
 	}

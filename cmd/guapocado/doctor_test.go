@@ -100,11 +100,11 @@ func TestDoctor(t *testing.T) {
 			for _, name := range allChecks {
 				c := checks[name]
 				if name == tc.fails {
-					if c.OK || !strings.Contains(c.Detail, tc.detail) || c.Fix == "" {
+					if c.Status != statusFail || !strings.Contains(c.Detail, tc.detail) || c.Fix == "" {
 						t.Errorf("%s: want a failure with %q and a fix, got %+v", name, tc.detail, c)
 					}
-				} else if !c.OK {
-					t.Errorf("%s failed: %+v", name, c)
+				} else if c.Status != statusPass {
+					t.Errorf("%s did not pass: %+v", name, c)
 				}
 			}
 			if tc.fails == "" && code != 0 || tc.fails != "" && (code != exitMisconfigured || !strings.Contains(stderr, "1 of 9 checks failed")) {
@@ -131,8 +131,56 @@ func TestDoctorText(t *testing.T) {
 	}
 	matches(t, r.stdout, `^Checking http://127\.0\.0\.1:\d+\n`, `(?m)^PASS  mount +Better Auth and the Guapocado plugin answer`,
 		`(?m)^FAIL  bearer +the sign-in answer carries no set-auth-token header`, `(?m)^ +fix: add bearer\(\) to betterAuth`,
-		`(?m)^FAIL  webhooks `, `(?m)^PASS  cors +skipped: no --page-origin`)
+		`(?m)^FAIL  webhooks `, `(?m)^SKIP  cors +no page origin to check`, `(?m)^ +to run it: pass --page-origin `)
 	if r.stderr != "guapocado: doctor: 2 of 9 checks failed\n" {
 		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+// TestDoctorSkipsWhatItCannotRun: right after the README's login (the
+// password given to login only), doctor cannot sign in for the bearer
+// check: it skips it, names the stored session's email in what would let
+// it run, and exits 0; a skip is not a failure.
+func TestDoctorSkipsWhatItCannotRun(t *testing.T) {
+	t.Parallel()
+	srv := guapocadotest.NewServer(guapocadotest.WithWebhookSecret("whsec_test"))
+	t.Cleanup(srv.Close)
+	if _, err := srv.SignUpWithOrganization(aliceEmail, alicePass, "Alice", "Acme", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessOn(t, srv)
+	h.ok("login", "--email", aliceEmail)
+	delete(h.env, "GUAPOCADO_PASSWORD")
+	r := h.run("doctor")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("%+v", r)
+	}
+	matches(t, r.stdout,
+		`(?m)^SKIP  bearer +set-auth-token is sent only on a sign-in, and signing in as alice@example\.com needs the password$`,
+		`(?m)^ +to run it: set GUAPOCADO_PASSWORD for alice@example\.com \(or pass --password-stdin\)$`,
+		`(?m)^SKIP  cors +no page origin to check`,
+		`(?m)^PASS  session +the stored session of alice@example\.com bills organization `,
+		`(?m)^No check failed; 2 skipped \(see "to run it"\)\.$`)
+	if strings.Contains(r.stdout, "FAIL") {
+		t.Errorf("a check failed:\n%s", r.stdout)
+	}
+
+	var res struct {
+		OK     bool
+		Checks []check
+	}
+	r = h.run("--json", "doctor")
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || !res.OK {
+		t.Fatalf("%+v (%v)", r, err)
+	}
+	statuses := map[string]string{}
+	for _, c := range res.Checks {
+		statuses[c.Name] = c.Status
+		if c.Status == statusSkip && (c.ToRun == "" || c.Fix != "") || c.Status == statusFail {
+			t.Errorf("check %+v", c)
+		}
+	}
+	if statuses["bearer"] != statusSkip || statuses["cors"] != statusSkip || statuses["mount"] != statusPass {
+		t.Errorf("statuses %v", statuses)
 	}
 }

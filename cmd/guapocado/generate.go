@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,18 +18,25 @@ const generatedFile = "catalogue_gen.go"
 
 // generate runs `guapocado generate go`: the billing config as a Go
 // package, or with --check, the config against a live catalogue.
-func (a *app) generate(args []string) error {
-	fs := a.flags("generate")
-	config := fs.String("config", "billing.json", "the canonical billing config to read")
-	pkg := fs.String("pkg", "", "the package name (default: the output directory's name, else billing)")
-	out := fs.String("o", ".", "the output directory; the package is written to its "+generatedFile)
+func (a *app) generate(fs *flag.FlagSet) func(args []string) error {
+	config := fs.String("config", "billing.json", "the canonical billing config `FILE` to read")
+	pkg := fs.String("pkg", "", "the package `NAME` (default: the output directory's name, else billing)")
+	out := fs.String("o", ".", "the output directory `DIR`; the package is written to its "+generatedFile)
 	check := fs.Bool("check", false, "compare the config's keys with the live catalogue (the app's, or the platform's with an API key) instead of writing code")
-	apiKey := fs.String("api-key", "", "with --check: read the platform's catalogue with this secret key (default: $GUAPOCADO_API_KEY; else the signed-in app's)")
-	apiURL := fs.String("api-url", "", "with --check: the platform API (default: $GUAPOCADO_API_URL, else "+guapocado.DefaultAPIURL+")")
-	pos, err := a.positional("generate", args, 1, 1, fs)
-	if err != nil {
-		return err
+	apiKey := fs.String("api-key", "", "with --check: read the platform's catalogue with this secret `KEY` (default: $GUAPOCADO_API_KEY; else the signed-in app's)")
+	apiURL := fs.String("api-url", "", "with --check: the platform API's `URL` (default: $GUAPOCADO_API_URL, else "+guapocado.DefaultAPIURL+")")
+	return func(args []string) error {
+		pos, err := a.positional(args, 1, 1, fs)
+		if err != nil {
+			return err
+		}
+		return a.generateGo(pos, *config, *pkg, *out, *check, *apiKey, *apiURL)
 	}
+}
+
+// generateGo runs generate once its flags are parsed.
+func (a *app) generateGo(pos []string, configPath, pkgName, outDir string, check bool, apiKey, apiURL string) error {
+	config, pkg, out := &configPath, &pkgName, &outDir
 	if pos[0] != "go" {
 		return usagef("generate: unknown target %q (want: generate go)", pos[0])
 	}
@@ -36,8 +44,8 @@ func (a *app) generate(args []string) error {
 	if err != nil {
 		return failf(exitFailure, "invalid_config", "generate: %s", strings.TrimPrefix(err.Error(), "billingconfig: "))
 	}
-	if *check {
-		return a.generateCheck(cfg, *apiKey, *apiURL)
+	if check {
+		return a.generateCheck(cfg, apiKey, apiURL)
 	}
 	name := *pkg
 	if name == "" {
@@ -63,7 +71,7 @@ func (a *app) generate(args []string) error {
 		return failf(exitFailure, "output", "generate: %v", err)
 	}
 	path := filepath.Join(*out, generatedFile)
-	if err := writeFileAtomic(path, code); err != nil {
+	if err := writeFileAtomic(path, code, 0o644); err != nil {
 		return failf(exitFailure, "output", "generate: %v", err)
 	}
 	if a.json {
@@ -126,26 +134,4 @@ func (a *app) generateCheck(cfg *billingconfig.Config, apiKey, apiURL string) er
 	}
 	_, err := fmt.Fprintf(a.stdout, "the config and the live catalogue agree (%d entitlements, %d products)\n", len(cfg.Entitlements), len(cfg.Products))
 	return err
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, so a reader never sees half a file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".guapocado-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

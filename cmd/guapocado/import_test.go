@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/guapocado/guapocado-go/guapocadotest"
+	"github.com/guapocado/guapocado-go/internal/testenv"
 )
 
 // importFile writes n good lines (ids l-0 … l-{n-1}, four customers,
@@ -56,10 +57,8 @@ func importServer(t *testing.T) *guapocadotest.Server {
 // points and run again until done. Every line is applied exactly once and
 // the last summary's counts add up.
 func TestImportExactlyOnceAcrossKills(t *testing.T) {
+	testenv.NeedFull(t, "builds the guapocado binary and kills it while it imports 10,000 lines")
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("long")
-	}
 	srv := importServer(t)
 	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
 		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/consume") || rand.IntN(5) != 0 {
@@ -143,7 +142,7 @@ func TestImportExactlyOnceAcrossKills(t *testing.T) {
 		charged[op.CustomerID] += op.Amount
 	}
 	for i := range n {
-		if k := fmt.Sprintf("import-l-%d", i); applied[k] != 1 {
+		if k := lineKey("usage.jsonl", fmt.Sprintf("l-%d", i), 0); applied[k] != 1 {
 			t.Fatalf("%s applied %d times", k, applied[k])
 		}
 	}
@@ -188,7 +187,7 @@ func TestImportSummaryAndErrors(t *testing.T) {
 	if r.code != exitFailure {
 		t.Fatalf("%+v", r)
 	}
-	matches(t, r.stdout, `^usage import .*usage\.jsonl: 52 lines\n`, `(?m)^  applied   50$`, `(?m)^  refused   2$`,
+	matches(t, r.stdout, `^usage import .*usage\.jsonl: 52 lines \(batch usage\.jsonl\)\n`, `(?m)^  applied   50$`, `(?m)^  refused   2$`,
 		`(?m)^    line 51: not a JSON object$`, `(?m)^    line 52 \(id l-3\): duplicate id \(first on line 4\)$`, `(?m)^  unknown   0$`)
 	if fi, err := os.Stat(file + ".state"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("state file: %v %v", fi, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -28,99 +29,110 @@ func (a *app) appForLogin(name string) (string, *storedSession, error) {
 	return trimSlash(base), old, nil
 }
 
-func (a *app) login(args []string) error {
-	fs := a.flags("login")
-	email := fs.String("email", "", "the account's email (default: $GUAPOCADO_EMAIL, else a prompt)")
-	org := fs.String("org", "", "make this organization (id or slug) the active one")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+func (a *app) login(fs *flag.FlagSet) func(args []string) error {
+	email := fs.String("email", "", "the account's `EMAIL` (default: $GUAPOCADO_EMAIL, else a prompt)")
+	org := fs.String("org", "", "make the organization with this `ID|SLUG` the active one")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (default: $GUAPOCADO_PASSWORD, else a prompt)")
 	device := fs.Bool("device", false, "sign in through the device authorization flow")
-	clientID := fs.String("client-id", "guapocado-cli", "the device flow's client_id")
-	if _, err := a.positional("login", args, 0, 0, fs); err != nil {
-		return err
-	}
-	if *device && (*email != "" || *fromStdin) {
-		return usagef("login: --device takes no --email or --password-stdin")
-	}
-	base, old, err := a.appForLogin("login")
-	if err != nil {
-		return err
-	}
-	if *device {
-		tok, err := a.deviceLogin(base, *clientID)
+	clientID := fs.String("client-id", "guapocado-cli", "the device flow's client_id `ID`")
+	return func(args []string) error {
+		if _, err := a.positional(args, 0, 0, fs); err != nil {
+			return err
+		}
+		if *device && (*email != "" || *fromStdin) {
+			return usagef("login: --device takes no --email or --password-stdin")
+		}
+		base, old, err := a.appForLogin("login")
 		if err != nil {
 			return err
 		}
-		c, err := guapocado.NewClient(base, guapocado.WithBearerToken(tok))
+		if *device {
+			if err := a.refuseCleartext(base, "the device code and the session token"); err != nil {
+				return err
+			}
+			tok, err := a.deviceLogin(base, *clientID)
+			if err != nil {
+				return err
+			}
+			c, err := a.newClient(base, guapocado.WithBearerToken(tok))
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdleConnections()
+			info, err := c.Auth.Session(a.ctx())
+			if err != nil {
+				return explain(a.parent, err, "")
+			}
+			if info == nil {
+				return failf(exitNotSignedIn, "not_signed_in", "the server did not accept the device token as a bearer token (is Better Auth's bearer plugin enabled? see: guapocado doctor)")
+			}
+			return a.finishLogin(c, base, old, &info.User, tok, "bearer", *org)
+		}
+		if err := a.refuseCleartext(base, "the password"); err != nil {
+			return err
+		}
+		c, err := a.newClient(base)
 		if err != nil {
 			return err
 		}
 		defer c.CloseIdleConnections()
-		info, err := c.Auth.Session(a.ctx())
+		addr, err := a.email(*email)
+		if err != nil {
+			return err
+		}
+		pw, err := a.password(*fromStdin)
+		if err != nil {
+			return err
+		}
+		u, err := c.Auth.SignInEmail(a.ctx(), addr, pw)
+		if errors.Is(err, guapocado.ErrUnauthorized) {
+			return failf(exitNotSignedIn, "wrong_credentials", "wrong email or password")
+		}
 		if err != nil {
 			return explain(a.parent, err, "")
 		}
-		if info == nil {
-			return failf(exitNotSignedIn, "not_signed_in", "the server did not accept the device token as a bearer token (is Better Auth's bearer plugin enabled? see: guapocado doctor)")
-		}
-		return a.finishLogin(c, base, old, &info.User, tok, "bearer", *org)
+		return a.finishLogin(c, base, old, u, c.Auth.SessionToken(), "", *org)
 	}
-	c, err := guapocado.NewClient(base)
-	if err != nil {
-		return err
-	}
-	defer c.CloseIdleConnections()
-	addr, err := a.email(*email)
-	if err != nil {
-		return err
-	}
-	pw, err := a.password(*fromStdin)
-	if err != nil {
-		return err
-	}
-	u, err := c.Auth.SignInEmail(a.ctx(), addr, pw)
-	if errors.Is(err, guapocado.ErrUnauthorized) {
-		return failf(exitNotSignedIn, "wrong_credentials", "wrong email or password")
-	}
-	if err != nil {
-		return explain(a.parent, err, "")
-	}
-	return a.finishLogin(c, base, old, u, c.Auth.SessionToken(), "", *org)
 }
 
-func (a *app) signup(args []string) error {
-	fs := a.flags("signup")
-	email := fs.String("email", "", "the account's email")
-	name := fs.String("name", "", "your name")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	if _, err := a.positional("signup", args, 0, 0, fs); err != nil {
-		return err
+func (a *app) signup(fs *flag.FlagSet) func(args []string) error {
+	email := fs.String("email", "", "the account's `EMAIL` (default: $GUAPOCADO_EMAIL, else a prompt)")
+	name := fs.String("name", "", "your `NAME` (default: the email's part before @)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (default: $GUAPOCADO_PASSWORD, else a prompt)")
+	return func(args []string) error {
+		if _, err := a.positional(args, 0, 0, fs); err != nil {
+			return err
+		}
+		base, old, err := a.appForLogin("signup")
+		if err != nil {
+			return err
+		}
+		if err := a.refuseCleartext(base, "the password"); err != nil {
+			return err
+		}
+		c, err := a.newClient(base)
+		if err != nil {
+			return err
+		}
+		defer c.CloseIdleConnections()
+		addr, err := a.email(*email)
+		if err != nil {
+			return err
+		}
+		pw, err := a.password(*fromStdin)
+		if err != nil {
+			return err
+		}
+		n := *name
+		if n == "" {
+			n, _, _ = strings.Cut(addr, "@")
+		}
+		u, err := c.Auth.SignUpEmail(a.ctx(), addr, pw, n)
+		if err != nil {
+			return explain(a.parent, err, "")
+		}
+		return a.finishLogin(c, base, old, u, c.Auth.SessionToken(), "", "")
 	}
-	base, old, err := a.appForLogin("signup")
-	if err != nil {
-		return err
-	}
-	c, err := guapocado.NewClient(base)
-	if err != nil {
-		return err
-	}
-	defer c.CloseIdleConnections()
-	addr, err := a.email(*email)
-	if err != nil {
-		return err
-	}
-	pw, err := a.password(*fromStdin)
-	if err != nil {
-		return err
-	}
-	n := *name
-	if n == "" {
-		n, _, _ = strings.Cut(addr, "@")
-	}
-	u, err := c.Auth.SignUpEmail(a.ctx(), addr, pw, n)
-	if err != nil {
-		return explain(a.parent, err, "")
-	}
-	return a.finishLogin(c, base, old, u, c.Auth.SessionToken(), "", "")
 }
 
 // finishLogin stores the new session (ending the one it replaces), makes
@@ -129,14 +141,17 @@ func (a *app) finishLogin(c *guapocado.Client, base string, old *storedSession, 
 	if tok == "" {
 		return errors.New("the server sent no session")
 	}
+	s := &storedSession{BaseURL: base, Email: u.Email, Token: tok, TokenType: tokType, SavedAt: time.Now().UTC()}
+	if err := a.checkStored(c, s); err != nil {
+		return err
+	}
 	if old != nil && old.Token != tok && trimSlash(old.BaseURL) == base {
 		// End the session this login replaces, if it is still alive.
-		if oc, err := guapocado.NewClient(old.BaseURL, old.auth()); err == nil {
+		if oc, err := a.newClient(old.BaseURL, old.auth()); err == nil {
 			_ = oc.Auth.SignOut(a.ctx())
 			oc.CloseIdleConnections()
 		}
 	}
-	s := &storedSession{BaseURL: base, Email: u.Email, Token: tok, TokenType: tokType, SavedAt: time.Now().UTC()}
 	if err := a.saveSession(s); err != nil {
 		return fmt.Errorf("storing the session: %w", err)
 	}
@@ -193,6 +208,36 @@ func (a *app) finishLogin(c *guapocado.Client, base string, old *storedSession, 
 	return nil
 }
 
+// checkStored checks, before anything is stored, that the app accepts the
+// session as later commands will send it (a fresh client carrying only
+// the token): an app on https with plain cookie names accepts the
+// sign-in, then ignores the __Secure- cookie every later command sends.
+// A session the app refuses is signed out with the client that made it.
+func (a *app) checkStored(c *guapocado.Client, s *storedSession) error {
+	sc, err := a.newClient(s.BaseURL, s.auth())
+	if err != nil {
+		return err
+	}
+	defer sc.CloseIdleConnections()
+	info, err := sc.Auth.Session(a.ctx())
+	if err != nil {
+		return explain(a.parent, err, "")
+	}
+	if info != nil {
+		return nil
+	}
+	_ = c.Auth.SignOut(a.ctx())
+	how := "as a bearer token"
+	if s.TokenType != "bearer" {
+		name := "better-auth.session_token"
+		if strings.HasPrefix(s.BaseURL, "https://") {
+			name = "__Secure-" + name
+		}
+		how = "as the cookie " + name + " (an app on https with plain cookie names, advanced.useSecureCookies: false, or another cookie prefix ignores it)"
+	}
+	return failf(exitMisconfigured, "session_not_accepted", "the app accepted the password but not the session as the CLI sends it, %s; nothing was stored: see: guapocado doctor", how)
+}
+
 // slugify makes a slug from an organization's name.
 func slugify(name string) string {
 	var b strings.Builder
@@ -234,8 +279,8 @@ func (a *app) orgsCreate(name, slug string) error {
 	return err
 }
 
-func (a *app) teams(args []string) error {
-	pos, err := a.positional("teams", args, 1, 2, nil)
+func (a *app) teams(fs *flag.FlagSet, args []string) error {
+	pos, err := a.positional(args, 1, 2, fs)
 	if err != nil {
 		return err
 	}
@@ -254,7 +299,7 @@ func (a *app) teams(args []string) error {
 			return errSessionExpired
 		}
 		if info.Session.ActiveOrganizationID == "" {
-			return failf(exitNoCustomer, "no_active_organization", "no active organization: run: guapocado orgs use <slug> first")
+			return a.noActiveOrganization(c)
 		}
 		active = info.Session.ActiveTeamID
 		if teams, err = c.Auth.ListTeams(a.ctx()); err != nil {
@@ -306,23 +351,4 @@ func (a *app) teams(args []string) error {
 		rows = append(rows, []string{mark, t.Name, t.ID})
 	}
 	return a.table(rows)
-}
-
-// usageCmd is "usage": import through the platform API, else a session
-// meter command.
-func (a *app) usageCmd(args []string) error {
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		if !strings.HasPrefix(arg, "-") || arg == "-" {
-			if arg == "import" {
-				return a.usageImport(args)
-			}
-			break
-		}
-		switch strings.TrimLeft(arg, "-") {
-		case "timeout", "base-url", "api-key", "api-url", "concurrency", "state":
-			i++ // its value
-		}
-	}
-	return a.usageSession(args)
 }

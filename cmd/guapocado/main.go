@@ -4,7 +4,7 @@
 // check entitlements, meters, limits, plans, the subscription and checkout,
 // diagnose an app's wiring (doctor), meter a JSON-lines file exactly once
 // through the platform API (usage import), and run a local fake of the
-// whole thing (fake).
+// whole thing (fake). docs/cli.md is the full reference.
 //
 //	go install github.com/guapocado/guapocado-go/cmd/guapocado@latest
 //	guapocado fake &   # a local fake on 127.0.0.1:8787, with a demo user
@@ -17,10 +17,16 @@
 // directory is not the user's own or is writable by group or others (as ssh
 // does): a planted session could send the password to another server.
 //
-// Exit status: 0 success, 1 failure, 2 usage error, 3 not entitled, 4
-// insufficient balance, 5 not signed in, 6 no active organization, 7 app
-// misconfigured (or doctor found a problem), 8 network failure, timeout or
-// unknown outcome (see exitCodes, printed by `guapocado help`).
+// Credentials never cross a network in clear text: over plain http to a
+// host that is not loopback, every command that would send the password, a
+// device code or the session token refuses before any request, unless
+// --insecure-http says the network is trusted.
+//
+// Exit status: 0 success, 1 failure, 2 usage error (or a credential
+// refused over plain http), 3 not entitled, 4 insufficient balance, 5 not
+// signed in, 6 no active organization, 7 app misconfigured (doctor found a
+// problem), 8 network failure, timeout or unknown outcome (see exitCodes,
+// printed by `guapocado help`).
 package main
 
 import (
@@ -59,19 +65,13 @@ const (
 const exitCodes = `exit status:
   0  success
   1  failure (a refused request, a server error, refused lines in an import)
-  2  usage error
+  2  usage error, or a credential refused over plain http (see --insecure-http)
   3  not entitled (has)
   4  insufficient balance
   5  not signed in, or the session expired
   6  no active organization or team
-  7  the app is misconfigured (or doctor found a problem)
+  7  the app is misconfigured (doctor found a problem, or login's session was not accepted)
   8  network failure, timeout, or an outcome that is unknown
-`
-
-const globalFlags = `global flags (anywhere on the line):
-  --base-url URL   the Better Auth app (default: $GUAPOCADO_BASE_URL, then the stored session's)
-  --json           print JSON (errors too, on stderr)
-  --timeout D      give up on the server after D (default 30s; e.g. 10s, 2m)
 `
 
 // defaultTimeout bounds a command's calls to the server (--timeout).
@@ -95,12 +95,14 @@ type app struct {
 	stderr io.Writer
 	env    func(string) string
 
-	cmd     *command // the command being run; nil before dispatch
-	json    bool
-	baseURL string        // from --base-url or GUAPOCADO_BASE_URL; "" when neither
-	timeout time.Duration // --timeout
+	cmd          *command // the command being run; nil before dispatch
+	json         bool
+	baseURL      string        // from --base-url or GUAPOCADO_BASE_URL; "" when neither
+	timeout      time.Duration // --timeout
+	insecureHTTP bool          // --insecure-http
 
-	// transport, when set (tests), carries doctor's requests.
+	// transport, when set (tests), carries every request to the app and
+	// the platform.
 	transport http.RoundTripper
 }
 
@@ -141,7 +143,8 @@ func (a *app) main(args []string) int {
 	}
 	if a.json {
 		printJSONTo(a.stderr, map[string]any{"error": map[string]any{"kind": kind, "exitCode": code, "message": msg}})
-	} else if code == exitUsage {
+	} else if errors.As(err, new(errUsage)) {
+		// A command line the CLI does not understand: show how to write it.
 		fmt.Fprintf(a.stderr, "guapocado: %s\n\n%s", msg, a.usage())
 	} else {
 		fmt.Fprintf(a.stderr, "guapocado: %s\n", msg)
@@ -253,13 +256,17 @@ func explain(ctx context.Context, err error, key string) error {
 	return err
 }
 
+// globalFlagNames are the flags every command accepts (declared by flags).
+var globalFlagNames = map[string]bool{"json": true, "base-url": true, "timeout": true, "insecure-http": true}
+
 // flags is a flag set with the flags every command accepts.
 func (a *app) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported by run, with the usage text
-	fs.BoolVar(&a.json, "json", a.json, "print JSON")
-	fs.StringVar(&a.baseURL, "base-url", a.baseURL, "the Better Auth app's URL")
-	fs.DurationVar(&a.timeout, "timeout", a.timeout, "bound on the command's calls to the server")
+	fs.BoolVar(&a.json, "json", a.json, "print JSON (errors too, on standard error)")
+	fs.StringVar(&a.baseURL, "base-url", a.baseURL, "the Better Auth app's `URL` (default: $GUAPOCADO_BASE_URL, then the stored session's)")
+	fs.DurationVar(&a.timeout, "timeout", a.timeout, "give up on the server after `D` (e.g. 10s, 2m); in usage import, per line")
+	fs.BoolVar(&a.insecureHTTP, "insecure-http", a.insecureHTTP, "allow the password and the session over plain http to a host that is not loopback (only on a private network you trust)")
 	return fs
 }
 
@@ -309,7 +316,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usagef("%s: %v", fs.Name(), err)
+			return nil, usagef("%s: %s", fs.Name(), flagError(err))
 		}
 		rest := fs.Args()
 		if len(rest) > 0 {
@@ -338,10 +345,10 @@ func (a *app) dispatch(args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usagef("%v", err)
+		return usagef("%s", flagError(err))
 	}
 	if *version {
-		return a.version(nil)
+		return a.version(top, nil)
 	}
 	args = top.Args()
 	if len(args) == 0 {
@@ -361,11 +368,12 @@ func (a *app) dispatch(args []string) error {
 		return usagef("unknown command %q", name)
 	}
 	a.cmd = c
-	return c.run(a, rest)
+	fs := a.flags(c.name)
+	return c.bind(a, fs)(rest)
 }
 
-func (a *app) version(args []string) error {
-	if _, err := a.positional("version", args, 0, 0, nil); err != nil {
+func (a *app) version(fs *flag.FlagSet, args []string) error {
+	if _, err := a.positional(args, 0, 0, fs); err != nil {
 		return err
 	}
 	if a.json {
@@ -377,10 +385,8 @@ func (a *app) version(args []string) error {
 
 // positional parses a command's flags and checks its positional arguments
 // (min to max of them).
-func (a *app) positional(name string, args []string, min, max int, fs *flag.FlagSet) ([]string, error) {
-	if fs == nil {
-		fs = a.flags(name)
-	}
+func (a *app) positional(args []string, min, max int, fs *flag.FlagSet) ([]string, error) {
+	name := fs.Name()
 	pos, err := parse(fs, args)
 	if err != nil {
 		return nil, err

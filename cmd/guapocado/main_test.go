@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +30,8 @@ type harness struct {
 	// signup is Alice's session made on the server directly: the
 	// "browser" session that creates organizations.
 	signup guapocadotest.Session
+	// transport, when set, carries the CLI's requests (app.transport).
+	transport http.RoundTripper
 }
 
 func newHarness(t *testing.T) *harness {
@@ -63,7 +66,9 @@ type result struct {
 func (h *harness) runIn(stdin io.Reader, args ...string) result {
 	h.t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(h.t.Context(), args, stdin, &out, &errOut, func(k string) string { return h.env[k] })
+	a := newApp(h.t.Context(), stdin, &out, &errOut, func(k string) string { return h.env[k] })
+	a.transport = h.transport
+	code := a.main(args)
 	r := result{out.String(), errOut.String(), code}
 	// No secret ever reaches the terminal.
 	for _, secret := range []string{alicePass, h.signup.Token} {
@@ -167,12 +172,15 @@ func TestCLISessionLifecycle(t *testing.T) {
 	}
 	token := h.storedToken()
 
-	// Signed in, but no active organization.
-	h.fails(exitNoCustomer, "no active organization: run: guapocado orgs use <slug>", "has", "csv-export")
-	h.fails(exitNoCustomer, "no active organization: run: guapocado orgs use <slug>", "usage", "balance", "ai-credits")
+	// Signed in, with no organization: the hint is to create one.
+	h.fails(exitNoCustomer, "no active organization, and you belong to none: run: guapocado orgs create <name>", "has", "csv-export")
+	h.fails(exitNoCustomer, "no active organization, and you belong to none: run: guapocado orgs create <name>", "usage", "balance", "ai-credits")
+	h.fails(exitNoCustomer, "no active organization, and you belong to none: run: guapocado orgs create <name>", "teams", "list")
 
 	acme := h.org("Acme", "acme")
 	h.org("Beta", "beta")
+	// Organizations to choose from, none active: the hint is to choose one.
+	h.fails(exitNoCustomer, "no active organization: run: guapocado orgs use <slug>", "has", "csv-export")
 	matches(t, h.ok("orgs", "list"),
 		`^ACTIVE +SLUG +NAME +ID\n`,
 		`(?m)^ +acme +Acme +`+acme.OrganizationID+`$`,

@@ -7,17 +7,20 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // progress reports an import's progress on w (standard error): a bar
 // redrawn in place on a terminal, plain lines (every 10%, at most once a
-// second) otherwise.
+// second) otherwise. Settled lines are those applied, replayed or refused;
+// a line whose outcome is unknown is not settled, and is counted apart.
 type progress struct {
 	w        io.Writer
 	tty      bool
 	total    int
 	mu       sync.Mutex
-	done     int
+	done     int // settled lines
 	counts   map[string]int
 	lastLine time.Time
 	lastPct  int
@@ -28,7 +31,7 @@ type progress struct {
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && fileIsTerminal(f)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // newProgress reports on w; tty draws a bar in place.
@@ -64,7 +67,9 @@ func (p *progress) start() {
 func (p *progress) add(outcome string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done++
+	if outcome != outUnknown {
+		p.done++
+	}
 	p.counts[outcome]++
 	if !p.tty {
 		p.line(false)
@@ -87,7 +92,11 @@ func (p *progress) line(force bool) {
 		return
 	}
 	p.lastPct, p.lastLine = step, time.Now()
-	fmt.Fprintf(p.w, "usage import: %d/%d lines settled (%d%%)\n", p.done, p.total, pct)
+	unknown := ""
+	if n := p.counts[outUnknown]; n > 0 {
+		unknown = fmt.Sprintf(", %d unknown", n)
+	}
+	fmt.Fprintf(p.w, "usage import: %d/%d lines settled%s (%d%%)\n", p.done, p.total, unknown, pct)
 }
 
 // draw redraws the bar in place.
@@ -95,7 +104,7 @@ func (p *progress) draw() {
 	const width = 30
 	filled := width * p.pct() / 100
 	bar := strings.Repeat("#", filled) + strings.Repeat("-", width-filled)
-	fmt.Fprintf(p.w, "\r[%s] %d/%d %3d%%  applied %d  replayed %d  refused %d  unknown %d\x1b[K",
+	fmt.Fprintf(p.w, "\r[%s] %d/%d settled %3d%%  applied %d  replayed %d  refused %d  unknown %d\x1b[K",
 		bar, p.done, p.total, p.pct(), p.counts[outApplied], p.counts[outReplayed], p.counts[outRefused], p.counts[outUnknown])
 }
 

@@ -38,9 +38,9 @@ func TestImportProgress(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stdout.String())
 		}
-		waitFor(t, "the final bar", func() bool { return strings.Contains(screen.String(), "300/300 100%") })
+		waitFor(t, "the final bar", func() bool { return strings.Contains(screen.String(), "300/300 settled 100%") })
 		shown := screen.String()
-		if strings.Count(shown, "\r[") < 2 || !strings.Contains(shown, "[##############################] 300/300 100%  applied 300") {
+		if strings.Count(shown, "\r[") < 2 || !strings.Contains(shown, "[##############################] 300/300 settled 100%  applied 300") {
 			t.Errorf("no bar redrawn in place on the terminal: %q", shown)
 		}
 		if strings.Contains(shown, "lines settled") {

@@ -6,11 +6,9 @@ import (
 	"io"
 	"os"
 	"strings"
-)
 
-// errNoTerminal: standard input is not a terminal, so no prompt can hide
-// what is typed.
-var errNoTerminal = errors.New("standard input is not a terminal")
+	"golang.org/x/term"
+)
 
 // readLine reads one line from standard input, without its line ending.
 func (a *app) readLine() (string, error) {
@@ -54,11 +52,43 @@ func (a *app) password(fromStdin bool) (string, error) {
 		}
 		return pw, nil
 	}
-	if f, ok := a.stdin.(*os.File); ok {
-		pw, err := readNoEcho(f, a.in, a.stderr, "Password: ")
-		if !errors.Is(err, errNoTerminal) {
-			return pw, err
-		}
+	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return a.readPassword(f, "Password: ")
 	}
 	return "", errors.New("cannot prompt for the password without a terminal: set GUAPOCADO_PASSWORD or use --password-stdin")
+}
+
+// readPassword prints prompt on standard error and reads a line from the
+// terminal f with echo off (golang.org/x/term: termios on Unix, the
+// console mode on Windows), then prints the newline the user's Enter did
+// not echo. Ctrl-C (run's context) ends the wait with the terminal
+// restored.
+func (a *app) readPassword(f *os.File, prompt string) (string, error) {
+	fd := int(f.Fd())
+	saved, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("reading the terminal's settings: %w", err)
+	}
+	fmt.Fprint(a.stderr, prompt)
+	type answer struct {
+		pw  []byte
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		pw, err := term.ReadPassword(fd)
+		got <- answer{pw, err}
+	}()
+	select {
+	case ans := <-got:
+		fmt.Fprintln(a.stderr)
+		if ans.err != nil {
+			return "", errors.New("reading the password: no input")
+		}
+		return strings.TrimRight(string(ans.pw), "\r\n"), nil
+	case <-a.parent.Done():
+		_ = term.Restore(fd, saved)
+		fmt.Fprintln(a.stderr)
+		return "", failf(exitUnavailable, "interrupted", "interrupted")
+	}
 }

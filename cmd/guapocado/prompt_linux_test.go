@@ -5,11 +5,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/term"
 )
 
 // openPTY opens a pseudo-terminal pair: master (the "keyboard and screen")
@@ -45,7 +48,7 @@ func TestLoginPromptsWithoutEcho(t *testing.T) {
 	h := newHarness(t)
 	delete(h.env, "GUAPOCADO_PASSWORD")
 	master, slave := openPTY(t)
-	before, err := stty(slave, "-g")
+	before, err := term.GetState(int(slave.Fd()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +100,8 @@ func TestLoginPromptsWithoutEcho(t *testing.T) {
 	if strings.Contains(shown, alicePass) || strings.Contains(stderr.String(), alicePass) {
 		t.Error("the password was echoed")
 	}
-	if after, err := stty(slave, "-g"); err != nil || after != before {
-		t.Errorf("terminal settings not restored:\nbefore %s\nafter  %s (%v)", before, after, err)
+	if after, err := term.GetState(int(slave.Fd())); err != nil || !reflect.DeepEqual(after, before) {
+		t.Errorf("terminal settings not restored:\nbefore %+v\nafter  %+v (%v)", before, after, err)
 	}
 	if h.storedToken() == "" {
 		t.Error("no session stored")

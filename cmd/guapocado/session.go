@@ -190,7 +190,10 @@ func (a *app) session() (*storedSession, *guapocado.Client, error) {
 	if a.baseURL != "" && trimSlash(a.baseURL) != trimSlash(s.BaseURL) {
 		return nil, nil, failf(exitNotSignedIn, "not_signed_in", "not signed in to %s (the stored session is for %s): run: guapocado login", a.baseURL, s.BaseURL)
 	}
-	c, err := guapocado.NewClient(s.BaseURL, s.auth())
+	if err := a.refuseCleartext(s.BaseURL, "the session token"); err != nil {
+		return nil, nil, err
+	}
+	c, err := a.newClient(s.BaseURL, s.auth())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -215,9 +218,23 @@ func (a *app) withSession(key string, call func(s *storedSession, c *guapocado.C
 	}
 	defer c.CloseIdleConnections()
 	if err := call(s, c); err != nil {
+		if errors.Is(err, guapocado.ErrNoCustomer) {
+			return a.noActiveOrganization(c)
+		}
 		return explain(a.parent, err, key)
 	}
 	return a.keep(s, c)
+}
+
+// noActiveOrganization says what to do when the session bills no one:
+// choose one of the user's organizations, or create one when there is
+// none to choose.
+func (a *app) noActiveOrganization(c *guapocado.Client) error {
+	orgs, err := c.Auth.ListOrganizations(a.ctx())
+	if err == nil && len(orgs) == 0 {
+		return failf(exitNoCustomer, "no_active_organization", "no active organization, and you belong to none: run: guapocado orgs create <name>")
+	}
+	return failf(exitNoCustomer, "no_active_organization", "no active organization: run: guapocado orgs use <slug> (see: guapocado orgs list)")
 }
 
 // keep stores the session again when the server changed its token.

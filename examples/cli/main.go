@@ -2,9 +2,12 @@
 // command-line tool: it checks a feature and meters one use of it for the
 // signed-in session. (The full Guapocado CLI is cmd/guapocado.)
 //
-//	guapocado fake --env > fake.env &   # a local fake, see cmd/guapocado
+//	rm -f fake.env
+//	guapocado fake --env-file fake.env &        # a local fake, see docs/cli.md
+//	until [ -f fake.env ]; do sleep 0.1; done   # written whole once the fake listens
 //	. ./fake.env
 //	go run ./examples/cli csv-export api-calls
+//	kill %1                                     # stop the fake; it removes fake.env
 //
 // It reads the app's URL from GUAPOCADO_BASE_URL and a session token from
 // GUAPOCADO_SESSION_TOKEN.
