@@ -25,9 +25,9 @@ type core struct {
 	cfg   *config
 	mode  mode
 	rc    *retryablehttp.Client // the attempt loop (retry.go)
-	base  http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
-	parts *requestParts     // parsed endpoint URLs and constant header values, shared with ForRequest copies
-	gate  *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
+	base  http.RoundTripper     // the transport under the SDK's wrapper, for CloseIdleConnections
+	parts *requestParts         // parsed endpoint URLs and constant header values, shared with ForRequest copies
+	gate  *dialGate             // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
 	sess  *session
 }
 
