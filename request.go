@@ -42,17 +42,21 @@ func newCore(cfg *config, m mode, sess *session) *core {
 		hc.Jar = nil // the SDK manages cookies itself (NewClient took the jar)
 	}
 	base := hc.Transport
+	var fresh http.RoundTripper
 	if base == nil {
 		if cfg.httpClient != nil {
 			base = http.DefaultTransport
 		} else {
-			base, c.gate = newDefaultTransport(cfg.readIdle)
+			base, fresh, c.gate = newDefaultTransport(cfg.readIdle)
 		}
+	}
+	if fresh == nil {
+		fresh = freshConnections(base)
 	}
 	c.base = base
 	// The user's wrappers (WithTransportWrapper) go under the attempt
 	// transport: they see each attempt, over the transport the SDK tuned.
-	hc.Transport = &attemptTransport{next: cfg.wrapTransport(withFetchCredentials(base, cfg.credentials)), cfg: cfg, gate: c.gate}
+	hc.Transport = &attemptTransport{next: cfg.wrapTransport(withFetchCredentials(base, cfg.credentials)), freshBase: fresh, cfg: cfg, gate: c.gate}
 	userRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		// Never carry the session to another origin, and never send a

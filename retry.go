@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,10 +111,27 @@ func (st *callState) getBody() (io.ReadCloser, error) { return st.requestBody(),
 // attemptTransport sits under the http.Client: it counts attempts, records
 // for non-idempotent writes whether any byte of the request may have been
 // sent, and logs each attempt.
+//
+// The retries of a non-idempotent write go through freshBase, where there
+// is one: each on a connection dialed for it, never on an idle one the
+// server may be closing (see freshConnections).
 type attemptTransport struct {
 	next http.RoundTripper
 	cfg  *config
 	gate *dialGate // nil unless next is the SDK's default transport
+
+	freshBase http.RoundTripper // nil: retried writes go through next too
+	freshOnce sync.Once
+	fresh     http.RoundTripper // freshBase under the user's wrappers, made at the first retried write
+}
+
+// transportFor returns the transport an attempt goes through.
+func (t *attemptTransport) transportFor(st *callState) http.RoundTripper {
+	if st == nil || !st.write || t.freshBase == nil || st.attempts.Load() < 2 {
+		return t.next
+	}
+	t.freshOnce.Do(func() { t.fresh = t.cfg.wrapTransport(t.freshBase) })
+	return t.fresh
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -135,7 +153,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if t.cfg.logger != nil {
 		start = time.Now()
 	}
-	resp, err := t.next.RoundTrip(req)
+	resp, err := t.transportFor(st).RoundTrip(req)
 	if st != nil {
 		if st.write || st.keyed {
 			if (err != nil && st.wrote.Load()) || (err == nil && resp.StatusCode >= 500) {
