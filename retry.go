@@ -50,6 +50,7 @@ type callState struct {
 	rd    bytes.Reader
 	limit io.LimitedReader
 	trace httptrace.ClientTrace // writes: WroteHeaders sets wrote
+	resp  timedBody             // the current attempt's response body, bounded in time (timedBody)
 
 	// For the retry's log record (WithLogger only): the last attempt's
 	// status (0 after a connection error) and when it returned.
@@ -165,6 +166,10 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 				st.redirect = resp.Header.Get("Location")
 				resp.Header.Del("Location")
 			}
+		}
+		if err == nil {
+			st.resp.start(t.cfg, st, resp.Body)
+			resp.Body = &st.resp
 		}
 		st.finished.Add(1)
 		if t.gate != nil {
@@ -439,3 +444,44 @@ func transientError(err error) bool {
 	msg := err.Error()
 	return !strings.Contains(msg, "unsupported protocol scheme") && !strings.Contains(msg, "invalid header")
 }
+
+// timedBody is an attempt's response body whose reading fails once a read
+// returns past its deadline: a server dripping its answer cannot hold a
+// call without a deadline for ever (DefaultBodyReadTimeout). The attempts
+// of a call are sequential (a retried answer is drained and closed before
+// the next attempt), so the call state holds one.
+type timedBody struct {
+	body     io.ReadCloser
+	deadline time.Time // zero: the call's context bounds the read
+}
+
+// errBodyReadTimeout ends a body read past DefaultBodyReadTimeout. It
+// matches context.DeadlineExceeded and is a net.Error timeout.
+var errBodyReadTimeout error = bodyReadTimeout{}
+
+type bodyReadTimeout struct{}
+
+func (bodyReadTimeout) Error() string {
+	return "response body not read within DefaultBodyReadTimeout (the call had no deadline)"
+}
+func (bodyReadTimeout) Is(target error) bool { return target == context.DeadlineExceeded }
+func (bodyReadTimeout) Timeout() bool        { return true }
+func (bodyReadTimeout) Temporary() bool      { return false }
+
+// start bounds the reading of body, an attempt's answer that just came.
+func (b *timedBody) start(cfg *config, st *callState, body io.ReadCloser) {
+	b.body, b.deadline = body, time.Time{}
+	if _, ok := st.Deadline(); !ok && cfg.bodyRead > 0 {
+		b.deadline = time.Now().Add(cfg.bodyRead)
+	}
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	if err == nil && !b.deadline.IsZero() && time.Now().After(b.deadline) {
+		err = errBodyReadTimeout
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error { return b.body.Close() }
