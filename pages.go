@@ -3,8 +3,6 @@ package guapocado
 import (
 	"context"
 	"iter"
-	"net/url"
-	"strconv"
 )
 
 // pageFetch fetches the page after cursor ("" for the first): its items,
@@ -46,19 +44,6 @@ func pages[T any](path, start string, fetch pageFetch[T]) iter.Seq2[T, error] {
 	}
 }
 
-// pageQuery is the query of one page: cursor and limit (0: the platform's
-// default).
-func pageQuery(cursor string, limit int) url.Values {
-	q := url.Values{}
-	if cursor != "" {
-		q.Set("cursor", cursor)
-	}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	return q
-}
-
 // checkLimit refuses a negative page size.
 func checkLimit(limit int) error {
 	if limit < 0 {
@@ -94,16 +79,6 @@ func (s APICustomerService) All(ctx context.Context, params *ListParams) iter.Se
 	})
 }
 
-// ListParams page a platform listing (purchases, subscriptions,
-// customers); the zero value asks for the first page.
-type ListParams struct {
-	// Cursor continues after a page (its NextCursor, or the id of the last
-	// item seen).
-	Cursor string `url:"cursor,omitempty"`
-	// Limit is the page size; 0 lets the platform choose.
-	Limit int `url:"limit,omitempty"`
-}
-
 // purchasePage is one page of purchases.
 type purchasePage struct {
 	Purchases  []Purchase `json:"purchases"`
@@ -128,7 +103,7 @@ func (s PurchasesService) All(ctx context.Context, params *ListParams, opts ...C
 			return nil, false, "", err
 		}
 		var page purchasePage
-		if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: pageQuery(cursor, p.Limit), opts: opts}, &page); err != nil {
+		if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: ListParams{Cursor: cursor, Limit: p.Limit}, opts: opts}, &page); err != nil {
 			return nil, false, "", err
 		}
 		return page.Purchases, page.HasMore, page.NextCursor, nil
@@ -163,7 +138,7 @@ func (c *core) subscriptions(ctx context.Context, a *action, p ListParams, opts 
 			return nil, false, "", err
 		}
 		var page subscriptionPage
-		if err := c.call(ctx, a, &callArgs{query: pageQuery(cursor, p.Limit), opts: opts}, &page); err != nil {
+		if err := c.call(ctx, a, &callArgs{query: ListParams{Cursor: cursor, Limit: p.Limit}, opts: opts}, &page); err != nil {
 			return nil, false, "", err
 		}
 		return page.Subscriptions, page.HasMore, page.NextCursor, nil
