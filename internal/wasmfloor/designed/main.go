@@ -30,8 +30,8 @@ func main() {
 		println("query:", err.Error())
 		return
 	}
-	rc := &retryablehttp.Client{HTTPClient: http.DefaultClient, RetryMax: 3, RetryWaitMin: 250 * time.Millisecond,
-		RetryWaitMax: 15 * time.Second, CheckRetry: retryablehttp.DefaultRetryPolicy, Backoff: retryablehttp.DefaultBackoff}
+	rc := retryablehttp.NewClient() // as go-retryablehttp's README starts
+	rc.HTTPClient = http.DefaultClient
 	req, err := retryablehttp.NewRequest("POST", origin+"/api/auth/guapocado/usage/consume?"+q.Encode(), []byte(`{"amount":1}`))
 	if err != nil {
 		println("consume:", err.Error())
