@@ -30,7 +30,6 @@ type action struct {
 type route struct {
 	method string
 	path   string
-	query  string // a fixed query the route always carries, e.g. "limit=10"
 }
 
 // keyUse says what a platform call does with an idempotency key.

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"iter"
 	"time"
-
-	"github.com/google/go-querystring/query"
 )
 
 // AuditLog is one entry of the platform's append-only audit log.
@@ -61,12 +59,8 @@ func (s AuditService) List(ctx context.Context, params *AuditListParams) (*Audit
 	if err := checkLimit(p.Limit); err != nil {
 		return nil, err
 	}
-	q, err := query.Values(p)
-	if err != nil {
-		return nil, &ValidationError{Field: "params", Reason: err.Error()}
-	}
 	var page AuditPage
-	if err := s.c.call(ctx, &actAuditList, &callArgs{query: q}, &page); err != nil {
+	if err := s.c.call(ctx, &actAuditList, &callArgs{query: p}, &page); err != nil {
 		return nil, err
 	}
 	return &page, nil

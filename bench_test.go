@@ -177,7 +177,12 @@ func largeCatalogue(tb testing.TB) []byte {
 
 func newBenchClient(tb testing.TB, s *benchServer) *guapocado.Client {
 	tb.Helper()
-	c, err := guapocado.NewClient(s.URL, guapocado.WithSessionToken(benchToken))
+	return newBenchClientAt(tb, s.URL)
+}
+
+func newBenchClientAt(tb testing.TB, serverURL string) *guapocado.Client {
+	tb.Helper()
+	c, err := guapocado.NewClient(serverURL, guapocado.WithSessionToken(benchToken))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -197,6 +202,11 @@ type floor struct {
 
 func newFloor(tb testing.TB, s *benchServer) *floor {
 	tb.Helper()
+	return newFloorAt(tb, s.URL)
+}
+
+func newFloorAt(tb testing.TB, serverURL string) *floor {
+	tb.Helper()
 	// The same pool settings as the SDK's default transport.
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
@@ -205,9 +215,9 @@ func newFloor(tb testing.TB, s *benchServer) *floor {
 	tb.Cleanup(t.CloseIdleConnections)
 	return &floor{
 		hc:        &http.Client{Transport: t},
-		base:      s.URL + "/api/auth",
+		base:      serverURL + "/api/auth",
 		cookie:    "better-auth.session_token=" + url.QueryEscape(benchToken),
-		origin:    s.URL,
+		origin:    serverURL,
 		userAgent: "guapocado-go/" + guapocado.Version + " (" + runtime.Version() + ")",
 	}
 }
@@ -372,7 +382,7 @@ type floorPlan struct {
 }
 
 // benchCall runs op b.N times after one warm-up call (which opens the
-// connection).
+// connection), and reports the process's CPU time per call (cpu-ns/op).
 func benchCall(b *testing.B, op func() error) {
 	b.Helper()
 	if err := op(); err != nil {
@@ -380,17 +390,22 @@ func benchCall(b *testing.B, op func() error) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for range b.N {
 		if err := op(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkConsume: one consume after another, against the bench server in
+// a child process (bench_remote_test.go): allocs/op and cpu-ns/op are the
+// client's alone.
 func BenchmarkConsume(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sdk", func(b *testing.B) {
-		c := newBenchClient(b, newBenchServer(b))
+		c := newBenchClientAt(b, newRemoteBenchServer(b).URL)
 		benchCall(b, func() error {
 			u, err := c.Usage.Consume(ctx, "api-calls", 1)
 			if err == nil && u.Balance != 95 {
@@ -400,7 +415,7 @@ func BenchmarkConsume(b *testing.B) {
 		})
 	})
 	b.Run("floor", func(b *testing.B) {
-		f := newFloor(b, newBenchServer(b))
+		f := newFloorAt(b, newRemoteBenchServer(b).URL)
 		benchCall(b, func() error {
 			u, err := f.consume(ctx, "api-calls", 1)
 			if err == nil && u.Balance != 95 {
@@ -553,11 +568,13 @@ func BenchmarkContextLarge(b *testing.B) {
 }
 
 // BenchmarkParallel64: 64 goroutines consuming at once (whatever GOMAXPROCS
-// is), reporting calls/s and the TCP connections the server accepted. Run
-// it with -benchtime=10000x for the "connections over 10,000 calls" figure.
+// is), against the bench server in a child process, reporting calls/s, the
+// client's CPU time per call and the TCP connections the server accepted.
+// Run it with -benchtime=10000x for the "connections over 10,000 calls"
+// figure.
 func BenchmarkParallel64(b *testing.B) {
 	ctx := context.Background()
-	run := func(b *testing.B, s *benchServer, op func() error) {
+	run := func(b *testing.B, s *remoteBenchServer, op func() error) {
 		if err := op(); err != nil {
 			b.Fatal(err)
 		}
@@ -565,7 +582,7 @@ func BenchmarkParallel64(b *testing.B) {
 		b.SetParallelism((64 + procs - 1) / procs)
 		b.ReportAllocs()
 		b.ResetTimer()
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if err := op(); err != nil {
@@ -575,19 +592,20 @@ func BenchmarkParallel64(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
-		b.ReportMetric(float64(s.conns.Load()), "conns")
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(s.conns(b)), "conns")
 	}
 	b.Run("sdk", func(b *testing.B) {
-		s := newBenchServer(b)
-		c := newBenchClient(b, s)
+		s := newRemoteBenchServer(b)
+		c := newBenchClientAt(b, s.URL)
 		run(b, s, func() error {
 			_, err := c.Usage.Consume(ctx, "api-calls", 1)
 			return err
 		})
 	})
 	b.Run("floor", func(b *testing.B) {
-		s := newBenchServer(b)
-		f := newFloor(b, s)
+		s := newRemoteBenchServer(b)
+		f := newFloorAt(b, s.URL)
 		run(b, s, func() error {
 			_, err := f.consume(ctx, "api-calls", 1)
 			return err

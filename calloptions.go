@@ -48,6 +48,9 @@ func WithIdempotencyKey(key string) CallOption {
 
 // callOptions applies opts and checks the customer they name.
 func callOptions(opts []CallOption) (callConfig, error) {
+	if len(opts) == 0 {
+		return callConfig{}, nil // most calls: nothing escapes to the options
+	}
 	var cc callConfig
 	for _, o := range opts {
 		if o != nil {

@@ -162,7 +162,7 @@ func (s APICustomerService) List(ctx context.Context, params *ListParams) (*Cust
 		return nil, err
 	}
 	var page CustomerPage
-	if err := s.c.call(ctx, &actCustomersList, &callArgs{query: pageQuery(p.Cursor, p.Limit)}, &page); err != nil {
+	if err := s.c.call(ctx, &actCustomersList, &callArgs{query: p}, &page); err != nil {
 		return nil, err
 	}
 	return &page, nil

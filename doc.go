@@ -128,7 +128,8 @@
 //
 // # Retries
 //
-// One loop sends a call's attempts and one policy decides each retry.
+// One loop sends a call's attempts (go-retryablehttp's) and one policy
+// decides each retry.
 // Reads and idempotent sets (has, limit, balance, snapshot, plans,
 // subscription, customer, the settings calls, subscription change) are
 // retried on connection errors,
@@ -143,9 +144,12 @@
 // d = minWait·2^(n-1) capped at maxWait (with the defaults the first retry
 // waits 125 ms to 250 ms); Retry-After and X-Retry-After (seconds or an
 // HTTP date) are honoured up to the maximum wait; the context's deadline,
-// or [WithTimeout], bounds all attempts together; on the default transport
-// each attempt is bounded by [DefaultResponseHeaderTimeout] and
-// [DefaultReadIdleTimeout]. See [WithRetry] and [WithLogger].
+// or [WithTimeout], bounds all attempts together; without one, each
+// attempt's body read is bounded by [DefaultBodyReadTimeout]; on the
+// default transport each attempt is bounded by
+// [DefaultResponseHeaderTimeout] and [DefaultReadIdleTimeout]. A session
+// client's retried consume, refund or checkout goes out on a connection of
+// its own. See [WithRetry] and [WithLogger].
 //
 // # Observability
 //

@@ -174,6 +174,7 @@ func newConfig(u *url.URL) *config {
 		retryWaitMax: DefaultRetryWaitMax,
 		maxBody:      DefaultMaxResponseBytes,
 		readIdle:     DefaultReadIdleTimeout,
+		bodyRead:     DefaultBodyReadTimeout,
 		webhookPath:  DefaultWebhookPath,
 	}
 }

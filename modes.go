@@ -18,10 +18,10 @@ type mode interface {
 // callArgs is what a service method hands the pipeline: the action's
 // arguments, in no mode's shape yet.
 type callArgs struct {
-	key   string     // the key the call is about: "key" in a session body, {key} in a platform path
-	id    string     // {id} in a platform path (a purchase or subscription)
-	in    any        // the body (nil for none); a body embedding wireCommon gets the mode's fields
-	query url.Values // a caller's query (platform listings); never cached
+	key   string // the key the call is about: "key" in a session body, {key} in a platform path
+	id    string // {id} in a platform path (a purchase or subscription)
+	in    any    // the body (nil for none); a body embedding wireCommon gets the mode's fields
+	query any    // a caller's query parameters, a struct with url tags (withQuery, query.go); never cached
 	opts  []CallOption
 }
 
@@ -138,24 +138,12 @@ func (m platformMode) render(a *action, r *callArgs) (wire, error) {
 		path = strings.Replace(path, "{id}", seg(r.id), 1)
 		path = strings.Replace(path, "{customer}", seg(w.customer), 1)
 	}
-	var q url.Values
-	if a.platform.query != "" || r.query != nil || (a.customer == customerField && w.method == "GET") {
-		q = url.Values{}
-		for k, v := range r.query {
-			q[k] = v
-		}
-		if a.platform.query != "" {
-			fixed, _ := url.ParseQuery(a.platform.query) // constants of actions.go
-			for k, v := range fixed {
-				q[k] = v
-			}
-		}
-		if a.customer == customerField && w.method == "GET" {
-			q.Set("customerId", w.customer)
-		}
+	var cq any
+	if a.customer == customerField && w.method == "GET" {
+		cq = customerQuery{CustomerID: w.customer}
 	}
-	if enc := q.Encode(); enc != "" {
-		path += "?" + enc
+	if path, err = withQuery(path, r.query, cq); err != nil {
+		return w, err
 	}
 	w.path = path
 

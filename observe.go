@@ -30,6 +30,12 @@ import (
 //
 // Calling WithTransportWrapper again wraps the result of the earlier
 // wrappers (the last one given is outermost).
+//
+// The retries of a session client's consume, refund and checkout go out on
+// connections of their own (never on an idle one the server may be closing
+// as the retry reuses it): over an *http.Transport, wrap is called a second
+// time, at the first such retry, with a copy of that transport without
+// keep-alive.
 func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
 	return func(c *config) error {
 		if wrap == nil {

@@ -34,6 +34,17 @@ const (
 // call, retries included.
 const DefaultReadIdleTimeout = 30 * time.Second
 
+// DefaultBodyReadTimeout bounds the reading of each attempt's response
+// body, from its headers to its last byte, when the call has no deadline
+// (none on the caller's context and no WithTimeout): a server that sends its
+// answer a byte now and then, each in time for DefaultReadIdleTimeout,
+// cannot hold such a call for ever. The read fails with an error matching
+// context.DeadlineExceeded once a read returns past the bound (on the
+// default transport a read waits at most DefaultReadIdleTimeout for its
+// bytes); a write whose 2xx answer was cut off this way ends
+// ErrOutcomeUnknown. A call with a deadline is bounded by it instead.
+const DefaultBodyReadTimeout = 60 * time.Second
+
 // DefaultResponseHeaderTimeout bounds, on the default transport (no
 // WithHTTPClient), the wait for a response's headers after the request was
 // sent: a server that accepts a request and goes silent fails the attempt
@@ -78,6 +89,7 @@ type config struct {
 
 	timeout  time.Duration // WithTimeout: a whole call, retries included
 	readIdle time.Duration // the default transport's read idle bound (DefaultReadIdleTimeout)
+	bodyRead time.Duration // an attempt's body read, in a call without a deadline (DefaultBodyReadTimeout)
 
 	wrappers  []func(http.RoundTripper) http.RoundTripper // WithTransportWrapper (observe.go)
 	observers []CallObserver                              // WithCallObserver (observe.go)
@@ -391,9 +403,10 @@ func validHeaderName(k string) bool {
 }
 
 // WithTimeout bounds every call of the client, its attempts and the waits
-// between them together (default: no bound beyond the caller's context and
-// the per-attempt bounds of the default transport, DefaultReadIdleTimeout
-// and DefaultResponseHeaderTimeout). A call past it fails with an error
+// between them together (default: no bound beyond the caller's context;
+// each attempt's body read is bounded by DefaultBodyReadTimeout when the
+// call has no deadline, and on the default transport each attempt by
+// DefaultReadIdleTimeout and DefaultResponseHeaderTimeout). A call past it fails with an error
 // matching context.DeadlineExceeded; a write whose request was sent then
 // matches ErrOutcomeUnknown.
 func WithTimeout(d time.Duration) Option {

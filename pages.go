@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"iter"
-	"net/url"
-	"strconv"
 )
 
 // pageFetch fetches the page after cursor ("" for the first): its items,
@@ -100,19 +98,6 @@ func pages[T any](path, start string, maxPages int, fetch pageFetch[T]) iter.Seq
 	}
 }
 
-// pageQuery is the query of one page: cursor and limit (0: the platform's
-// default).
-func pageQuery(cursor string, limit int) url.Values {
-	q := url.Values{}
-	if cursor != "" {
-		q.Set("cursor", cursor)
-	}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	return q
-}
-
 // checkLimit refuses a negative page size.
 func checkLimit(limit int) error {
 	if limit < 0 {
@@ -149,20 +134,6 @@ func (s APICustomerService) All(ctx context.Context, params *ListParams) iter.Se
 	})
 }
 
-// ListParams page a platform listing (purchases, subscriptions,
-// customers); the zero value asks for the first page.
-type ListParams struct {
-	// Cursor continues after a page (its NextCursor, or the id of the last
-	// item seen).
-	Cursor string `url:"cursor,omitempty"`
-	// Limit is the page size; 0 lets the platform choose.
-	Limit int `url:"limit,omitempty"`
-	// MaxPages bounds the pages an All iteration fetches (0:
-	// DefaultMaxPages); past it the iteration ends with a
-	// *PageLimitError. List ignores it.
-	MaxPages int `url:"-"`
-}
-
 // purchasePage is one page of purchases.
 type purchasePage struct {
 	Purchases  []Purchase `json:"purchases"`
@@ -188,7 +159,7 @@ func (s PurchasesService) All(ctx context.Context, params *ListParams, opts ...C
 			return nil, false, "", err
 		}
 		var page purchasePage
-		if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: pageQuery(cursor, p.Limit), opts: opts}, &page); err != nil {
+		if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: ListParams{Cursor: cursor, Limit: p.Limit}, opts: opts}, &page); err != nil {
 			return nil, false, "", err
 		}
 		return page.Purchases, page.HasMore, page.NextCursor, nil
@@ -224,7 +195,7 @@ func (c *core) subscriptions(ctx context.Context, a *action, p ListParams, opts 
 			return nil, false, "", err
 		}
 		var page subscriptionPage
-		if err := c.call(ctx, a, &callArgs{query: pageQuery(cursor, p.Limit), opts: opts}, &page); err != nil {
+		if err := c.call(ctx, a, &callArgs{query: ListParams{Cursor: cursor, Limit: p.Limit}, opts: opts}, &page); err != nil {
 			return nil, false, "", err
 		}
 		return page.Subscriptions, page.HasMore, page.NextCursor, nil

@@ -11,7 +11,7 @@ type PurchasesService struct{ c *core }
 // walk every page.
 func (s PurchasesService) List(ctx context.Context, opts ...CallOption) ([]Purchase, error) {
 	var out purchasePage
-	if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: pageQuery("", 100), opts: opts}, &out); err != nil {
+	if err := s.c.call(ctx, &actPurchasesList, &callArgs{query: ListParams{Limit: 100}, opts: opts}, &out); err != nil {
 		return nil, err
 	}
 	return out.Purchases, nil

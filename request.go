@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // core is what a client's services share: the configuration, the HTTP
@@ -22,14 +24,14 @@ import (
 type core struct {
 	cfg   *config
 	mode  mode
-	hc    *http.Client
-	base  http.RoundTripper // the transport under the SDK's wrapper, for CloseIdleConnections
-	parts *requestParts     // parsed endpoint URLs and constant header values, shared with ForRequest copies
-	gate  *dialGate         // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
+	rc    *retryablehttp.Client // the attempt loop (retry.go)
+	base  http.RoundTripper     // the transport under the SDK's wrapper, for CloseIdleConnections
+	parts *requestParts         // parsed endpoint URLs and constant header values, shared with ForRequest copies
+	gate  *dialGate             // the default transport's dial gate (dialgate.go); nil with WithHTTPClient
 	sess  *session
 }
 
-// newCore builds the HTTP stack: the attempt loop (retry.go) over an http.Client (with
+// newCore builds the HTTP stack: go-retryablehttp's attempt loop (retry.go) over an http.Client (with
 // the SDK's redirect policy) over the attempt transport over the user's or
 // the default transport.
 func newCore(cfg *config, m mode, sess *session) *core {
@@ -40,17 +42,21 @@ func newCore(cfg *config, m mode, sess *session) *core {
 		hc.Jar = nil // the SDK manages cookies itself (NewClient took the jar)
 	}
 	base := hc.Transport
+	var fresh http.RoundTripper
 	if base == nil {
 		if cfg.httpClient != nil {
 			base = http.DefaultTransport
 		} else {
-			base, c.gate = newDefaultTransport(cfg.readIdle)
+			base, fresh, c.gate = newDefaultTransport(cfg.readIdle)
 		}
+	}
+	if fresh == nil {
+		fresh = freshConnections(base)
 	}
 	c.base = base
 	// The user's wrappers (WithTransportWrapper) go under the attempt
 	// transport: they see each attempt, over the transport the SDK tuned.
-	hc.Transport = &attemptTransport{next: cfg.wrapTransport(withFetchCredentials(base, cfg.credentials)), cfg: cfg, gate: c.gate}
+	hc.Transport = &attemptTransport{next: cfg.wrapTransport(withFetchCredentials(base, cfg.credentials)), freshBase: fresh, cfg: cfg, gate: c.gate}
 	userRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		// Never carry the session to another origin, and never send a
@@ -69,7 +75,7 @@ func newCore(cfg *config, m mode, sess *session) *core {
 		}
 		return nil
 	}
-	c.hc = &hc
+	c.rc = newRetryClient(cfg, &hc)
 	c.parts = newRequestParts(cfg)
 	return c
 }
@@ -282,8 +288,10 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 		Header:     h,
 		Host:       ep.host,
 	}).WithContext(rctx)
-	st.req = hr
+	st.req.Request = hr
 	if st.body != nil {
+		// The first attempt's body; prepareRetry gives each retry its own.
+		hr.Body = st.requestBody()
 		hr.ContentLength = int64(len(st.body))
 		if st.write || st.keyed {
 			hr.GetBody = st.rewind
@@ -293,7 +301,7 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 	}
 	c.setHeaders(hr, st.body != nil)
 
-	resp, err := c.attempts(st)
+	resp, err := c.rc.Do(&st.req)
 	if err != nil {
 		return c.transportError(ctx, st, err)
 	}

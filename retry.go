@@ -14,8 +14,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // callState follows one SDK call through its attempts. The retry policy reads
@@ -40,13 +43,19 @@ type callState struct {
 	basePath   string // the Better Auth base path, e.g. "/api/auth"
 	rel        string // the endpoint's path under basePath
 
-	req   *http.Request
+	req   retryablehttp.Request // the first attempt's request; go-retryablehttp copies it for each retry
 	url   url.URL
 	body  []byte
 	reads atomic.Int32 // calls of requestBody
 	rd    bytes.Reader
 	limit io.LimitedReader
 	trace httptrace.ClientTrace // writes: WroteHeaders sets wrote
+	resp  timedBody             // the current attempt's response body, bounded in time (timedBody)
+
+	// For the retry's log record (WithLogger only): the last attempt's
+	// status (0 after a connection error) and when it returned.
+	lastStatus int
+	lastDone   time.Time
 }
 
 type callStateKey struct{}
@@ -103,10 +112,27 @@ func (st *callState) getBody() (io.ReadCloser, error) { return st.requestBody(),
 // attemptTransport sits under the http.Client: it counts attempts, records
 // for non-idempotent writes whether any byte of the request may have been
 // sent, and logs each attempt.
+//
+// The retries of a non-idempotent write go through freshBase, where there
+// is one: each on a connection dialed for it, never on an idle one the
+// server may be closing (see freshConnections).
 type attemptTransport struct {
 	next http.RoundTripper
 	cfg  *config
 	gate *dialGate // nil unless next is the SDK's default transport
+
+	freshBase http.RoundTripper // nil: retried writes go through next too
+	freshOnce sync.Once
+	fresh     http.RoundTripper // freshBase under the user's wrappers, made at the first retried write
+}
+
+// transportFor returns the transport an attempt goes through.
+func (t *attemptTransport) transportFor(st *callState) http.RoundTripper {
+	if st == nil || !st.write || t.freshBase == nil || st.attempts.Load() < 2 {
+		return t.next
+	}
+	t.freshOnce.Do(func() { t.fresh = t.cfg.wrapTransport(t.freshBase) })
+	return t.fresh
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -128,7 +154,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if t.cfg.logger != nil {
 		start = time.Now()
 	}
-	resp, err := t.next.RoundTrip(req)
+	resp, err := t.transportFor(st).RoundTrip(req)
 	if st != nil {
 		if st.write || st.keyed {
 			if (err != nil && st.wrote.Load()) || (err == nil && resp.StatusCode >= 500) {
@@ -141,12 +167,20 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 				resp.Header.Del("Location")
 			}
 		}
+		if err == nil {
+			st.resp.start(t.cfg, st, resp.Body)
+			resp.Body = &st.resp
+		}
 		st.finished.Add(1)
 		if t.gate != nil {
 			t.gate.attemptDone()
 		}
 	}
 	if l := t.cfg.logger; l != nil && st != nil {
+		st.lastStatus, st.lastDone = 0, time.Now()
+		if err == nil {
+			st.lastStatus = resp.StatusCode
+		}
 		attrs := []any{"method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "elapsed", time.Since(start)}
 		if err != nil {
 			l.DebugContext(st.Context, "guapocado: attempt failed", append(attrs, "error", transportMessage(err))...)
@@ -157,51 +191,70 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, err
 }
 
-// attempts sends the call's request until cfg.checkRetry says no more:
-// each attempt gets the body afresh, and a retried answer is drained and
-// closed. checkRetry holds the retry policy and does the waiting; this loop
-// only repeats. It returns the last attempt's answer or error.
-func (c *core) attempts(st *callState) (*http.Response, error) {
-	for n := 0; ; n++ {
-		req := st.req
-		if st.attempts.Load() > 0 {
-			r := *st.req // a request is not reused across attempts: net/http may still hold the last one
-			req = &r
-		}
-		if st.body != nil {
-			req.Body = st.requestBody()
-		}
-		resp, err := c.hc.Do(req)
-		if n >= c.cfg.retryMax { // also bounds attempts that never reached the transport
-			return resp, err
-		}
-		if retry, _ := c.cfg.checkRetry(st, resp, err); !retry {
-			return resp, err
-		}
-		if resp != nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)) // keep the connection when cheap
-			_ = resp.Body.Close()
-		}
+// newRetryClient builds the one attempt loop: go-retryablehttp's Client over
+// hc (whose transport is the attemptTransport). The SDK's policy plugs into
+// it in one place each:
+//
+//   - RetryMax bounds the attempts (cfg.retryMax retries after the first);
+//   - CheckRetry (cfg.checkRetry) only decides whether an attempt is retried;
+//   - Backoff (cfg.retryWait) says how long to wait before the retry: equal
+//     jitter, or the server's Retry-After / X-Retry-After;
+//   - PrepareRetry (prepareRetry) gives the retry its body afresh and logs it.
+//
+// The loop drains and closes a retried answer, waits under the request's
+// context, and hands back the last answer or error (PassthroughErrorHandler).
+func newRetryClient(cfg *config, hc *http.Client) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryMax:     cfg.retryMax,
+		RetryWaitMin: cfg.retryWaitMin,
+		RetryWaitMax: cfg.retryWaitMax,
+		CheckRetry:   cfg.checkRetry,
+		Backoff:      cfg.retryWait,
+		PrepareRetry: cfg.prepareRetry,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 }
 
-// checkRetry decides whether an attempt is retried, and waits before saying
-// yes. Reads and idempotent sets retry on connection errors, 429 and
-// 500/502/503/504. Non-idempotent writes (consume, refund, checkout) retry
-// only where the request provably never reached a handler: a connection
-// error before any of the request was written, or a 429 carrying
-// X-Retry-After (Better Auth's limiter answers before any handler runs).
-// A platform client's consume and refund carry an idempotency key and are
-// classed as reads, except that 429 "Insufficient balance" is final.
+// prepareRetry readies the request of a retry (a shallow copy of the last
+// one, made by go-retryablehttp): a fresh body, and the retry's log record.
+func (cfg *config) prepareRetry(req *http.Request) error {
+	st := stateFrom(req.Context())
+	if st == nil {
+		return nil
+	}
+	if st.body != nil {
+		req.Body = st.requestBody()
+	}
+	if l := cfg.logger; l != nil {
+		attrs := []any{"method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()) + 1}
+		if st.lastStatus != 0 {
+			attrs = append(attrs, "after_status", st.lastStatus)
+		}
+		l.DebugContext(st.Context, "guapocado: retrying", append(attrs, "waited", time.Since(st.lastDone))...)
+	}
+	return nil
+}
+
+// checkRetry decides whether an attempt is retried; it never waits (the
+// wait is retryWait's, the bound on attempts is RetryMax's). Reads and
+// idempotent sets retry on connection errors, 429 and 500/502/503/504.
+// Non-idempotent writes (consume, refund, checkout) retry only where the
+// request provably never reached a handler: a connection error before any
+// of the request was written, or a 429 carrying X-Retry-After (Better
+// Auth's limiter answers before any handler runs). A platform client's
+// consume and refund carry an idempotency key and are classed as reads,
+// except that 429 "Insufficient balance" is final. A retry whose wait
+// cannot end before the context's deadline is not made: the call reports
+// the answer it has.
 func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, nil
 	}
 	st := stateFrom(ctx)
-	if st == nil || int(st.attempts.Load()) > cfg.retryMax {
+	if st == nil {
 		return false, nil
 	}
-	var wait time.Duration
 	if err != nil {
 		if st.write && st.wrote.Load() {
 			return false, nil // sent, answer lost: the caller must check
@@ -225,58 +278,79 @@ func (cfg *config) checkRetry(ctx context.Context, resp *http.Response, err erro
 		default:
 			return false, nil
 		}
-		if ra, ok := retryAfter(resp.Header, cfg.now()); ok {
-			if ra > cfg.retryWaitMax {
-				return false, nil // longer than we may wait: report it instead
-			}
-			wait = ra
-		}
 	}
-	if wait == 0 {
-		wait = cfg.backoff(int(st.attempts.Load()))
+	soonest, ok := cfg.soonestWait(int(st.attempts.Load()), resp)
+	if !ok {
+		return false, nil // the server asks for longer than we may wait: report it instead
 	}
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
-		return false, nil
-	}
-	if l := cfg.logger; l != nil {
-		l.DebugContext(st.Context, "guapocado: retrying", "method", st.method, "path", st.path(), "attempt", int(st.attempts.Load()), "wait", wait)
-	}
-	if err := cfg.sleep(ctx, wait); err != nil {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < soonest {
 		return false, nil
 	}
 	return true, nil
 }
 
-// backoff is exponential from retryWaitMin, capped at retryWaitMax, with
-// "equal jitter": half the step fixed, half random.
-func (cfg *config) backoff(attempt int) time.Duration {
+// soonestWait is the shortest wait retryWait can give before the retry
+// that follows attempt n (1 for the first) and its answer resp (nil after
+// a connection error): the server's Retry-After, else the lower end of the
+// jittered step. ok is false when the server's wait is past the maximum.
+func (cfg *config) soonestWait(n int, resp *http.Response) (time.Duration, bool) {
+	if resp != nil {
+		if ra, ok := retryAfter(resp.Header, cfg.now()); ok && ra > 0 {
+			return ra, ra <= cfg.retryWaitMax
+		}
+	}
+	step := cfg.backoffStep(n)
+	if step <= 1 {
+		return step, true
+	}
+	return step / 2, true
+}
+
+// retryWait is go-retryablehttp's Backoff: the wait before the retry that
+// follows attempt i+1. The server's Retry-After or X-Retry-After (checkRetry
+// refused the retry if it is past the maximum) or, without one, the jittered
+// exponential backoff. In the SDK's own tests sleepFn records the wait
+// instead, and the loop then waits zero.
+func (cfg *config) retryWait(_, _ time.Duration, i int, resp *http.Response) time.Duration {
+	wait := time.Duration(-1)
+	if resp != nil {
+		if ra, ok := retryAfter(resp.Header, cfg.now()); ok && ra > 0 {
+			wait = min(ra, cfg.retryWaitMax)
+		}
+	}
+	if wait < 0 {
+		wait = cfg.backoff(i + 1)
+	}
+	if cfg.sleepFn != nil {
+		ctx := context.Background()
+		if resp != nil && resp.Request != nil {
+			ctx = resp.Request.Context()
+		}
+		_ = cfg.sleepFn(ctx, wait)
+		return 0
+	}
+	return wait
+}
+
+// backoffStep is the backoff step before the retry that follows attempt n:
+// exponential from retryWaitMin, capped at retryWaitMax.
+func (cfg *config) backoffStep(n int) time.Duration {
 	step := cfg.retryWaitMin
-	for i := 1; i < attempt && step < cfg.retryWaitMax; i++ {
+	for i := 1; i < n && step < cfg.retryWaitMax; i++ {
 		step *= 2
 	}
-	step = min(step, cfg.retryWaitMax)
+	return min(step, cfg.retryWaitMax)
+}
+
+// backoff is the jittered wait before the retry that follows attempt n:
+// "equal jitter", half the step fixed, half random.
+func (cfg *config) backoff(attempt int) time.Duration {
+	step := cfg.backoffStep(attempt)
 	if step <= 1 {
 		return step
 	}
 	half := step / 2
 	return half + rand.N(step-half)
-}
-
-func (cfg *config) sleep(ctx context.Context, d time.Duration) error {
-	if cfg.sleepFn != nil {
-		return cfg.sleepFn(ctx, d)
-	}
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (cfg *config) now() time.Time {
@@ -370,3 +444,44 @@ func transientError(err error) bool {
 	msg := err.Error()
 	return !strings.Contains(msg, "unsupported protocol scheme") && !strings.Contains(msg, "invalid header")
 }
+
+// timedBody is an attempt's response body whose reading fails once a read
+// returns past its deadline: a server dripping its answer cannot hold a
+// call without a deadline for ever (DefaultBodyReadTimeout). The attempts
+// of a call are sequential (a retried answer is drained and closed before
+// the next attempt), so the call state holds one.
+type timedBody struct {
+	body     io.ReadCloser
+	deadline time.Time // zero: the call's context bounds the read
+}
+
+// errBodyReadTimeout ends a body read past DefaultBodyReadTimeout. It
+// matches context.DeadlineExceeded and is a net.Error timeout.
+var errBodyReadTimeout error = bodyReadTimeout{}
+
+type bodyReadTimeout struct{}
+
+func (bodyReadTimeout) Error() string {
+	return "response body not read within DefaultBodyReadTimeout (the call had no deadline)"
+}
+func (bodyReadTimeout) Is(target error) bool { return target == context.DeadlineExceeded }
+func (bodyReadTimeout) Timeout() bool        { return true }
+func (bodyReadTimeout) Temporary() bool      { return false }
+
+// start bounds the reading of body, an attempt's answer that just came.
+func (b *timedBody) start(cfg *config, st *callState, body io.ReadCloser) {
+	b.body, b.deadline = body, time.Time{}
+	if _, ok := st.Deadline(); !ok && cfg.bodyRead > 0 {
+		b.deadline = time.Now().Add(cfg.bodyRead)
+	}
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	if err == nil && !b.deadline.IsZero() && time.Now().After(b.deadline) {
+		err = errBodyReadTimeout
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error { return b.body.Close() }

@@ -8,7 +8,11 @@ import (
 )
 
 // newDefaultTransport returns the browser build's default transport. It
-// has no dial gate: fetch owns the connections.
-func newDefaultTransport(time.Duration) (http.RoundTripper, *dialGate) {
-	return defaultTransport(), nil
+// has no dial gate and no transport of fresh connections: fetch owns the
+// connections (and every failed fetch of a write may have been sent).
+func newDefaultTransport(time.Duration) (base, fresh http.RoundTripper, _ *dialGate) {
+	return defaultTransport(), nil, nil
 }
+
+// freshConnections: fetch owns the connections.
+func freshConnections(http.RoundTripper) http.RoundTripper { return nil }

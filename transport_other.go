@@ -31,15 +31,48 @@ const (
 // concurrent callers, the idle timeout above, DefaultResponseHeaderTimeout,
 // reads bounded by DefaultReadIdleTimeout, and dials going through a dialGate (returned too), which drops the dials
 // a burst of calls does not need.
-func newDefaultTransport(readIdle time.Duration) (http.RoundTripper, *dialGate) {
+//
+// It also returns the transport for the retries of non-idempotent writes
+// (see freshConnections): the same settings without keep-alive, dialing
+// around the gate (a retried write never waits for a connection to come
+// free: it must not get one).
+func newDefaultTransport(readIdle time.Duration) (base, fresh http.RoundTripper, _ *dialGate) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = maxIdleConns
 	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.IdleConnTimeout = IdleConnTimeout
 	t.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
+	dial := readIdleDialer(t.DialContext, readIdle)
 	g := newDialGate()
-	t.DialContext = g.dialContext(readIdleDialer(t.DialContext, readIdle))
-	return t, g
+	t.DialContext = g.dialContext(dial)
+	f := t.Clone()
+	f.DialContext = dial
+	f.DisableKeepAlives = true
+	return t, f, g
+}
+
+// freshConnections returns the transport for the retries of non-idempotent
+// writes over a user's transport rt (WithHTTPClient): a copy of rt without
+// keep-alive, so that every such retry goes out on a connection of its own,
+// or nil when rt is not an *http.Transport (its retried writes take the
+// connection it gives them).
+//
+// Why: a write retried after a wait (a 429 with X-Retry-After) would
+// otherwise take the connection its refused attempt came back on, idle for
+// the whole wait. A server that closes it in the same instant (its
+// keep-alive timeout) makes the attempt fail after its request was written,
+// and the SDK cannot tell that from a server that applied the write and
+// lost the answer: ErrOutcomeUnknown for a write that was never applied.
+// On a connection dialed for it, a failure before any byte was written is
+// retried, and one after is a real unknown.
+func freshConnections(rt http.RoundTripper) http.RoundTripper {
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return nil
+	}
+	f := t.Clone()
+	f.DisableKeepAlives = true
+	return f
 }
 
 // readIdleDialer wraps next so that every read of a connection it dials

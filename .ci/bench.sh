@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Performance check (issue 10): the SDK's benchmarks against a hand-written
-# net/http + encoding/json client on the same in-process server, with the
-# targets (README, "Performance"). Prints the table; exits non-zero when a
-# target is missed. Takes about 20 s on an idle 2-CPU machine.
+# Performance check: the SDK's benchmarks against a hand-written net/http +
+# encoding/json client on the same server (in process; for consume, in a
+# child process, so that allocations and CPU are the client's), with the
+# targets (internal/benchtable, docs/performance.md). Prints the table; exits non-zero when a
+# target is missed. Takes about 45 s on an idle 2-CPU machine.
 #
 # The figures are medians over 5 interleaved rounds, but a busy machine can
 # still push one run over a target: a miss is measured once more, and only

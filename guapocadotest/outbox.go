@@ -1,7 +1,6 @@
 package guapocadotest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/guapocado/guapocado-go/internal/webhooksig"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // The fake as a webhook sender: whenever its ledger or a subscription, a
@@ -237,7 +237,7 @@ func (o *outbox) run() {
 	}
 }
 
-// send POSTs one delivery, retrying twice at once when the receiver fails
+// send POSTs one delivery, retrying twice at once (go-retryablehttp) when the receiver fails
 // (Guapocado retries with backoff; the fake keeps tests quick).
 func (o *outbox) send(d delivery, wait time.Duration) WebhookDelivery {
 	rec := WebhookDelivery{EventID: d.id, Type: d.typ, URL: d.target.url}
@@ -251,30 +251,43 @@ func (o *outbox) send(d delivery, wait time.Duration) WebhookDelivery {
 			return rec
 		}
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		req, err := http.NewRequestWithContext(o.ctx, http.MethodPost, d.target.url, bytes.NewReader(d.payload))
-		if err != nil {
-			rec.Err = "bad endpoint URL"
-			return rec
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(webhooksig.SignatureHeader, webhooksig.Sign([]string{d.target.secret}, time.Now(), d.payload))
-		req.Header.Set(webhooksig.EndpointIDHeader, d.target.id)
-		resp, err := o.client.Do(req)
-		if err != nil {
-			rec.Status, rec.Err = 0, "request failed"
-			if o.ctx.Err() != nil {
-				return rec
-			}
-			continue
-		}
-		resp.Body.Close()
-		rec.Status, rec.Err = resp.StatusCode, ""
-		if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-			return rec
-		}
+	sign := func(r *http.Request) error {
+		r.Header.Set(webhooksig.SignatureHeader, webhooksig.Sign([]string{d.target.secret}, time.Now(), d.payload))
+		return nil
 	}
+	req, err := retryablehttp.NewRequestWithContext(o.ctx, http.MethodPost, d.target.url, d.payload)
+	if err != nil {
+		rec.Err = "bad endpoint URL"
+		return rec
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhooksig.EndpointIDHeader, d.target.id)
+	_ = sign(req.Request)
+	rc := &retryablehttp.Client{
+		HTTPClient:   o.client,
+		RetryMax:     2,
+		CheckRetry:   retryDelivery,
+		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
+		PrepareRetry: sign, // each attempt is signed when it is sent
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	resp, err := rc.Do(req)
+	if err != nil {
+		rec.Status, rec.Err = 0, "request failed"
+		return rec
+	}
+	resp.Body.Close()
+	rec.Status = resp.StatusCode
 	return rec
+}
+
+// retryDelivery retries a delivery that failed without an answer, or was
+// answered 5xx or 429, until the server closes.
+func retryDelivery(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	return err != nil || resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, nil
 }
 
 // FlushWebhooks sends every delivery held back by WebhookFaults.Reorder
