@@ -174,6 +174,11 @@ func (rm *ReadModel) Follow(ctx context.Context, interval time.Duration) error {
 	}
 }
 
+// Following reports whether Follow keeps the process cache in step with
+// the store right now: it runs and its last poll succeeded less than
+// 4×interval ago. A health check can use it.
+func (rm *ReadModel) Following() bool { return rm.nowNs() <= rm.followedUntil.Load() }
+
 // applyChanges drops the cached entries that changes make stale. A change
 // already seen (the feed may report one again) is skipped; an entry whose
 // version is the changed one is kept.
