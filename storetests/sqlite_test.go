@@ -17,7 +17,7 @@ import (
 // openSQLite opens a pool on the SQLite file at path with the settings
 // SQLStore documents: a busy timeout so concurrent writers wait for the
 // lock instead of failing, and WAL so readers do not block the writer.
-func openSQLite(t *testing.T, path string) *sql.DB {
+func openSQLite(t testing.TB, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 	if err != nil {
@@ -27,7 +27,7 @@ func openSQLite(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-func newSQLiteStore(t *testing.T, db *sql.DB, opts ...readmodel.Option) *readmodel.SQLStore {
+func newSQLiteStore(t testing.TB, db *sql.DB, opts ...readmodel.Option) *readmodel.SQLStore {
 	t.Helper()
 	s, err := readmodel.NewSQLStore(db, readmodel.SQLite, opts...)
 	if err != nil {
