@@ -364,6 +364,20 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 	gen := rm.generation(customer)
 	ctx = context.WithoutCancel(ctx)
 	key := Key(customer, string(kindNames[kind]), name)
+	if kind == kUsage {
+		tied, err := rm.tiedUsage(ctx, key, raw, source)
+		if err == nil && tied {
+			_, err = rm.store.Delete(ctx, key, source)
+		}
+		if err != nil || tied {
+			rm.drop(k)
+			if err != nil {
+				err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
+				rm.report(err)
+			}
+			return false, err
+		}
+	}
 	won, err := rm.store.Put(ctx, Record{Key: key, Value: raw, SourceTime: source, Rank: rankOf(kind, v)})
 	if err != nil {
 		err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
