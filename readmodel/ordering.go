@@ -92,4 +92,3 @@ func secondsOf(t *time.Time) int64 {
 	}
 	return min(max(t.Unix(), 0), 1<<32-1)
 }
-
