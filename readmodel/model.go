@@ -539,9 +539,11 @@ func WithKindMaxAge(kind Kind, d time.Duration) Option {
 // front of the store before the store is read again. The default is for
 // ever on a [MemoryStore] (only this process writes it) and 0 (read the
 // store on every call) on any other store, so several instances sharing a
-// database see one state. Give a positive d to trade that for speed on a
-// shared store: another instance's writes are then seen up to d late. A
-// negative d means for ever.
+// database see one state. [ReadModel.Follow] is the better way to speed up
+// a shared store: while it runs the cache is kept in step with the other
+// instances' writes and used whatever d says. A positive d trades staleness
+// for speed without it: another instance's writes are then seen up to d
+// late. A negative d means for ever.
 func WithCacheTTL(d time.Duration) Option {
 	return func(c *config) { c.cacheTTL, c.cacheTTLSet = d, true }
 }
