@@ -574,8 +574,11 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// 2. The consume, for the customer the snapshot named.
 	if charge && mc.meter != "" {
-		sent := time.Now()
-		u, err := gc.Usage.Consume(ctx, mc.meter, mc.amount)
+		sent, cctx := time.Now(), ctx
+		if mc.readModel != nil {
+			cctx = WithServerTime(ctx, &sent) // the answer's Date orders its write-back
+		}
+		u, err := gc.Usage.Consume(cctx, mc.meter, mc.amount)
 		if err != nil {
 			m.fail(w, r, err, mc.meter, mc.amount)
 			return

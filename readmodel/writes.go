@@ -104,7 +104,9 @@ func (rm *ReadModel) ChangePlan(ctx context.Context, customerID, planKey string,
 }
 
 // Observe writes back an answer obtained outside the read model, as of
-// asOf (the moment its request was sent): a *guapocado.Usage, a
+// asOf (the server's time of the answer, its Date, as
+// guapocado.WithServerTime records it; else the moment its request was
+// sent): a *guapocado.Usage, a
 // *guapocado.Limit, a *guapocado.Snapshot (every part; its plans and
 // subscription only when set) or a *guapocado.Subscription. Other values
 // are ignored. The middleware (guapocado.WithReadModel) calls it with its
