@@ -148,10 +148,14 @@ func (rm *ReadModel) Follow(ctx context.Context, interval time.Duration) error {
 		case err != nil:
 			rm.report(fmt.Errorf("readmodel: follow the store's changes: %w", err))
 		case cursor == 0:
-			// Started: what was cached before may have missed changes.
+			// Started: what was cached before, or is being read now, may
+			// have missed changes.
 			rm.mu.Lock()
 			for k := range rm.cache {
 				rm.dropLocked(k)
+			}
+			for _, c := range rm.byCust {
+				c.gen++
 			}
 			rm.mu.Unlock()
 			cursor = next
