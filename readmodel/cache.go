@@ -26,13 +26,13 @@ func (rm *ReadModel) generation(customer string) uint64 {
 	if c := rm.byCust[customer]; c != nil {
 		return c.gen
 	}
-	return 0
+	return rm.baseGen
 }
 
 func (rm *ReadModel) entriesLocked(customer string) *customerEntries {
 	c := rm.byCust[customer]
 	if c == nil {
-		c = &customerEntries{keys: map[ckey]struct{}{}}
+		c = &customerEntries{keys: map[ckey]struct{}{}, gen: rm.baseGen}
 		rm.byCust[customer] = c
 	}
 	return c
@@ -157,6 +157,7 @@ func (rm *ReadModel) Follow(ctx context.Context, interval time.Duration) error {
 			for _, c := range rm.byCust {
 				c.gen++
 			}
+			rm.baseGen++
 			rm.mu.Unlock()
 			cursor = next
 			rm.followedUntil.Store(start + trust)

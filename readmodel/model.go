@@ -162,6 +162,8 @@ type ReadModel struct {
 	mu     sync.RWMutex
 	cache  map[ckey]*entry
 	byCust map[string]*customerEntries
+	// baseGen is the generation of a customer not yet in byCust.
+	baseGen uint64
 
 	// followedUntil is, while Follow runs and its polls succeed, the time
 	// (Unix ns) up to which the cache may be trusted without reading the
