@@ -66,8 +66,11 @@ func (s *feedStore) fail(on bool) { s.mu.Lock(); s.failing = on; s.mu.Unlock() }
 func TestFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := guapocadotest.NewServer()
+	// The server's clock moves only when told, and its answers' Date with
+	// it: each step below is a second of its own, so no two balances tie.
+	srv := guapocadotest.NewServer(guapocadotest.WithClockSkew(0))
 	defer srv.Close()
+	srv.SetNow(time.Now())
 	store := &feedStore{MemoryStore: readmodel.NewMemoryStore()}
 	var errs sync.Map
 	a, _ := platformModel(t, srv, readmodel.WithStore(store))
@@ -98,17 +101,20 @@ func TestFollow(t *testing.T) {
 	if got := balance(b); got != 0 {
 		t.Fatalf("first balance consumed %d", got)
 	}
+	srv.Advance(time.Second)
 	if _, err := a.Consume(ctx, cust, "api-calls", 3); err != nil { // A writes the store
 		t.Fatal(err)
 	}
 	for balance(b) != 3 { // until B's next poll drops its cached balance
 		time.Sleep(time.Millisecond)
 	}
+	balance(b) // cached now: nothing changes any more
 
 	store.fail(true)
 	for b.Following() {
 		time.Sleep(time.Millisecond)
 	}
+	srv.Advance(time.Second)
 	if _, err := a.Consume(ctx, cust, "api-calls", 4); err != nil {
 		t.Fatal(err)
 	}
