@@ -89,19 +89,24 @@ func deliver(t *testing.T, h http.Handler, secret string, payload []byte) {
 // each following the store's changes and serving from process memory.
 // 1,000 usage.updated events (each a newer balance of one of 20 customers)
 // are delivered to one instance at random; after each, the other two read
-// the balance until they see the new one. It reports how long that took
-// (the invalidation delay: from the delivery's 200 to the first read that
+// the balance until they see the new one. Then 200 consumes go through one
+// instance at random (its answer written back), and the others read until
+// they serve it. It reports how long that took (the invalidation delay:
+// from the delivery's 200, or the consume's return, to the first read that
 // shows it) and fails on any stale answer: a read, after an instance saw a
 // balance, that shows an older one.
 func TestPostgresFollowInvalidationDelay(t *testing.T) {
 	testenv.NeedFull(t, "delivers 1,000 events to three read models on PostgreSQL")
-	srv := guapocadotest.NewServer()
+	// The server's clock (and its answers' Date) moves only when told, so
+	// the write-backs below each have a second of their own.
+	srv := guapocadotest.NewServer(guapocadotest.WithClockSkew(0))
 	defer srv.Close()
+	srv.SetNow(time.Now())
 	api, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	const secret, instances, customers, events = "whsec_follow", 3, 20, 1000
+	const secret, instances, customers, events, writes = "whsec_follow", 3, 20, 1000, 200
 	models, handlers := followedModels(t, instances, api, secret)
 	ctx := context.Background()
 	run := time.Now().UnixNano()
@@ -161,8 +166,64 @@ func TestPostgresFollowInvalidationDelay(t *testing.T) {
 	if local != len(delays) {
 		t.Errorf("%d of %d answers came from the server; want every one from the store or the cache", len(delays)-local, len(delays))
 	}
+	report(t, "events projected", delays, events, instances)
+
+	// Writes written back: a Consume through one instance at random (for
+	// 20 other customers; the free plan includes 100), and the others read
+	// the balance until they serve its answer.
+	consumed := map[[2]int]int64{} // [instance, customer] -> the newest consumed served
+	readUsage := func(i, c int) (int64, readmodel.Meta) {
+		u, m, err := models[i].Balance(ctx, cust(customers+c), "api-calls")
+		if err != nil {
+			t.Fatalf("instance %d: Balance: %v", i, err)
+		}
+		if u.Consumed < consumed[[2]int{i, c}] {
+			t.Fatalf("instance %d served %d consumed of customer %d after it had served %d: a stale answer", i, u.Consumed, c, consumed[[2]int{i, c}])
+		}
+		consumed[[2]int{i, c}] = u.Consumed
+		return u.Consumed, m
+	}
+	delays = delays[:0]
+	local = 0
+	for w := range writes {
+		c, to := rng.Intn(customers), rng.Intn(instances)
+		for i := range instances {
+			readUsage(i, c)
+		}
+		srv.Advance(time.Second)
+		u, err := models[to].Consume(ctx, cust(customers+c), "api-calls", 1)
+		if err != nil {
+			t.Fatalf("write %d: %v", w, err)
+		}
+		written := time.Now()
+		for i := range instances {
+			if i == to {
+				continue
+			}
+			for {
+				got, m := readUsage(i, c)
+				if got == u.Consumed {
+					delays = append(delays, time.Since(written))
+					if m.Local {
+						local++
+					}
+					break
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+	}
+	if local != len(delays) {
+		t.Errorf("%d of %d answers after a write-back came from the server; want every one from the store or the cache", len(delays)-local, len(delays))
+	}
+	report(t, "writes written back", delays, writes, instances)
+}
+
+// report logs the invalidation delay's percentiles.
+func report(t *testing.T, what string, delays []time.Duration, n, instances int) {
+	t.Helper()
 	slices.Sort(delays)
-	pct := func(p float64) time.Duration { return delays[int(p*float64(len(delays)-1))] }
-	t.Logf("invalidation delay over %d reads (%d events, %d instances, Follow every %s): p50 %s, p99 %s, max %s; 0 stale answers",
-		len(delays), events, instances, followInterval, pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), delays[len(delays)-1].Round(10*time.Microsecond))
+	pct := func(p float64) time.Duration { return delays[int(p*float64(len(delays)-1))].Round(10 * time.Microsecond) }
+	t.Logf("%s: invalidation delay over %d reads (%d changes, %d instances, Follow every %s): p50 %s, p99 %s, max %s; 0 stale answers",
+		what, len(delays), n, instances, followInterval, pct(0.50), pct(0.99), pct(1))
 }
