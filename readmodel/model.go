@@ -282,7 +282,7 @@ func (rm *ReadModel) fresh(e *entry, kind uint8, now int64) bool {
 }
 
 func (rm *ReadModel) meta(e *entry, now int64, local bool) Meta {
-	return Meta{Local: local, AsOf: time.Unix(0, e.source).UTC(), Age: time.Duration(now - e.source)}
+	return Meta{Local: local, AsOf: time.Unix(0, e.source).UTC(), Age: max(time.Duration(now-e.source), 0)}
 }
 
 // load returns the usable entry for k: the cache, else the store (decoded
