@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -198,5 +200,38 @@ func TestConcurrentConsumesReadYourWrites(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Fatalf("%d of %d rounds served an older balance than the server's", bad, rounds)
+	}
+}
+
+// TestMiddlewareWriteBackWhenPlatformClockIsBehind is the clock test above
+// through the middleware (guapocado.WithReadModel): its write-backs are
+// ordered by the answer's Date too.
+func TestMiddlewareWriteBackWhenPlatformClockIsBehind(t *testing.T) {
+	ctx := context.Background()
+	srv := guapocadotest.NewServer(guapocadotest.WithClockSkew(-30 * time.Second))
+	defer srv.Close()
+	rm, api := platformModel(t, srv)
+	const cust = "cus_mw_skew"
+	mw, err := api.Middleware(guapocado.RequireFeature("advanced-analytics"), guapocado.CustomerID(cust), guapocado.WithReadModel(rm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	serve := func() int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/report", nil))
+		return rec.Code
+	}
+	if code := serve(); code == http.StatusNoContent {
+		t.Fatal("the free plan was let through")
+	}
+	if _, err := api.Subscription.Change(ctx, "pro", guapocado.ForCustomer(cust)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rm.Project(ctx, entitlementsEvent("evt_mw_skew", cust, srv.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if code := serve(); code != http.StatusNoContent {
+		t.Fatalf("after the upgrade's webhook the middleware answered %d: the answer it stored before the upgrade was served", code)
 	}
 }
