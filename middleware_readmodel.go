@@ -16,7 +16,8 @@ type ReadModel interface {
 	// local state; ok is false when it cannot.
 	LocalUsage(customerID, key string) (u Usage, ok bool)
 	// Observe records an answer the middleware got from the server (a
-	// *Snapshot or a *Usage) as of asOf, the moment its request was sent.
+	// *Snapshot or a *Usage) as of asOf, the server's time of the answer
+	// (its Date), or the moment its request was sent when it had none.
 	Observe(ctx context.Context, answer any, asOf time.Time)
 }
 
@@ -51,8 +52,8 @@ func (m *middleware) checkSnapshot(ctx context.Context, gc *Billing, customer st
 			return snap, nil
 		}
 	}
-	sent := time.Now()
-	snap, err := gc.Snapshot(ctx, &SnapshotParams{Features: features, Usage: usage,
+	sent := time.Now() // replaced by the answer's Date: the server's clock orders write-backs
+	snap, err := gc.Snapshot(WithServerTime(ctx, &sent), &SnapshotParams{Features: features, Usage: usage,
 		IncludePlans: jsonFalsePtr, IncludeSubscription: jsonFalsePtr})
 	if err == nil {
 		rm.Observe(ctx, snap, sent)

@@ -60,8 +60,11 @@ func (m *middleware) take(w http.ResponseWriter, r *http.Request, gc *Billing, v
 	ctx := r.Context()
 	var took []charge
 	consume := func(key string, amount int64) (*Usage, bool) {
-		sent := time.Now()
-		u, err := gc.Usage.Consume(ctx, key, amount)
+		sent, cctx := time.Now(), ctx
+		if mc.readModel != nil {
+			cctx = WithServerTime(ctx, &sent) // the answer's Date orders its write-back
+		}
+		u, err := gc.Usage.Consume(cctx, key, amount)
 		if err == nil && vals.customer == "" && u.CustomerID == "" {
 			// Charged, but for whom? Nothing more can be done for this customer.
 			m.report(r, errors.New("guapocado: Middleware: the consume's answer names no customer"))

@@ -321,6 +321,7 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 	st.limit = io.LimitedReader{R: resp.Body, N: c.cfg.maxBody + 1}
 	n, rerr := buf.ReadFrom(&st.limit)
 	c.sess.update(c.cfg, resp)
+	recordServerTime(ctx, resp)
 	data := buf.Bytes()
 	if rerr == nil && n > c.cfg.maxBody {
 		return &Error{Method: method, Path: st.path(), StatusCode: resp.StatusCode, Attempts: int(st.attempts.Load()),

@@ -165,14 +165,15 @@ func (s *Server) emit(typ string, data obj) {
 	if o.closed || len(o.targets) == 0 {
 		return
 	}
-	at := s.Now().UTC()
-	if !at.After(o.last) {
-		at = o.last.Add(time.Microsecond)
+	// The platform's precision: events of one millisecond have equal times.
+	at := s.Now().UTC().Truncate(time.Millisecond)
+	if at.Before(o.last) {
+		at = o.last
 	}
 	o.last = at
 	o.seq++
 	id := fmt.Sprintf("evt_%s_%06d", s.eventPrefix, o.seq)
-	env := obj{{"id", id}, {"type", typ}, {"createdAt", at.Format(time.RFC3339Nano)},
+	env := obj{{"id", id}, {"type", typ}, {"createdAt", isoTime(at)},
 		{"data", data}, {"source", obj{{"provider", "guapocado"}}}}
 	payload, err := env.MarshalJSON()
 	if err != nil {

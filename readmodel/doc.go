@@ -26,20 +26,27 @@
 // # Stores
 //
 // A [Record] is a JSON value under a key, with the SourceTime of the event
-// or answer it came from. Writes are conditional, last-write-wins by
-// SourceTime: [Store.Put] and [Store.Delete] apply only when nothing newer
-// is stored, atomically, and report whether they won, so events that arrive
-// late or twice cannot undo newer state. Deletes leave tombstones for the
-// same reason. At an equal SourceTime the later arrival wins, which makes a
-// repeated write idempotent.
+// or answer it came from (the server's clock for both: an event's
+// createdAt, an answer's Date) and a Rank. Writes are conditional,
+// last-write-wins by (SourceTime, Rank): [Store.Put] and [Store.Delete]
+// apply only when nothing newer is stored, atomically, and report whether
+// they won, so events that arrive late or twice cannot undo newer state.
+// Deletes leave tombstones for the same reason. At an equal SourceTime and
+// Rank the later arrival wins, which makes a repeated write idempotent.
 //
 // Keys come from [Key](customerID, kind, name), which escapes each part so
 // that [CustomerPrefix] of one customer never matches another's keys; list
-// a customer's records with [Store.List]. [Store.Claim] records a webhook
-// event id for a while and tells exactly one caller, across every instance
-// sharing the store, that it is first, so an event delivered to two
-// instances is processed once. A [SecretStore] also keeps small secrets,
-// apart from the records.
+// a customer's records with [Store.List]. [Store.Claim] leases a webhook
+// event id to exactly one caller across every instance sharing the store,
+// and [Store.Complete] records it as processed, so an event delivered to
+// two instances is processed once, and an event whose instance died is
+// processed by another once the lease has passed. A [SecretStore] also
+// keeps small secrets, apart from the records.
+//
+// Several instances sharing an [SQLStore] serve answers from process
+// memory when each runs [ReadModel.Follow], which follows the store's
+// change feed ([ChangeFeed]); see docs/readmodel-scaling.md in the
+// repository.
 //
 // Three stores are shipped or supported:
 //

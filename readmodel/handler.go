@@ -32,11 +32,12 @@ type Endpoint struct {
 // WebhookHandler returns an http.Handler receiving Guapocado webhooks into
 // the read model: a POST is verified with secret (several secrets while
 // one is rotated: see webhook.WithSecrets among opts), deduplicated through
-// the store ([Store.Claim], so an event delivered to several instances
-// sharing the store is processed once) and projected with
-// [ReadModel.Project]; answers as webhook.Handler (200 once processed or
-// for a duplicate, 400/401 for a bad delivery, 500 when the projection or
-// a hook failed, so the sender retries). opts are passed to
+// the store ([Store.Claim] and [Store.Complete], so an event delivered to
+// several instances sharing the store is processed once, and at least
+// once) and projected with [ReadModel.Project]; answers as webhook.Handler
+// (200 once processed, here or by another instance, 400/401 for a bad
+// delivery, 500 when the projection or a hook failed or another instance
+// is still processing the event, so the sender retries). opts are passed to
 // webhook.NewHandler (its WithDeduper is replaced by the store).
 //
 // A GET answers the receiver's status as JSON, never a secret:

@@ -25,7 +25,7 @@ type MemoryStore struct {
 	records map[string]memRecord
 
 	claimMu   sync.Mutex
-	claims    map[string]int64 // id -> expiry, Unix nanoseconds
+	claims    map[string]memClaim
 	nextSweep int
 
 	secretMu sync.Mutex
@@ -35,8 +35,16 @@ type MemoryStore struct {
 type memRecord struct {
 	value     []byte
 	source    int64
+	rank      int64
 	written   int64
 	tombstone bool
+}
+
+// memClaim is a claim's expiry (Unix nanoseconds) and whether it was
+// completed.
+type memClaim struct {
+	expires int64
+	done    bool
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -48,7 +56,7 @@ func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
 	return &MemoryStore{
 		now:       c.now,
 		records:   make(map[string]memRecord),
-		claims:    make(map[string]int64),
+		claims:    make(map[string]memClaim),
 		nextSweep: minSweep,
 	}
 }
@@ -75,6 +83,7 @@ func (r memRecord) record(key string) Record {
 		Value:      bytes.Clone(r.value),
 		SourceTime: fromUnixNano(r.source),
 		WrittenAt:  fromUnixNano(r.written),
+		Rank:       r.rank,
 	}
 }
 
@@ -90,6 +99,7 @@ func (m *MemoryStore) Put(ctx context.Context, rec Record) (bool, error) {
 	return m.write(rec.Key, memRecord{
 		value:   bytes.Clone(rec.Value),
 		source:  unixNano(rec.SourceTime),
+		rank:    rec.Rank,
 		written: unixNano(written),
 	}), nil
 }
@@ -101,6 +111,7 @@ func (m *MemoryStore) Delete(ctx context.Context, key string, sourceTime time.Ti
 	}
 	return m.write(key, memRecord{
 		source:    unixNano(sourceTime),
+		rank:      deleteRank,
 		written:   unixNano(m.now()),
 		tombstone: true,
 	}), nil
@@ -109,7 +120,7 @@ func (m *MemoryStore) Delete(ctx context.Context, key string, sourceTime time.Ti
 func (m *MemoryStore) write(key string, r memRecord) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.records[key]; ok && old.source > r.source {
+	if old, ok := m.records[key]; ok && (old.source > r.source || old.source == r.source && old.rank > r.rank) {
 		return false
 	}
 	m.records[key] = r
@@ -141,10 +152,10 @@ func (m *MemoryStore) Claim(ctx context.Context, id string, ttl time.Duration) (
 	now := unixNano(m.now())
 	m.claimMu.Lock()
 	defer m.claimMu.Unlock()
-	if exp, ok := m.claims[id]; ok && exp > now {
+	if c, ok := m.claims[id]; ok && c.expires > now {
 		return false, nil
 	}
-	m.claims[id] = expiry(now, ttl)
+	m.claims[id] = memClaim{expires: expiry(now, ttl)}
 	if len(m.claims) >= m.nextSweep {
 		m.sweepLocked(now)
 	}
@@ -161,8 +172,8 @@ func expiry(now int64, ttl time.Duration) int64 {
 }
 
 func (m *MemoryStore) sweepLocked(now int64) {
-	for id, exp := range m.claims {
-		if exp <= now {
+	for id, c := range m.claims {
+		if c.expires <= now {
 			delete(m.claims, id)
 		}
 	}
@@ -215,13 +226,40 @@ func (m *MemoryStore) Len() (records, claims int) {
 	return records, claims
 }
 
-// Release implements [Releaser]: it forgets the claim of id.
+// Complete implements [Store.Complete].
+func (m *MemoryStore) Complete(ctx context.Context, id string, ttl time.Duration) error {
+	if err := checkClaim(ctx, id, ttl); err != nil {
+		return err
+	}
+	now := unixNano(m.now())
+	m.claimMu.Lock()
+	m.claims[id] = memClaim{expires: expiry(now, ttl), done: true}
+	m.claimMu.Unlock()
+	return nil
+}
+
+// Completed implements [Store.Completed].
+func (m *MemoryStore) Completed(ctx context.Context, id string) (bool, error) {
+	if err := checkGet(ctx, id); err != nil {
+		return false, err
+	}
+	now := unixNano(m.now())
+	m.claimMu.Lock()
+	c, ok := m.claims[id]
+	m.claimMu.Unlock()
+	return ok && c.done && c.expires > now, nil
+}
+
+// Release implements [Store.Release]: it forgets the claim of id unless id
+// was completed.
 func (m *MemoryStore) Release(ctx context.Context, id string) error {
-	if err := ValidateKey(id); err != nil {
+	if err := checkGet(ctx, id); err != nil {
 		return err
 	}
 	m.claimMu.Lock()
-	delete(m.claims, id)
+	if c, ok := m.claims[id]; ok && !c.done {
+		delete(m.claims, id)
+	}
 	m.claimMu.Unlock()
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
@@ -31,8 +32,20 @@ const (
 // [WithMaxAge] does not say otherwise.
 const DefaultMaxAge = 5 * time.Minute
 
-// DefaultClaimTTL is how long the webhook handler remembers an event id.
+// DefaultClaimTTL is how long the webhook handler remembers an event id
+// once it was processed.
 const DefaultClaimTTL = 72 * time.Hour
+
+// DefaultClaimLease is how long an instance may take to process a webhook
+// event before another instance sharing the store may take it over.
+const DefaultClaimLease = time.Minute
+
+// ErrEventInProgress is returned by [ReadModel.Project] for an event that
+// another delivery (to this instance or to another sharing the store) has
+// claimed and not yet processed: the webhook handler answers 500, so the
+// sender delivers it again; once the claim's lease (see [WithClaimLease])
+// has passed without the event being processed, a delivery takes it over.
+var ErrEventInProgress = errors.New("readmodel: the event is being processed by another delivery; retry later")
 
 // ErrCustomerMismatch is returned when a session client's answer names
 // another customer than the one the read model was asked about: a session
@@ -107,6 +120,7 @@ type entry struct {
 	allowed bool // feature
 	val     any  // *Limit, *Usage, *Subscription (nil for none), *Customer, []Plan
 	raw     []byte
+	version int64 // the record's Version in a ChangeFeed store; 0 when unknown
 	source  int64 // SourceTime, Unix ns
 	asOf    int64 // what it ages from (see agesFrom), Unix ns
 	resets  int64 // a usage balance's reset time, Unix ns; 0 for none
@@ -147,10 +161,19 @@ type ReadModel struct {
 	onChange func(Change)
 	onError  func(error)
 	claimTTL time.Duration
+	lease    time.Duration
 
 	mu     sync.RWMutex
 	cache  map[ckey]*entry
-	byCust map[string]map[ckey]struct{}
+	byCust map[string]*customerEntries
+	// baseGen is the generation of a customer not yet in byCust.
+	baseGen uint64
+
+	// followedUntil is, while Follow runs and its polls succeed, the time
+	// (Unix ns) up to which the cache may be trusted without reading the
+	// store: see Follow.
+	followedUntil atomic.Int64
+	following     atomic.Bool
 
 	statMu sync.Mutex
 	stats  handlerStats
@@ -179,8 +202,9 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 		onChange: c.onChange,
 		onError:  c.onError,
 		claimTTL: c.claimTTL,
+		lease:    c.claimLease,
 		cache:    map[ckey]*entry{},
-		byCust:   map[string]map[ckey]struct{}{},
+		byCust:   map[string]*customerEntries{},
 	}
 	rm.baseWall = rm.base.UnixNano()
 	if c.clockSet {
@@ -198,6 +222,9 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	}
 	if rm.claimTTL <= 0 {
 		rm.claimTTL = DefaultClaimTTL
+	}
+	if rm.lease <= 0 {
+		rm.lease = DefaultClaimLease
 	}
 	for i := range rm.maxAge {
 		rm.maxAge[i] = int64(DefaultMaxAge)
@@ -254,8 +281,8 @@ func (rm *ReadModel) lookup(k ckey, now int64) (*entry, bool) {
 	if e == nil {
 		return nil, false
 	}
-	if rm.cacheTTL >= 0 && now-e.checked > rm.cacheTTL {
-		return nil, false // a shared store: read it again
+	if rm.cacheTTL >= 0 && now-e.checked > rm.cacheTTL && now > rm.followedUntil.Load() {
+		return nil, false // a shared store, not followed: read it again
 	}
 	return e, rm.fresh(e, k.kind, now)
 }
@@ -294,6 +321,7 @@ func (rm *ReadModel) load(ctx context.Context, k ckey, now int64) (*entry, error
 	if e, _ := rm.lookup(k, now); e != nil {
 		return e, nil
 	}
+	gen := rm.generation(k.customer)
 	rec, found, err := rm.store.Get(ctx, Key(k.customer, string(kindNames[k.kind]), k.name))
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -314,30 +342,12 @@ func (rm *ReadModel) load(ctx context.Context, k ckey, now int64) (*entry, error
 	}
 	e.source = unixNano(rec.SourceTime)
 	e.asOf = agesFrom(e.source, unixNano(rec.WrittenAt))
+	e.version = rec.Version
 	e.checked = now
 	rm.mu.Lock()
-	rm.setLocked(k, e)
+	rm.setIfLocked(k, e, gen)
 	rm.mu.Unlock()
 	return e, nil
-}
-
-func (rm *ReadModel) setLocked(k ckey, e *entry) {
-	rm.cache[k] = e
-	idx := rm.byCust[k.customer]
-	if idx == nil {
-		idx = map[ckey]struct{}{}
-		rm.byCust[k.customer] = idx
-	}
-	idx[k] = struct{}{}
-}
-
-func (rm *ReadModel) drop(k ckey) {
-	rm.mu.Lock()
-	if _, ok := rm.cache[k]; ok {
-		delete(rm.cache, k)
-		delete(rm.byCust[k.customer], k)
-	}
-	rm.mu.Unlock()
 }
 
 // decodeEntry decodes a stored value of kind.
@@ -390,9 +400,26 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 		return false, err
 	}
 	k := ckey{customer: customer, name: name, kind: kind}
+	gen := rm.generation(customer)
+	ctx = context.WithoutCancel(ctx)
+	key := Key(customer, string(kindNames[kind]), name)
+	if kind == kUsage {
+		tied, err := rm.tiedUsage(ctx, key, raw, source)
+		if err == nil && tied {
+			_, err = rm.store.Delete(ctx, key, source)
+		}
+		if err != nil || tied {
+			rm.drop(k)
+			if err != nil {
+				err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
+				rm.report(err)
+			}
+			return false, err
+		}
+	}
 	written := rm.nowNs()
-	won, err := rm.store.Put(context.WithoutCancel(ctx), Record{Key: Key(customer, string(kindNames[kind]), name), Value: raw,
-		SourceTime: source, WrittenAt: time.Unix(0, written).UTC()})
+	won, err := rm.store.Put(ctx, Record{Key: key, Value: raw, SourceTime: source, Rank: rankOf(kind, v),
+		WrittenAt: time.Unix(0, written).UTC()})
 	if err != nil {
 		err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
 		rm.report(err)
@@ -402,6 +429,10 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 	if !won {
 		rm.drop(k) // something newer is stored: read it next time
 		return false, nil
+	}
+	if won, err = rm.beatsInvalidation(ctx, customer, kind, key, source); err != nil || !won {
+		rm.drop(k)
+		return false, err
 	}
 	e, err := decodeEntry(kind, raw)
 	if err != nil {
@@ -413,8 +444,11 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 	e.checked = written
 	rm.mu.Lock()
 	old := rm.cache[k]
-	rm.setLocked(k, e)
+	cached := rm.setIfLocked(k, e, gen)
 	rm.mu.Unlock()
+	if !cached {
+		return true, nil // invalidated meanwhile: the next read asks the store
+	}
 	if rm.onChange != nil && (old == nil || string(old.raw) != string(raw)) {
 		rm.onChange(Change{CustomerID: customer, Kind: kindNames[kind], Name: name, Value: changeValue(kind, e)})
 	}
@@ -432,6 +466,11 @@ func changeValue(kind uint8, e *entry) any {
 // (tombstones: an answer fetched before source cannot come back).
 func (rm *ReadModel) invalidate(ctx context.Context, customer string, source time.Time, kinds ...uint8) error {
 	ctx = context.WithoutCancel(ctx)
+	// The watermark first: a write of these kinds that is stored after the
+	// listing below finds it (see beatsInvalidation).
+	if _, err := rm.store.Put(ctx, Record{Key: watermarkKey(customer), Value: []byte(`{}`), SourceTime: source}); err != nil {
+		return err
+	}
 	for _, kind := range kinds {
 		recs, err := rm.store.List(ctx, KindPrefix(customer, string(kindNames[kind])))
 		if err != nil {
@@ -453,16 +492,20 @@ func (rm *ReadModel) invalidate(ctx context.Context, customer string, source tim
 			}
 		}
 	}
-	// Entries cached from records that were already gone from the store.
+	// Entries cached from records that were already gone from the store,
+	// and writes in flight (they do not cache what they stored).
 	rm.mu.Lock()
-	for k := range rm.byCust[customer] {
-		for _, kind := range kinds {
-			if k.kind == kind {
-				delete(rm.cache, k)
-				delete(rm.byCust[customer], k)
+	if c := rm.byCust[customer]; c != nil {
+		for k := range c.keys {
+			for _, kind := range kinds {
+				if k.kind == kind {
+					delete(rm.cache, k)
+					delete(c.keys, k)
+				}
 			}
 		}
 	}
+	rm.bumpLocked(customer)
 	rm.mu.Unlock()
 	return nil
 }

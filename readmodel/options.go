@@ -84,6 +84,7 @@ type modelConfig struct {
 	onChange     func(Change)
 	onError      func(error)
 	claimTTL     time.Duration
+	claimLease   time.Duration
 	registration *registrationConfig
 }
 
@@ -211,8 +212,22 @@ func WithErrorHandler(fn func(error)) Option {
 	return modelOption(func(c *modelConfig) { c.onError = fn })
 }
 
-// WithClaimTTL sets how long a webhook event id is remembered for
-// deduplication (default [DefaultClaimTTL]).
+// WithClaimLease sets how long an instance may take to process a webhook
+// event before a redelivery to another instance sharing the store may take
+// it over (default [DefaultClaimLease]). Until then a redelivery answers 500
+// ([ErrEventInProgress]) so the sender retries; make it longer than your
+// slowest hooks take.
+func WithClaimLease(d time.Duration) Option {
+	return modelOption(func(c *modelConfig) {
+		if d <= 0 {
+			c.fail(invalid("WithClaimLease: %s is not positive", d))
+		}
+		c.claimLease = d
+	})
+}
+
+// WithClaimTTL sets how long a processed webhook event id is remembered
+// for deduplication (default [DefaultClaimTTL]).
 func WithClaimTTL(d time.Duration) Option {
 	return modelOption(func(c *modelConfig) {
 		if d <= 0 {

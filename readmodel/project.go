@@ -17,11 +17,17 @@ type Event = webhook.Event
 // Project applies one verified event to the store, then runs the hooks
 // ([WithHooks]): the entry for events that arrive through a queue rather
 // than HTTP ([ReadModel.WebhookHandler] calls it too). An event with an id
-// is processed once: the id is claimed in the store ([Store.Claim], for
-// [WithClaimTTL]), so a repeated delivery, to this instance or to another
-// sharing the store, returns nil without doing anything. When the
-// projection or a hook fails the claim is released (where the store can,
-// see [Releaser]) and the error returned, so a retry processes the event.
+// is processed at least once and, unless an instance is slower than the
+// claim's lease, once: the id is claimed in the store ([Store.Claim], for
+// [WithClaimLease]) before the projection and the hooks, and recorded as
+// completed ([Store.Complete], for [WithClaimTTL]) after them. A repeated
+// delivery, to this instance or to another sharing the store, of a
+// completed event returns nil without doing anything; of an event claimed
+// but not completed it returns [ErrEventInProgress] (the handler answers
+// 500, so the sender retries), until the lease has passed and the delivery
+// takes the event over, as after a crash. When the projection or a hook
+// fails the claim is released and the error returned, so a retry processes
+// the event.
 //
 // Every write is last-write-wins by the event's createdAt:
 //
@@ -43,26 +49,41 @@ func (rm *ReadModel) Project(ctx context.Context, ev *Event) error {
 	if ev == nil {
 		return invalid("Project: nil event")
 	}
+	id := claimID(ev.ID)
 	if ev.ID != "" {
-		first, err := rm.store.Claim(ctx, claimID(ev.ID), rm.claimTTL)
+		first, err := rm.store.Claim(ctx, id, rm.lease)
 		if err != nil {
 			return fmt.Errorf("readmodel: claim event: %w", err)
 		}
 		if !first {
+			done, err := rm.store.Completed(ctx, id)
+			if err != nil {
+				return fmt.Errorf("readmodel: claim event: %w", err)
+			}
+			if !done {
+				return ErrEventInProgress
+			}
 			rm.count(func(s *handlerStats) { s.duplicates++ })
 			return nil
 		}
 	}
 	if err := rm.project(ctx, ev); err != nil {
 		if ev.ID != "" {
-			if r, ok := rm.store.(Releaser); ok {
-				if rerr := r.Release(context.WithoutCancel(ctx), claimID(ev.ID)); rerr != nil {
-					rm.report(fmt.Errorf("readmodel: release the claim of a failed event: %w", rerr))
-				}
+			if rerr := rm.store.Release(context.WithoutCancel(ctx), id); rerr != nil {
+				rm.report(fmt.Errorf("readmodel: release the claim of a failed event: %w", rerr))
 			}
 		}
 		rm.count(func(s *handlerStats) { s.failed++ })
 		return err
+	}
+	if ev.ID != "" {
+		// Until this succeeds the event is not done anywhere: a redelivery
+		// answers ErrEventInProgress, and after the lease another instance
+		// processes it again.
+		if err := rm.store.Complete(context.WithoutCancel(ctx), id, rm.claimTTL); err != nil {
+			rm.count(func(s *handlerStats) { s.failed++ })
+			return fmt.Errorf("readmodel: record the event as processed: %w", err)
+		}
 	}
 	rm.count(func(s *handlerStats) { s.processed++; s.last = rm.now() })
 	return nil

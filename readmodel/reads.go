@@ -73,27 +73,30 @@ func (rm *ReadModel) hasSlow(ctx context.Context, customerID, key string, now in
 	if e != nil && rm.fresh(e, kFeature, now) {
 		return e.allowed, rm.meta(e, now, true), nil
 	}
-	sent := rm.now()
+	sctx, clock := rm.askServer(ctx)
 	if !rm.platform {
-		snap, err := rm.b.Snapshot(ctx, &guapocado.SnapshotParams{Features: []string{key},
+		snap, err := rm.b.Snapshot(sctx, &guapocado.SnapshotParams{Features: []string{key},
 			IncludePlans: guapocado.Ptr(false), IncludeSubscription: guapocado.Ptr(false)})
 		if err != nil {
 			return false, Meta{}, err
 		}
+		sent := clock.at()
 		rm.recordSnapshot(ctx, snap, false, false, sent)
 		if err := rm.sameCustomer(customerID, snap.CustomerID); err != nil {
 			return false, Meta{}, err
 		}
 		return snap.Features[key], rm.serverMeta(sent), nil
 	}
-	ok, err := rm.b.Has(ctx, key, rm.opts(customerID)...)
+	ok, err := rm.b.Has(sctx, key, rm.opts(customerID)...)
 	if err != nil {
 		return false, Meta{}, err
 	}
+	sent := clock.at()
 	rm.write(ctx, customerID, kFeature, key, ok, sent)
 	return ok, rm.serverMeta(sent), nil
 }
 
+// serverMeta is the Meta of an answer the server gave at sent (its clock).
 func (rm *ReadModel) serverMeta(sent time.Time) Meta {
 	return Meta{AsOf: sent.UTC(), Age: age(rm.nowNs(), unixNano(sent))}
 }
@@ -101,7 +104,7 @@ func (rm *ReadModel) serverMeta(sent time.Time) Meta {
 // Limit returns customerID's limit key: from the store while fresh, else
 // from the server (Billing.Limit), written back. The result is a copy.
 func (rm *ReadModel) Limit(ctx context.Context, customerID, key string) (*guapocado.Limit, Meta, error) {
-	v, m, err := rm.read(ctx, ckey{customer: customerID, name: key, kind: kLimit}, func(sent time.Time) (any, string, error) {
+	v, m, err := rm.read(ctx, ckey{customer: customerID, name: key, kind: kLimit}, func(ctx context.Context, _ *serverClock) (any, string, error) {
 		l, err := rm.b.Limit(ctx, key, rm.opts(customerID)...)
 		if err != nil {
 			return nil, "", err
@@ -119,7 +122,7 @@ func (rm *ReadModel) Limit(ctx context.Context, customerID, key string) (*guapoc
 // store while fresh (and not past its reset time), else from the server
 // (Usage.Balance), written back. The result is a copy.
 func (rm *ReadModel) Balance(ctx context.Context, customerID, key string) (*guapocado.Usage, Meta, error) {
-	v, m, err := rm.read(ctx, ckey{customer: customerID, name: key, kind: kUsage}, func(sent time.Time) (any, string, error) {
+	v, m, err := rm.read(ctx, ckey{customer: customerID, name: key, kind: kUsage}, func(ctx context.Context, _ *serverClock) (any, string, error) {
 		u, err := rm.b.Usage.Balance(ctx, key, rm.opts(customerID)...)
 		if err != nil {
 			return nil, "", err
@@ -138,13 +141,13 @@ func (rm *ReadModel) Balance(ctx context.Context, customerID, key string) (*guap
 // (Subscription.Current on a platform client, the snapshot on a session
 // client), written back.
 func (rm *ReadModel) Subscription(ctx context.Context, customerID string) (*guapocado.Subscription, Meta, error) {
-	v, m, err := rm.read(ctx, ckey{customer: customerID, name: nameCurrent, kind: kSubscription}, func(sent time.Time) (any, string, error) {
+	v, m, err := rm.read(ctx, ckey{customer: customerID, name: nameCurrent, kind: kSubscription}, func(ctx context.Context, clock *serverClock) (any, string, error) {
 		if !rm.platform {
 			snap, err := rm.b.Snapshot(ctx, &guapocado.SnapshotParams{IncludePlans: guapocado.Ptr(false)})
 			if err != nil {
 				return nil, "", err
 			}
-			rm.recordSnapshot(ctx, snap, false, true, sent)
+			rm.recordSnapshot(ctx, snap, false, true, clock.at())
 			return snap.Subscription, snap.CustomerID, errRecorded
 		}
 		s, err := rm.b.Subscription.Current(ctx, rm.opts(customerID)...)
@@ -167,7 +170,7 @@ func (rm *ReadModel) Subscription(ctx context.Context, customerID string) (*guap
 // Plans returns the plan catalogue: from the store while fresh, else from
 // the server (Plans.List), written back. The slice is the caller's.
 func (rm *ReadModel) Plans(ctx context.Context) ([]guapocado.Plan, Meta, error) {
-	v, m, err := rm.read(ctx, ckey{name: nameAll, kind: kPlans}, func(time.Time) (any, string, error) {
+	v, m, err := rm.read(ctx, ckey{name: nameAll, kind: kPlans}, func(ctx context.Context, _ *serverClock) (any, string, error) {
 		p, err := rm.b.Plans.List(ctx)
 		return p, "", err
 	})
@@ -186,8 +189,9 @@ func (*recordedMarker) Error() string { return "recorded" }
 
 // read is the shared path of the reads other than Has: the fresh cache or
 // store, else fetch (which returns the answer and the customer it names),
-// written back as of the moment the request was sent.
-func (rm *ReadModel) read(ctx context.Context, k ckey, fetch func(sent time.Time) (any, string, error)) (any, Meta, error) {
+// written back as of the server's time of its answer (see askServer).
+// fetch must send its request with the context it is given.
+func (rm *ReadModel) read(ctx context.Context, k ckey, fetch func(context.Context, *serverClock) (any, string, error)) (any, Meta, error) {
 	now := rm.nowNs()
 	if k.kind != kPlans {
 		if err := checkCustomer(k.customer); err != nil {
@@ -204,8 +208,9 @@ func (rm *ReadModel) read(ctx context.Context, k ckey, fetch func(sent time.Time
 	if e != nil && rm.fresh(e, k.kind, now) {
 		return e.val, rm.meta(e, now, true), nil
 	}
-	sent := rm.now()
-	v, answered, err := fetch(sent)
+	sctx, clock := rm.askServer(ctx)
+	v, answered, err := fetch(sctx, clock)
+	sent := clock.at()
 	recorded := err == errRecorded
 	if err != nil && !recorded {
 		return nil, Meta{}, err
@@ -264,11 +269,12 @@ func (rm *ReadModel) Load(ctx context.Context, customerID string, params *guapoc
 	if customerID != "" {
 		opts = rm.opts(customerID)
 	}
-	sent := rm.now()
-	snap, err := rm.b.Snapshot(ctx, params, opts...)
+	sctx, clock := rm.askServer(ctx)
+	snap, err := rm.b.Snapshot(sctx, params, opts...)
 	if err != nil {
 		return nil, Meta{}, err
 	}
+	sent := clock.at()
 	if snap.CustomerID == "" {
 		snap.CustomerID = customerID
 	}

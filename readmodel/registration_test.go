@@ -268,3 +268,12 @@ func (r recordsOnly) List(ctx context.Context, p string) ([]readmodel.Record, er
 func (r recordsOnly) Claim(ctx context.Context, id string, ttl time.Duration) (bool, error) {
 	return r.s.Claim(ctx, id, ttl)
 }
+func (r recordsOnly) Complete(ctx context.Context, id string, ttl time.Duration) error {
+	return r.s.Complete(ctx, id, ttl)
+}
+func (r recordsOnly) Completed(ctx context.Context, id string) (bool, error) {
+	return r.s.Completed(ctx, id)
+}
+func (r recordsOnly) Release(ctx context.Context, id string) error {
+	return r.s.Release(ctx, id)
+}

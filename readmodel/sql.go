@@ -63,8 +63,11 @@ type SQLStore struct {
 
 	qGet, qPut, qListAll, qListFrom, qListRange string
 	qClaim, qPurgeClaims, qPurgeTombstones      string
-	qRelease                                    string
+	qRelease, qComplete, qCompleted             string
+	qFeedStart, qChanges                        string
 	migrate                                     []string
+	columns                                     []column
+	indexes                                     []string
 
 	claims atomic.Uint64
 }
@@ -114,13 +117,24 @@ func (s *SQLStore) Tables() (records, claims string) {
 	return s.prefix + "records", s.prefix + "claims"
 }
 
+// column is a column added to a table after its first release: Migrate
+// adds it to tables made before.
+type column struct{ table, name, def string }
+
 func (s *SQLStore) build() {
 	rec, clm := s.Tables()
 	textKey, bytesType, intType, tail := "TEXT", "BLOB", "INTEGER", " WITHOUT ROWID"
+	// version: a number that differs after every write of a key, for the
+	// change feed. On PostgreSQL the writing transaction's id, so that
+	// Changes can use the snapshot's oldest running transaction as its
+	// cursor; on SQLite, whose writers take turns, one more than the
+	// largest.
+	version := "(SELECT coalesce(max(version), 0) + 1 FROM " + rec + ")"
 	if s.dialect == Postgres {
 		// COLLATE "C" makes key comparisons bytewise, as in SQLite, so the
 		// range scan of List is both correct and served by the index.
 		textKey, bytesType, intType, tail = `TEXT COLLATE "C"`, "BYTEA", "BIGINT", ""
+		version = "txid_current()"
 	}
 	s.migrate = []string{
 		"CREATE TABLE IF NOT EXISTS " + rec + " (" +
@@ -135,22 +149,43 @@ func (s *SQLStore) build() {
 		"CREATE INDEX IF NOT EXISTS " + clm + "_expires_at ON " + clm + " (expires_at)",
 		s.secretsMigration(),
 	}
-	cols := "key, value, source_ts, written_at"
+	s.columns = []column{
+		{rec, "source_rank", intType + " NOT NULL DEFAULT 0"},
+		{rec, "version", intType + " NOT NULL DEFAULT 0"},
+		{clm, "done", intType + " NOT NULL DEFAULT 0"},
+	}
+	s.indexes = []string{"CREATE INDEX IF NOT EXISTS " + rec + "_version ON " + rec + " (version)"}
+	cols := "key, value, source_ts, written_at, source_rank, version"
 	s.qGet = s.bind("SELECT " + cols + " FROM " + rec + " WHERE key = ? AND deleted = 0")
-	s.qPut = s.bind("INSERT INTO " + rec + " (key, value, source_ts, written_at, deleted) VALUES (?, ?, ?, ?, ?) " +
+	s.qPut = s.bind("INSERT INTO " + rec + " (key, value, source_ts, written_at, deleted, source_rank, version) VALUES (?, ?, ?, ?, ?, ?, " + version + ") " +
 		"ON CONFLICT (key) DO UPDATE SET value = excluded.value, source_ts = excluded.source_ts, " +
-		"written_at = excluded.written_at, deleted = excluded.deleted " +
-		"WHERE " + rec + ".source_ts <= excluded.source_ts")
+		"written_at = excluded.written_at, deleted = excluded.deleted, source_rank = excluded.source_rank, version = excluded.version " +
+		"WHERE " + rec + ".source_ts < excluded.source_ts OR (" + rec + ".source_ts = excluded.source_ts AND " + rec + ".source_rank <= excluded.source_rank)")
 	list := "SELECT " + cols + " FROM " + rec + " WHERE deleted = 0"
 	s.qListAll = list + " ORDER BY key"
 	s.qListFrom = s.bind(list + " AND key >= ? ORDER BY key")
 	s.qListRange = s.bind(list + " AND key >= ? AND key < ? ORDER BY key")
-	s.qClaim = s.bind("INSERT INTO " + clm + " (id, expires_at) VALUES (?, ?) " +
-		"ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at " +
+	s.qClaim = s.bind("INSERT INTO " + clm + " (id, expires_at, done) VALUES (?, ?, 0) " +
+		"ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, done = 0 " +
 		"WHERE " + clm + ".expires_at <= ?")
-	s.qRelease = s.bind("DELETE FROM " + clm + " WHERE id = ?")
+	s.qComplete = s.bind("INSERT INTO " + clm + " (id, expires_at, done) VALUES (?, ?, 1) " +
+		"ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, done = 1")
+	s.qCompleted = s.bind("SELECT done FROM " + clm + " WHERE id = ? AND expires_at > ?")
+	s.qRelease = s.bind("DELETE FROM " + clm + " WHERE id = ? AND done = 0")
 	s.qPurgeClaims = s.bind("DELETE FROM " + clm + " WHERE expires_at <= ?")
-	s.qPurgeTombstones = s.bind("DELETE FROM " + rec + " WHERE deleted = 1 AND source_ts < ?")
+	if s.dialect == Postgres {
+		s.qPurgeTombstones = s.bind("DELETE FROM " + rec + " WHERE deleted = 1 AND source_ts < ?")
+		s.qFeedStart = "SELECT txid_snapshot_xmin(txid_current_snapshot())"
+		// One statement, one snapshot: every transaction that commits after
+		// it is at least the snapshot's oldest running one, the next cursor.
+		s.qChanges = "SELECT s.x, r.key, r.version FROM (SELECT txid_snapshot_xmin(txid_current_snapshot()) AS x) s " +
+			"LEFT JOIN " + rec + " r ON r.version >= $1"
+	} else {
+		// The record of the largest version stays, so versions never repeat.
+		s.qPurgeTombstones = "DELETE FROM " + rec + " WHERE deleted = 1 AND source_ts < ? AND version < (SELECT max(version) FROM " + rec + ")"
+		s.qFeedStart = "SELECT coalesce(max(version), 0) + 1 FROM " + rec
+		s.qChanges = "SELECT key, version FROM " + rec + " WHERE version >= ? ORDER BY version"
+	}
 }
 
 // bind turns the ? placeholders into $1, $2, ... for PostgreSQL. The
@@ -198,10 +233,37 @@ func (s *SQLStore) Migrate(ctx context.Context) (err error) {
 			return fmt.Errorf("readmodel: migrate: %w", err)
 		}
 	}
+	for _, c := range s.columns {
+		if err = s.addColumn(ctx, tx, c); err != nil {
+			return fmt.Errorf("readmodel: migrate: add %s.%s: %w", c.table, c.name, err)
+		}
+	}
+	for _, q := range s.indexes {
+		if _, err = tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("readmodel: migrate: %w", err)
+		}
+	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("readmodel: migrate: %w", err)
 	}
 	return nil
+}
+
+// addColumn adds c to its table when the table lacks it.
+func (s *SQLStore) addColumn(ctx context.Context, tx *sql.Tx, c column) error {
+	if s.dialect == Postgres {
+		_, err := tx.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN IF NOT EXISTS "+c.name+" "+c.def)
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", c.table, c.name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.name+" "+c.def)
+	return err
 }
 
 // Get implements [Store.Get].
@@ -211,7 +273,7 @@ func (s *SQLStore) Get(ctx context.Context, key string) (Record, bool, error) {
 	}
 	var r Record
 	var src, wr int64
-	err := s.db.QueryRowContext(ctx, s.qGet, key).Scan(&r.Key, &r.Value, &src, &wr)
+	err := s.db.QueryRowContext(ctx, s.qGet, key).Scan(&r.Key, &r.Value, &src, &wr, &r.Rank, &r.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, false, nil
 	}
@@ -234,7 +296,7 @@ func (s *SQLStore) Put(ctx context.Context, rec Record) (bool, error) {
 	if written.IsZero() {
 		written = s.now()
 	}
-	return s.write(ctx, "put", rec.Key, rec.Value, unixNano(rec.SourceTime), unixNano(written), 0)
+	return s.write(ctx, "put", rec.Key, rec.Value, unixNano(rec.SourceTime), rec.Rank, unixNano(written), 0)
 }
 
 // Delete implements [Store.Delete].
@@ -242,11 +304,11 @@ func (s *SQLStore) Delete(ctx context.Context, key string, sourceTime time.Time)
 	if err := checkDelete(ctx, key, sourceTime); err != nil {
 		return false, err
 	}
-	return s.write(ctx, "delete", key, []byte{}, unixNano(sourceTime), unixNano(s.now()), 1)
+	return s.write(ctx, "delete", key, []byte{}, unixNano(sourceTime), deleteRank, unixNano(s.now()), 1)
 }
 
-func (s *SQLStore) write(ctx context.Context, op, key string, value []byte, src, written, deleted int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.qPut, key, value, src, written, deleted)
+func (s *SQLStore) write(ctx context.Context, op, key string, value []byte, src, rank, written, deleted int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.qPut, key, value, src, written, deleted, rank)
 	if err != nil {
 		return false, fmt.Errorf("readmodel: %s %q: %w", op, key, err)
 	}
@@ -280,7 +342,7 @@ func (s *SQLStore) List(ctx context.Context, prefix string) ([]Record, error) {
 	for rows.Next() {
 		var r Record
 		var src, wr int64
-		if err := rows.Scan(&r.Key, &r.Value, &src, &wr); err != nil {
+		if err := rows.Scan(&r.Key, &r.Value, &src, &wr, &r.Rank, &r.Version); err != nil {
 			return nil, fmt.Errorf("readmodel: list %q: %w", prefix, err)
 		}
 		if !strings.HasPrefix(r.Key, prefix) {
@@ -366,9 +428,10 @@ func (s *SQLStore) PurgeTombstones(ctx context.Context, cutoff time.Time) (int64
 	return res.RowsAffected()
 }
 
-// Release implements [Releaser]: it deletes the claim of id.
+// Release implements [Store.Release]: it deletes the claim of id unless id
+// was completed.
 func (s *SQLStore) Release(ctx context.Context, id string) error {
-	if err := ValidateKey(id); err != nil {
+	if err := checkGet(ctx, id); err != nil {
 		return err
 	}
 	if _, err := s.db.ExecContext(ctx, s.qRelease, id); err != nil {
@@ -376,3 +439,79 @@ func (s *SQLStore) Release(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// Complete implements [Store.Complete].
+func (s *SQLStore) Complete(ctx context.Context, id string, ttl time.Duration) error {
+	if err := checkClaim(ctx, id, ttl); err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, s.qComplete, id, expiry(unixNano(s.now()), ttl)); err != nil {
+		return fmt.Errorf("readmodel: complete claim %q: %w", id, err)
+	}
+	return nil
+}
+
+// Completed implements [Store.Completed].
+func (s *SQLStore) Completed(ctx context.Context, id string) (bool, error) {
+	if err := checkGet(ctx, id); err != nil {
+		return false, err
+	}
+	var done int64
+	err := s.db.QueryRowContext(ctx, s.qCompleted, id, unixNano(s.now())).Scan(&done)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("readmodel: completed claim %q: %w", id, err)
+	}
+	return done == 1, nil
+}
+
+// Changes implements [ChangeFeed]. On PostgreSQL a change is reported
+// again by each call while a transaction older than it, anywhere in the
+// database cluster, is still running.
+func (s *SQLStore) Changes(ctx context.Context, cursor int64) ([]KeyVersion, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, cursor, err
+	}
+	if cursor <= 0 {
+		var next int64
+		if err := s.db.QueryRowContext(ctx, s.qFeedStart).Scan(&next); err != nil {
+			return nil, cursor, fmt.Errorf("readmodel: start the change feed: %w", err)
+		}
+		return nil, next, nil
+	}
+	rows, err := s.db.QueryContext(ctx, s.qChanges, cursor)
+	if err != nil {
+		return nil, cursor, fmt.Errorf("readmodel: changes: %w", err)
+	}
+	defer rows.Close()
+	var out []KeyVersion
+	next := cursor
+	for rows.Next() {
+		var kv KeyVersion
+		if s.dialect == Postgres {
+			var key sql.NullString
+			var version sql.NullInt64
+			if err := rows.Scan(&next, &key, &version); err != nil {
+				return nil, cursor, fmt.Errorf("readmodel: changes: %w", err)
+			}
+			if !key.Valid {
+				continue
+			}
+			kv = KeyVersion{Key: key.String, Version: version.Int64}
+		} else {
+			if err := rows.Scan(&kv.Key, &kv.Version); err != nil {
+				return nil, cursor, fmt.Errorf("readmodel: changes: %w", err)
+			}
+			next = max(next, kv.Version+1)
+		}
+		out = append(out, kv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, cursor, fmt.Errorf("readmodel: changes: %w", err)
+	}
+	return out, next, nil
+}
+
+var _ ChangeFeed = (*SQLStore)(nil)

@@ -25,6 +25,16 @@ type Record struct {
 	// WrittenAt is the wall-clock time of the local write, for staleness
 	// checks. Put fills it with the store's clock when it is zero.
 	WrittenAt time.Time
+	// Rank orders writes of an equal SourceTime: the higher rank wins (see
+	// [Store.Put]). The read model ranks a value by its own state (a usage
+	// balance by what was consumed in its period, a subscription by its
+	// start and status), so two events of one millisecond apply in the
+	// order of what they say, not of their arrival. Zero for deletes.
+	Rank int64
+	// Version is set by a store that reports changes ([ChangeFeed]): it
+	// differs after every write of the key. Get and List fill it; Put
+	// ignores it. Zero from a store without a change feed.
+	Version int64
 }
 
 // Store is the storage under the read model: point reads, conditional
@@ -37,12 +47,22 @@ type Record struct {
 // wrapping the context's error.
 //
 // Ordering rule: a write (Put or Delete) is applied when no record or
-// tombstone exists for its key, or when the stored SourceTime is not newer
-// than the write's, and only then. So an older event that arrives late loses;
-// at an equal SourceTime the later arrival wins, which makes repeating a
-// write (a redelivered event, or two instances projecting the same event at
-// once) idempotent: both report won and the same value stays stored. The
-// check and the write are one atomic step.
+// tombstone exists for its key, or when the stored (SourceTime, Rank) is not
+// greater than the write's (compared in that order; a Delete has the highest Rank, so at an equal
+// SourceTime it wins over every Put),
+// and only then. So an older event that arrives late loses; at an equal
+// SourceTime the higher Rank wins; at an equal SourceTime and Rank the later
+// arrival wins, which makes repeating a write (a redelivered event, or two
+// instances projecting the same event at once) idempotent: both report won
+// and the same value stays stored. The check and the write are one atomic
+// step.
+//
+// Claims make webhook processing at-least-once across instances: Claim
+// takes a short lease on an event id, Complete records it as processed for
+// a long ttl, Release gives up a lease whose processing failed. An event
+// whose lease is held but not completed (the instance holding it is slow,
+// or died) is neither processed again nor reported as done until the lease
+// expires; then another instance may take it over.
 type Store interface {
 	// Get returns the live record under key. found is false when the key
 	// was never written or its latest write is a delete.
@@ -68,18 +88,47 @@ type Store interface {
 	// Claim records the event id until ttl has passed and reports whether
 	// this caller is the first to claim it within that window. Of any number
 	// of concurrent callers (in one process or many sharing the store),
-	// exactly one gets first == true; after ttl the id may be claimed anew.
+	// exactly one gets first == true; after ttl the id may be claimed anew,
+	// unless it was completed since.
 	Claim(ctx context.Context, id string, ttl time.Duration) (first bool, err error)
-}
 
-// Releaser is a [Store] that can give up a claim before its ttl: the read
-// model releases the claim of an event whose projection failed, so the
-// sender's retry processes it. [MemoryStore] and [SQLStore] implement it; a
-// store without it keeps the claim, and a failed event is then not
-// processed again until the claim expires.
-type Releaser interface {
+	// Complete records id as processed until ttl has passed: Claim of it is
+	// then not first and Completed reports true. It applies whether or not
+	// id is claimed, and replaces a claim's expiry with its own.
+	Complete(ctx context.Context, id string, ttl time.Duration) error
+
+	// Completed reports whether id was completed and its ttl has not
+	// passed.
+	Completed(ctx context.Context, id string) (bool, error)
+
+	// Release gives up the claim of id, unless it was completed, so that
+	// the next Claim of it is first.
 	Release(ctx context.Context, id string) error
 }
+
+// KeyVersion is one change a [ChangeFeed] reports: key was written (a Put
+// or a Delete) and its record now has Version.
+type KeyVersion struct {
+	Key     string
+	Version int64
+}
+
+// ChangeFeed is a [Store] that reports which keys changed, so that every
+// instance sharing it can keep decoded answers in process memory and drop
+// the ones another instance changed (see [ReadModel.Follow]). [SQLStore]
+// implements it.
+type ChangeFeed interface {
+	Store
+	// Changes returns the keys written since cursor and the cursor of the
+	// next call. A cursor of 0 starts the feed: no changes, and the cursor
+	// of now. A change may be reported more than once; every write
+	// committed after the call that returned cursor is reported by a later
+	// call.
+	Changes(ctx context.Context, cursor int64) ([]KeyVersion, int64, error)
+}
+
+// deleteRank is the Rank of every Delete: the highest.
+const deleteRank = 1<<63 - 1
 
 // ErrInvalidArgument is wrapped by every error a store returns for input it
 // refuses: a bad key, prefix or claim id, a Value that is not JSON, a

@@ -16,7 +16,7 @@ import (
 // Consume takes amount from customerID's meter key (Usage.Consume) and
 // stores the balance the server answers.
 func (rm *ReadModel) Consume(ctx context.Context, customerID, key string, amount int64, opts ...guapocado.CallOption) (*guapocado.Usage, error) {
-	return rm.usageWrite(ctx, customerID, key, func(o []guapocado.CallOption) (*guapocado.Usage, error) {
+	return rm.usageWrite(ctx, customerID, key, func(ctx context.Context, o []guapocado.CallOption) (*guapocado.Usage, error) {
 		return rm.b.Usage.Consume(ctx, key, amount, o...)
 	}, opts)
 }
@@ -24,7 +24,7 @@ func (rm *ReadModel) Consume(ctx context.Context, customerID, key string, amount
 // Refund gives amount back to customerID's meter key (Usage.Refund) and
 // stores the balance the server answers.
 func (rm *ReadModel) Refund(ctx context.Context, customerID, key string, amount int64, opts ...guapocado.CallOption) (*guapocado.Usage, error) {
-	return rm.usageWrite(ctx, customerID, key, func(o []guapocado.CallOption) (*guapocado.Usage, error) {
+	return rm.usageWrite(ctx, customerID, key, func(ctx context.Context, o []guapocado.CallOption) (*guapocado.Usage, error) {
 		return rm.b.Usage.Refund(ctx, key, amount, o...)
 	}, opts)
 }
@@ -32,20 +32,21 @@ func (rm *ReadModel) Refund(ctx context.Context, customerID, key string, amount 
 // ConfigureUsage sets customerID's settings of the meter key
 // (Usage.Configure) and stores the balance the server answers.
 func (rm *ReadModel) ConfigureUsage(ctx context.Context, customerID, key string, settings guapocado.UsageSettings, opts ...guapocado.CallOption) (*guapocado.Usage, error) {
-	return rm.usageWrite(ctx, customerID, key, func(o []guapocado.CallOption) (*guapocado.Usage, error) {
+	return rm.usageWrite(ctx, customerID, key, func(ctx context.Context, o []guapocado.CallOption) (*guapocado.Usage, error) {
 		return rm.b.Usage.Configure(ctx, key, settings, o...)
 	}, opts)
 }
 
-func (rm *ReadModel) usageWrite(ctx context.Context, customerID, key string, call func([]guapocado.CallOption) (*guapocado.Usage, error), opts []guapocado.CallOption) (*guapocado.Usage, error) {
+func (rm *ReadModel) usageWrite(ctx context.Context, customerID, key string, call func(context.Context, []guapocado.CallOption) (*guapocado.Usage, error), opts []guapocado.CallOption) (*guapocado.Usage, error) {
 	if err := checkCustomer(customerID); err != nil {
 		return nil, err
 	}
-	sent := rm.now()
-	u, err := call(append(rm.opts(customerID), opts...))
+	sctx, clock := rm.askServer(ctx)
+	u, err := call(sctx, append(rm.opts(customerID), opts...))
 	if err != nil {
 		return nil, err
 	}
+	sent := clock.at()
 	owner := customerID
 	if !rm.platform && u.CustomerID != "" {
 		owner = u.CustomerID
@@ -60,11 +61,12 @@ func (rm *ReadModel) ConfigureLimit(ctx context.Context, customerID, key string,
 	if err := checkCustomer(customerID); err != nil {
 		return nil, err
 	}
-	sent := rm.now()
-	l, err := rm.b.Limits.Configure(ctx, key, settings, append(rm.opts(customerID), opts...)...)
+	sctx, clock := rm.askServer(ctx)
+	l, err := rm.b.Limits.Configure(sctx, key, settings, append(rm.opts(customerID), opts...)...)
 	if err != nil {
 		return nil, err
 	}
+	sent := clock.at()
 	owner := customerID
 	if !rm.platform && l.CustomerID != "" {
 		owner = l.CustomerID
@@ -81,11 +83,12 @@ func (rm *ReadModel) ChangePlan(ctx context.Context, customerID, planKey string,
 	if err := checkCustomer(customerID); err != nil {
 		return nil, err
 	}
-	sent := rm.now()
-	ch, err := rm.b.Subscription.Change(ctx, planKey, append(rm.opts(customerID), opts...)...)
+	sctx, clock := rm.askServer(ctx)
+	ch, err := rm.b.Subscription.Change(sctx, planKey, append(rm.opts(customerID), opts...)...)
 	if err != nil {
 		return nil, err
 	}
+	sent := clock.at()
 	owner := customerID
 	if !rm.platform && ch.CustomerID != "" {
 		owner = ch.CustomerID
@@ -101,7 +104,9 @@ func (rm *ReadModel) ChangePlan(ctx context.Context, customerID, planKey string,
 }
 
 // Observe writes back an answer obtained outside the read model, as of
-// asOf (the moment its request was sent): a *guapocado.Usage, a
+// asOf (the server's time of the answer, its Date, as
+// guapocado.WithServerTime records it; else the moment its request was
+// sent): a *guapocado.Usage, a
 // *guapocado.Limit, a *guapocado.Snapshot (every part; its plans and
 // subscription only when set) or a *guapocado.Subscription. Other values
 // are ignored. The middleware (guapocado.WithReadModel) calls it with its

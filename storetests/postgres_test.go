@@ -18,7 +18,7 @@ import (
 // pgDSN returns GUAPOCADO_PG_DSN. Without it the PostgreSQL tests skip,
 // except in CI (CI=true), where .ci/stores.sh always sets it and its
 // absence is a failure.
-func pgDSN(t *testing.T) string {
+func pgDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("GUAPOCADO_PG_DSN")
 	if dsn == "" {
@@ -30,7 +30,7 @@ func pgDSN(t *testing.T) string {
 	return dsn
 }
 
-func openPG(t *testing.T) *sql.DB {
+func openPG(t testing.TB) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("pgx", pgDSN(t))
 	if err != nil {
@@ -49,7 +49,7 @@ var prefixSeq atomic.Int64
 
 // pgPrefix returns a table prefix no other test (nor a concurrent run of
 // this package) uses, and drops its tables when t ends.
-func pgPrefix(t *testing.T, db *sql.DB) string {
+func pgPrefix(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	p := fmt.Sprintf("rmtest_%d_%d_", os.Getpid(), prefixSeq.Add(1))
 	t.Cleanup(func() {
@@ -62,7 +62,7 @@ func pgPrefix(t *testing.T, db *sql.DB) string {
 	return p
 }
 
-func newPGStore(t *testing.T, db *sql.DB, prefix string) *readmodel.SQLStore {
+func newPGStore(t testing.TB, db *sql.DB, prefix string) *readmodel.SQLStore {
 	t.Helper()
 	s, err := readmodel.NewSQLStore(db, readmodel.Postgres, readmodel.WithTablePrefix(prefix))
 	if err != nil {

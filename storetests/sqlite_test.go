@@ -17,7 +17,7 @@ import (
 // openSQLite opens a pool on the SQLite file at path with the settings
 // SQLStore documents: a busy timeout so concurrent writers wait for the
 // lock instead of failing, and WAL so readers do not block the writer.
-func openSQLite(t *testing.T, path string) *sql.DB {
+func openSQLite(t testing.TB, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 	if err != nil {
@@ -27,7 +27,7 @@ func openSQLite(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-func newSQLiteStore(t *testing.T, db *sql.DB, opts ...readmodel.SQLOption) *readmodel.SQLStore {
+func newSQLiteStore(t testing.TB, db *sql.DB, opts ...readmodel.SQLOption) *readmodel.SQLStore {
 	t.Helper()
 	s, err := readmodel.NewSQLStore(db, readmodel.SQLite, opts...)
 	if err != nil {
@@ -172,5 +172,51 @@ func TestSQLitePurge(t *testing.T) {
 	}
 	if n, err := s.PurgeTombstones(ctx, now.Add(2*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("PurgeTombstones = (%d, %v), want 2", n, err)
+	}
+}
+
+// TestSQLiteMigrateOldTables: tables made by an earlier release (without
+// the source_rank, version and done columns) are brought up to date by
+// Migrate, their rows kept, and then work as new ones.
+func TestSQLiteMigrateOldTables(t *testing.T) {
+	db := openSQLite(t, filepath.Join(t.TempDir(), "old.db"))
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE TABLE guapocado_records (key TEXT PRIMARY KEY, value BLOB NOT NULL, source_ts INTEGER NOT NULL, written_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
+		"CREATE TABLE guapocado_claims (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID",
+		"INSERT INTO guapocado_records VALUES ('c:feature:x', CAST('true' AS BLOB), 1000, 1000, 0)",
+		"INSERT INTO guapocado_claims VALUES ('evt_old', 9000000000000000000)",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newSQLiteStore(t, db) // Migrate
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("a second Migrate: %v", err)
+	}
+	rec, found, err := s.Get(ctx, "c:feature:x")
+	if err != nil || !found || string(rec.Value) != "true" {
+		t.Fatalf("the old row after Migrate: %+v, %v, %v", rec, found, err)
+	}
+	if first, err := s.Claim(ctx, "evt_old", time.Hour); err != nil || first {
+		t.Fatalf("the old claim after Migrate: first %v, %v", first, err)
+	}
+	if done, err := s.Completed(ctx, "evt_old"); err != nil || done {
+		t.Fatalf("an old claim is not completed: %v, %v", done, err)
+	}
+	if won, err := s.Put(ctx, readmodel.Record{Key: "c:feature:x", Value: []byte("false"), SourceTime: time.Unix(0, 2000), Rank: 1}); err != nil || !won {
+		t.Fatalf("Put after Migrate: %v, %v", won, err)
+	}
+	changes, next, err := s.Changes(ctx, 0)
+	if err != nil || len(changes) != 0 || next <= 0 {
+		t.Fatalf("Changes(0) = %v, %d, %v", changes, next, err)
+	}
+	if _, err := s.Delete(ctx, "c:feature:x", time.Unix(0, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	changes, _, err = s.Changes(ctx, next)
+	if err != nil || len(changes) != 1 || changes[0].Key != "c:feature:x" {
+		t.Fatalf("Changes after a Delete = %v, %v; want the key", changes, err)
 	}
 }

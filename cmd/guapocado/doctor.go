@@ -24,8 +24,11 @@ const (
 	// clientIdleTimeout is how long the SDK keeps an idle connection; the
 	// server must keep it open longer.
 	clientIdleTimeout = 4 * time.Second
-	// maxClockSkew is the largest server clock offset doctor accepts.
-	maxClockSkew = time.Minute
+	// maxClockSkew is the largest server clock offset doctor accepts. The
+	// read model orders what it stores by the server's clock, but measures
+	// an answer's age (MaxAge, Meta.Age) and a webhook claim's lease by
+	// this machine's: a skew moves both by as much.
+	maxClockSkew = 5 * time.Second
 	// foreignOrigin is an origin no app trusts.
 	foreignOrigin = "https://doctor-foreign-origin.invalid"
 )

@@ -92,6 +92,7 @@ func TestDoctor(t *testing.T) {
 		{"no active organization", right, false, "", "session", "has no active organization or team"},
 		{"webhook receiver not registered", []guapocadotest.Option{guapocadotest.WithCORS(pageOrigin), guapocadotest.WithTrustedOrigins(pageOrigin)}, true, "", "webhooks", `not registered ({"enabled":false})`},
 		{"skewed clock", with(guapocadotest.WithClockSkew(10 * time.Minute)), true, "", "clock", "10m0s ahead of this machine's"},
+		{"clock seconds behind", with(guapocadotest.WithClockSkew(-20 * time.Second)), true, "", "clock", "20s behind this machine's"},
 		{"short keep-alive", with(guapocadotest.WithIdleTimeout(time.Second)), true, "", "keepalive", "closed an idle connection after"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,6 +50,9 @@ func Run(t *testing.T, newStore func(t *testing.T) readmodel.Store) {
 		{"Claim", testClaim},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ClaimExpiry", testClaimExpiry},
+		{"ClaimComplete", testClaimComplete},
+		{"ClaimRelease", testClaimRelease},
+		{"Rank", testRank},
 		{"LargeValues", testLargeValues},
 		{"ContextCanceled", testContextCanceled},
 	} {
@@ -579,4 +582,132 @@ func testContextCanceled(t *testing.T, s readmodel.Store) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Get past its deadline: error %v, want one wrapping context.DeadlineExceeded", err)
 	}
+}
+
+// testClaimComplete: a claim that was not completed is neither first nor
+// completed for others; once completed it is, for its own ttl.
+func testClaimComplete(t *testing.T, s readmodel.Store) {
+	ctx := context.Background()
+	completed := func(id string) bool {
+		t.Helper()
+		done, err := s.Completed(ctx, id)
+		if err != nil {
+			t.Fatalf("Completed(%q): %v", id, err)
+		}
+		return done
+	}
+	if completed("evt_1") {
+		t.Fatal("Completed of an id never claimed is true")
+	}
+	if first, err := s.Claim(ctx, "evt_1", time.Hour); err != nil || !first {
+		t.Fatalf("Claim = (%v, %v), want first", first, err)
+	}
+	if completed("evt_1") {
+		t.Fatal("Completed is true for a claim that was not completed")
+	}
+	if first, _ := s.Claim(ctx, "evt_1", time.Hour); first {
+		t.Fatal("a held claim was taken by a second Claim")
+	}
+	if err := s.Complete(ctx, "evt_1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if !completed("evt_1") {
+		t.Fatal("Completed is false after Complete")
+	}
+	if err := s.Release(ctx, "evt_1"); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := s.Claim(ctx, "evt_1", time.Hour); first || !completed("evt_1") {
+		t.Fatal("Release forgot a completed claim")
+	}
+	// A short lease completed with a long ttl lasts the ttl.
+	if first, _ := s.Claim(ctx, "evt_2", time.Millisecond); !first {
+		t.Fatal("Claim of evt_2 not first")
+	}
+	if err := s.Complete(ctx, "evt_2", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if first, _ := s.Claim(ctx, "evt_2", time.Hour); first || !completed("evt_2") {
+		t.Fatal("a completed claim expired with its lease instead of its ttl")
+	}
+	// A completion expires with its ttl.
+	if err := s.Complete(ctx, "evt_3", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if completed("evt_3") {
+		t.Fatal("Completed is true after the ttl passed")
+	}
+	if first, _ := s.Claim(ctx, "evt_3", time.Hour); !first {
+		t.Fatal("Claim after a completion's ttl passed was not first")
+	}
+	if completed("evt_3") {
+		t.Fatal("a fresh claim after an expired completion reports completed")
+	}
+	if err := s.Complete(ctx, "", time.Hour); !errors.Is(err, readmodel.ErrInvalidArgument) {
+		t.Errorf("Complete of an empty id: %v, want ErrInvalidArgument", err)
+	}
+	if err := s.Complete(ctx, "evt_4", 0); !errors.Is(err, readmodel.ErrInvalidArgument) {
+		t.Errorf("Complete with ttl 0: %v, want ErrInvalidArgument", err)
+	}
+}
+
+// testClaimRelease: a released lease may be claimed again at once, as
+// after a failed projection.
+func testClaimRelease(t *testing.T, s readmodel.Store) {
+	ctx := context.Background()
+	if first, _ := s.Claim(ctx, "evt_1", time.Hour); !first {
+		t.Fatal("Claim not first")
+	}
+	if err := s.Release(ctx, "evt_1"); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := s.Claim(ctx, "evt_1", time.Hour); !first {
+		t.Fatal("Claim after Release was not first")
+	}
+	if err := s.Release(ctx, "evt_never"); err != nil {
+		t.Fatalf("Release of an id never claimed: %v", err)
+	}
+	if err := s.Release(ctx, ""); !errors.Is(err, readmodel.ErrInvalidArgument) {
+		t.Errorf("Release of an empty id: %v, want ErrInvalidArgument", err)
+	}
+}
+
+// testRank: at an equal SourceTime the higher Rank wins, an equal Rank
+// goes to the later arrival, and a Delete beats every Put of its time.
+func testRank(t *testing.T, s readmodel.Store) {
+	ctx := context.Background()
+	key := readmodel.Key("cus_1", "usage", "api-calls")
+	p := func(v string, src time.Time, rank int64) bool {
+		t.Helper()
+		won, err := s.Put(ctx, readmodel.Record{Key: key, Value: []byte(v), SourceTime: src, Rank: rank})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return won
+	}
+	if !p(`80`, at(1), 80) {
+		t.Fatal("first Put lost")
+	}
+	if p(`79`, at(1), 79) {
+		t.Fatal("a Put of an equal time and a lower rank won")
+	}
+	rec, _, _ := s.Get(ctx, key)
+	if string(rec.Value) != `80` || rec.Rank != 80 {
+		t.Fatalf("Get = %s rank %d, want 80 rank 80", rec.Value, rec.Rank)
+	}
+	if !p(`81`, at(1), 81) || !p(`"81b"`, at(1), 81) {
+		t.Fatal("a Put of an equal time and an equal or higher rank lost")
+	}
+	if !p(`0`, at(2), 0) {
+		t.Fatal("a newer Put of a lower rank lost: the time comes first")
+	}
+	if !del(t, s, key, at(2)) {
+		t.Fatal("a Delete of an equal time lost")
+	}
+	if p(`9`, at(2), 1<<62) {
+		t.Fatal("a Put of the Delete's time won over the tombstone")
+	}
+	want(t, s, key, "", time.Time{})
 }
