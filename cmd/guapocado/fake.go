@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/guapocado/guapocado-go/billingconfig"
 	"github.com/guapocado/guapocado-go/guapocadotest"
 )
 
@@ -78,6 +79,7 @@ func (a *app) fake(fs *flag.FlagSet) func(args []string) error {
 	password := fs.String("password", fakePassword, "the demo user's `PASSWORD`")
 	org := fs.String("org", fakeOrg, "the demo organization's `SLUG`")
 	cors := fs.String("cors", "", "comma-separated page `ORIGINS` allowed to call the fake from a browser (and trusted)")
+	config := fs.String("config", "", "serve the catalogue of this canonical billing config `FILE` (billing.json) instead of the demo one")
 	return func(args []string) error {
 		if _, err := a.positional(args, 0, 0, fs); err != nil {
 			return err
@@ -107,6 +109,13 @@ func (a *app) fake(fs *flag.FlagSet) func(args []string) error {
 		}
 		if *envOnly && *envFile != "" {
 			return usagef("fake: --env and --env-file: choose one")
+		}
+		if *config != "" {
+			cfg, err := billingconfig.Load(*config)
+			if err != nil {
+				return failf(exitFailure, "invalid_config", "fake: --config: %s", strings.TrimPrefix(err.Error(), "billingconfig: "))
+			}
+			opts = append(opts, guapocadotest.WithBillingConfig(cfg))
 		}
 		srv, err := newFake(opts...)
 		if err != nil {
