@@ -57,15 +57,17 @@ func forms[T any](x T) map[string]any {
 		"reflect.Value": reflect.ValueOf(x), "reflect.Value of *": reflect.ValueOf(p),
 		"reflect.Value of unexported field": reflect.ValueOf(unexported[T]{x}).Field(0),
 	}
-	// Each field of x through reflection, where fmt prints it with no
-	// method (the fields of a struct or of the struct a pointer points to).
+	// Each exported field of x through reflection (of the struct a
+	// pointer points to), as a generic struct printer would pass it.
 	v := reflect.ValueOf(x)
 	for v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
 	}
 	if v.Kind() == reflect.Struct {
 		for i := 0; i < v.NumField(); i++ {
-			out["reflect field "+v.Type().Field(i).Name] = v.Field(i)
+			if v.Type().Field(i).IsExported() {
+				out["reflect field "+v.Type().Field(i).Name] = v.Field(i)
+			}
 		}
 	}
 	return out
