@@ -150,7 +150,7 @@ func TestPlatformOnFake(t *testing.T) {
 	must(err)
 	w2, err := c.WebhookEndpoints.Register(ctx, &WebhookEndpointParams{URL: "https://a.test/hooks2", Events: []string{"usage.updated"}, RegistrationKey: "jobs"})
 	must(err)
-	if w1.ID != w2.ID || w1.SigningSecret == "" || w1.SigningSecret != w2.SigningSecret || w2.URL != "https://a.test/hooks2" ||
+	if w1.ID != w2.ID || w1.SigningSecret.IsZero() || !w1.SigningSecret.Equal(w2.SigningSecret) || w2.URL != "https://a.test/hooks2" ||
 		len(w2.Events) != 1 || w2.AllEvents || !w1.AllEvents {
 		t.Errorf("webhook endpoints %v %v", w1, w2)
 	}

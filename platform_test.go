@@ -304,7 +304,7 @@ func platformActions() []platformAction {
 			},
 			check: func(t *testing.T, v any) {
 				w := v.(*WebhookEndpoint)
-				if w.ID != "we_1" || w.Status != WebhookStatusPendingApproval || !w.AllEvents || w.Events != nil || w.SigningSecret != "whsec_SECRETSECRET" {
+				if w.ID != "we_1" || w.Status != WebhookStatusPendingApproval || !w.AllEvents || w.Events != nil || w.SigningSecret.Reveal() != "whsec_SECRETSECRET" {
 					t.Errorf("got %+v", *w)
 				}
 				if s := w.String(); strings.Contains(s, "SECRETSECRET") {

@@ -171,8 +171,9 @@ type WebhookEndpoint struct {
 	AllEvents bool
 	Events    []string
 	// SigningSecret verifies the endpoint's deliveries (see package
-	// webhook). Keep it secret: String never shows it.
-	SigningSecret string
+	// webhook): pass SigningSecret.Reveal() to webhook.NewHandler. No
+	// rendering of the endpoint or of the Secret shows it.
+	SigningSecret Secret
 }
 
 // String describes the endpoint without its signing secret.
@@ -182,7 +183,7 @@ func (w WebhookEndpoint) String() string {
 		events = "*"
 	}
 	return "WebhookEndpoint{ID:" + w.ID + " Status:" + w.Status + " URL:" + w.URL +
-		" Events:" + events + " SigningSecret:[redacted]}"
+		" Events:" + events + " SigningSecret:" + SecretRedacted + "}"
 }
 
 // GoString is String: %#v never shows the signing secret.
@@ -202,12 +203,12 @@ func (w WebhookEndpoint) Format(f fmt.State, verb rune) {
 // LogValue logs the endpoint without its signing secret.
 func (w WebhookEndpoint) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", w.ID), slog.String("status", w.Status), slog.String("url", w.URL),
-		slog.Bool("allEvents", w.AllEvents), slog.Any("events", w.Events), slog.String("signingSecret", "[redacted]"))
+		slog.Bool("allEvents", w.AllEvents), slog.Any("events", w.Events), slog.String("signingSecret", SecretRedacted))
 }
 
-// MarshalJSON writes the endpoint with its signing secret redacted: JSON
-// goes to logs and caches, and the secret belongs in a secret store (read
-// the field itself to put it there).
+// MarshalJSON writes the endpoint with its signing secret redacted
+// (SecretRedacted, "" when empty): JSON goes to logs and caches, and the
+// secret belongs in a secret store (SigningSecret.Reveal() gives it).
 func (w WebhookEndpoint) MarshalJSON() ([]byte, error) {
 	var events any = w.Events
 	if w.AllEvents {
@@ -218,11 +219,13 @@ func (w WebhookEndpoint) MarshalJSON() ([]byte, error) {
 		Status        string `json:"status"`
 		URL           string `json:"url"`
 		Events        any    `json:"events"`
-		SigningSecret string `json:"signingSecret"`
-	}{w.ID, w.Status, w.URL, events, "[redacted]"})
+		SigningSecret Secret `json:"signingSecret"`
+	}{w.ID, w.Status, w.URL, events, w.SigningSecret})
 }
 
-// UnmarshalJSON reads {id, status, url, events:"*"|[…], signingSecret}.
+// UnmarshalJSON reads {id, status, url, events:"*"|[…], signingSecret}. A
+// signingSecret of SecretRedacted (what MarshalJSON writes) decodes as the
+// empty Secret.
 func (w *WebhookEndpoint) UnmarshalJSON(b []byte) error {
 	var v struct {
 		ID            string          `json:"id"`
@@ -234,7 +237,10 @@ func (w *WebhookEndpoint) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*w = WebhookEndpoint{ID: v.ID, Status: v.Status, URL: v.URL, SigningSecret: v.SigningSecret}
+	if v.SigningSecret == SecretRedacted {
+		v.SigningSecret = ""
+	}
+	*w = WebhookEndpoint{ID: v.ID, Status: v.Status, URL: v.URL, SigningSecret: NewSecret(v.SigningSecret)}
 	if len(v.Events) > 0 && string(v.Events) != "null" {
 		var one string
 		if json.Unmarshal(v.Events, &one) == nil {

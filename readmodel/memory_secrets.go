@@ -1,15 +1,19 @@
 package readmodel
 
 import (
-	"bytes"
 	"context"
 	"time"
+
+	guapocado "github.com/guapocado/guapocado-go"
 )
 
 var _ SecretStore = (*MemoryStore)(nil)
 
+// memSecret is one stored secret. The value is a guapocado.Secret, not
+// bytes, so that printing the store (fmt expands a pointer field for verbs
+// such as %s or %t) shows an address where the value would be.
 type memSecret struct {
-	value   []byte
+	value   guapocado.Secret
 	version int64
 }
 
@@ -24,7 +28,7 @@ func (m *MemoryStore) GetSecret(ctx context.Context, name string) ([]byte, bool,
 	if !ok {
 		return nil, false, nil
 	}
-	return bytes.Clone(s.value), true, nil
+	return []byte(s.value.Reveal()), true, nil
 }
 
 // PutSecret implements [SecretStore.PutSecret].
@@ -41,6 +45,6 @@ func (m *MemoryStore) PutSecret(ctx context.Context, name string, value []byte, 
 	if m.secrets == nil {
 		m.secrets = map[string]memSecret{}
 	}
-	m.secrets[name] = memSecret{value: bytes.Clone(value), version: v}
+	m.secrets[name] = memSecret{value: guapocado.NewSecret(string(value)), version: v}
 	return true, nil
 }

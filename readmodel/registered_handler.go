@@ -110,7 +110,7 @@ func (h *registeredReceiver) innerFor(r *registered) (http.Handler, error) {
 	if h.innerReg == r && h.inner != nil {
 		return h.inner, nil
 	}
-	inner, err := h.rm.WebhookHandler(r.secret, r.ep, h.opts...)
+	inner, err := h.rm.WebhookHandler(r.secret.Reveal(), r.ep, h.opts...)
 	if err != nil {
 		return nil, err
 	}

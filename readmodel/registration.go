@@ -136,7 +136,7 @@ func newRegistrar(c *registrationConfig, store Store, platform bool) (*registrar
 // registered is one registration: the endpoint and its signing secret.
 type registered struct {
 	ep      Endpoint
-	secret  string
+	secret  guapocado.Secret
 	version int64
 }
 
@@ -199,12 +199,12 @@ func (rm *ReadModel) registerLocked(ctx context.Context) (*registered, error) {
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: register the webhook endpoint %s: %w", g.reg.URL, err)
 	}
-	if ep.SigningSecret == "" {
+	if ep.SigningSecret.IsZero() {
 		return nil, fmt.Errorf("readmodel: register the webhook endpoint %s: the platform answered no signing secret", g.reg.URL)
 	}
 	version := rm.now()
 	cur := &registered{ep: Endpoint{ID: ep.ID, Status: ep.Status, URL: ep.URL}, secret: ep.SigningSecret, version: unixNano(version)}
-	raw, err := json.Marshal(registrationRecord{ID: ep.ID, Status: ep.Status, URL: ep.URL, SigningSecret: ep.SigningSecret})
+	raw, err := json.Marshal(registrationRecord{ID: ep.ID, Status: ep.Status, URL: ep.URL, SigningSecret: ep.SigningSecret.Reveal()})
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: encode the webhook registration: %w", err)
 	}
@@ -254,10 +254,10 @@ func (rm *ReadModel) loadRegistration(ctx context.Context) (*registered, error) 
 	// The version is not stored beside the value: a stored registration
 	// counts as newer than what this instance holds when it differs.
 	cur := g.current.Load()
-	if cur != nil && cur.secret == rec.SigningSecret && cur.ep.ID == rec.ID {
+	if cur != nil && cur.secret.Reveal() == rec.SigningSecret && cur.ep.ID == rec.ID {
 		return cur, nil
 	}
-	r := &registered{ep: Endpoint{ID: rec.ID, Status: rec.Status, URL: rec.URL}, secret: rec.SigningSecret, version: rm.nowNs()}
+	r := &registered{ep: Endpoint{ID: rec.ID, Status: rec.Status, URL: rec.URL}, secret: guapocado.NewSecret(rec.SigningSecret), version: rm.nowNs()}
 	g.setCurrent(r)
 	return r, nil
 }
@@ -288,9 +288,9 @@ func (rm *ReadModel) ensureRegistered(ctx context.Context) (*registered, error) 
 func (rm *ReadModel) secretFor(ctx context.Context, body []byte, header string, cur *registered) *registered {
 	g := rm.reg
 	matches := func(r *registered) bool {
-		return webhook.Verify(body, header, r.secret, webhook.WithTolerance(-1)) == nil
+		return webhook.Verify(body, header, r.secret.Reveal(), webhook.WithTolerance(-1)) == nil
 	}
-	err := webhook.Verify(body, header, cur.secret, webhook.WithTolerance(-1))
+	err := webhook.Verify(body, header, cur.secret.Reveal(), webhook.WithTolerance(-1))
 	if err == nil {
 		g.resetFailures()
 		return cur

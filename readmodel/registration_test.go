@@ -17,6 +17,7 @@ import (
 
 	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/guapocadotest"
+	"github.com/guapocado/guapocado-go/internal/redactcheck"
 	"github.com/guapocado/guapocado-go/readmodel"
 	"github.com/guapocado/guapocado-go/readmodel/storetest"
 	"github.com/guapocado/guapocado-go/webhook"
@@ -157,6 +158,9 @@ func TestRegistration(t *testing.T) {
 	if strings.Contains(printed, secret) {
 		t.Fatal("the signing secret appears in a printout, a log, an error or an answer")
 	}
+	// Every fmt verb (%p and %w included), nested every way, every encoding.
+	redactcheck.NoSecret(t, "*ReadModel", rm, secret)
+	redactcheck.NoSecret(t, "registered handler", h, secret)
 }
 
 // TestRegistrationAgainAfterFailures: see storetest.RunRegistration

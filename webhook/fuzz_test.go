@@ -40,7 +40,7 @@ func FuzzHeader(f *testing.F) {
 			ts = -(ts + 1)
 		}
 		now := time.Unix(ts, 0)
-		v := webhook.Verifier{Secrets: []string{secret}, Now: func() time.Time { return now }}
+		v := webhook.Verifier{Secrets: secretsOf(secret), Now: func() time.Time { return now }}
 
 		err := v.Verify(payload, header)
 		switch {
@@ -68,7 +68,7 @@ func FuzzHeader(f *testing.F) {
 		if err := v.Verify(changed, signed); !errors.Is(err, webhook.ErrSignatureMismatch) {
 			t.Fatalf("changed payload: %v", err)
 		}
-		other := webhook.Verifier{Secrets: []string{secret + "!"}, Now: v.Now}
+		other := webhook.Verifier{Secrets: secretsOf(secret + "!"), Now: v.Now}
 		if err := other.Verify(payload, signed); !errors.Is(err, webhook.ErrSignatureMismatch) {
 			t.Fatalf("other secret: %v", err)
 		}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	guapocado "github.com/guapocado/guapocado-go"
 )
 
 // DefaultMaxBodyBytes caps the body a Handler reads (1 MiB).
@@ -40,7 +42,7 @@ const DefaultMaxBodyBytes int64 = 1 << 20
 // Printed with fmt, encoded as JSON or logged with log/slog, a Handler
 // shows its settings and how many secrets it has, never the secrets.
 type Handler struct {
-	verifier  *Verifier // behind a pointer: fmt's raw printing (%p, %w) shows an address, not the secrets
+	verifier  *Verifier
 	maxBody   int64
 	deduper   Deduper
 	dedupeSet bool // WithDeduper was given (nil disables deduplication)
@@ -88,7 +90,7 @@ func WithLogger(l *slog.Logger) HandlerOption {
 // such a handler could only refuse every delivery.
 func NewHandler(secret string, opts ...HandlerOption) (*Handler, error) {
 	h := &Handler{
-		verifier: &Verifier{Secrets: []string{secret}},
+		verifier: &Verifier{Secrets: []guapocado.Secret{guapocado.NewSecret(secret)}},
 		maxBody:  DefaultMaxBodyBytes,
 		logger:   slog.New(slog.DiscardHandler),
 		handlers: make(map[EventType]func(context.Context, *Event) error),

@@ -22,7 +22,7 @@ func TestSecretsAreNotShown(t *testing.T) {
 	h := mustHandler(t, main, webhook.WithSecrets(old), webhook.WithTolerance(time.Minute))
 	h.OnInvoiceUpdated(nil)
 	h.On(webhook.EventUsageUpdated, func(ctx context.Context, e *webhook.Event) error { return nil })
-	v := webhook.Verifier{Secrets: []string{main, old}, Tolerance: time.Minute}
+	v := webhook.Verifier{Secrets: secretsOf(main, old), Tolerance: time.Minute}
 	vp, err := webhook.NewVerifier(main, webhook.WithSecrets(old), webhook.WithTolerance(time.Minute))
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	guapocado "github.com/guapocado/guapocado-go"
 )
 
 // Headers of a delivery, and the default tolerance.
@@ -64,13 +66,15 @@ var (
 // Verifier checks guapocado-signature headers. The zero value has no
 // secret and rejects everything with ErrNoSecret; [NewVerifier] refuses to
 // build one without a secret. A Verifier is safe for concurrent use as long
-// as its fields are not modified. Printed with fmt, encoded as JSON or
-// logged with log/slog it shows how many secrets it has, never them.
+// as its fields are not modified. Printed with fmt (any verb), encoded as
+// JSON or logged with log/slog it shows how many secrets it has, never
+// them; the secrets are [guapocado.Secret] values, which show nothing
+// either where fmt prints the fields themselves.
 type Verifier struct {
 	// Secrets are the signing secrets accepted; a signature made with any
 	// of them verifies (rotate by listing the new and the old secret).
-	// Empty entries are ignored.
-	Secrets []string
+	// Empty entries are ignored. Make them with guapocado.NewSecret.
+	Secrets []guapocado.Secret
 	// Tolerance is how far the signed timestamp may be from Now, in either
 	// direction: 0 means DefaultTolerance, a negative value disables the
 	// check (only for re-verifying stored payloads: it allows replays).
@@ -121,14 +125,16 @@ func WithClock(now func() time.Time) Option {
 // signing secret without dropping deliveries.
 func WithSecrets(secrets ...string) Option {
 	return verifierOption(func(v *Verifier) {
-		v.Secrets = append(v.Secrets, secrets...)
+		for _, s := range secrets {
+			v.Secrets = append(v.Secrets, guapocado.NewSecret(s))
+		}
 	})
 }
 
 // NewVerifier returns a Verifier accepting secret (and any [WithSecrets]).
 // It returns ErrNoSecret when no non-empty secret is given.
 func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
-	v := &Verifier{Secrets: []string{secret}}
+	v := &Verifier{Secrets: []guapocado.Secret{guapocado.NewSecret(secret)}}
 	for _, o := range opts {
 		if o != nil {
 			o.applyVerifier(v)
@@ -150,13 +156,13 @@ func Verify(payload []byte, header, secret string, opts ...Option) error {
 	if len(opts) == 0 {
 		return verify(secret, nil, 0, nil, payload, header)
 	}
-	v := Verifier{Secrets: []string{secret}}
+	var v Verifier
 	for _, o := range opts {
 		if o != nil {
 			o.applyVerifier(&v)
 		}
 	}
-	return v.Verify(payload, header)
+	return verify(secret, v.Secrets, v.Tolerance, v.Now, payload, header)
 }
 
 // ConstructEvent verifies payload as [Verify] does, then parses it as
@@ -184,7 +190,7 @@ func (v Verifier) ConstructEvent(payload []byte, header string) (*Event, error) 
 
 func (v Verifier) hasSecret() bool {
 	for _, s := range v.Secrets {
-		if s != "" {
+		if !s.IsZero() {
 			return true
 		}
 	}
@@ -194,7 +200,7 @@ func (v Verifier) hasSecret() bool {
 func (v Verifier) secretCount() int {
 	n := 0
 	for _, s := range v.Secrets {
-		if s != "" {
+		if !s.IsZero() {
 			n++
 		}
 	}
@@ -434,10 +440,10 @@ func (s *macSet) match(secret string, payload []byte) bool {
 	return ok
 }
 
-func verify(first string, more []string, tol time.Duration, now func() time.Time, payload []byte, header string) error {
+func verify(first string, more []guapocado.Secret, tol time.Duration, now func() time.Time, payload []byte, header string) error {
 	if first == "" {
 		i := 0
-		for i < len(more) && more[i] == "" {
+		for i < len(more) && more[i].IsZero() {
 			i++
 		}
 		if i == len(more) {
@@ -451,7 +457,7 @@ func verify(first string, more []string, tol time.Duration, now func() time.Time
 	}
 	ok := first != "" && set.match(first, payload)
 	for i := 0; !ok && i < len(more); i++ {
-		ok = more[i] != "" && set.match(more[i], payload)
+		ok = !more[i].IsZero() && set.match(more[i].Reveal(), payload)
 	}
 	ts := set.ts
 	macPool.Put(set)

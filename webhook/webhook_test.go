@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	guapocado "github.com/guapocado/guapocado-go"
 	"github.com/guapocado/guapocado-go/guapocadotest"
 	"github.com/guapocado/guapocado-go/webhook"
 )
@@ -31,6 +32,15 @@ import (
 var t0 = time.Unix(1795732077, 0)
 
 func clockAt(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// secretsOf makes a Verifier's Secrets.
+func secretsOf(ss ...string) []guapocado.Secret {
+	out := make([]guapocado.Secret, len(ss))
+	for i, s := range ss {
+		out[i] = guapocado.NewSecret(s)
+	}
+	return out
+}
 
 // openSSL finds the openssl binary. The vectors it produces are the
 // independent check of our HMAC, so a missing openssl fails the test.
@@ -195,16 +205,16 @@ func TestRotation(t *testing.T) {
 	if err := webhook.Verify(payload, onlyOld, newS, clock, webhook.WithSecrets(oldS)); err != nil {
 		t.Errorf("WebhookWithSecrets: %v", err)
 	}
-	v := webhook.Verifier{Secrets: []string{"", newS, oldS}, Now: clockAt(t0)}
+	v := webhook.Verifier{Secrets: secretsOf("", newS, oldS), Now: clockAt(t0)}
 	if err := v.Verify(payload, onlyOld); err != nil {
 		t.Errorf("verifier with empty entry: %v", err)
 	}
-	if err := (webhook.Verifier{Secrets: []string{newS}, Now: clockAt(t0)}).Verify(payload, onlyOld); !errors.Is(err, webhook.ErrSignatureMismatch) {
+	if err := (webhook.Verifier{Secrets: secretsOf(newS), Now: clockAt(t0)}).Verify(payload, onlyOld); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("old signature with only the new secret: got %v", err)
 	}
 	// Many secrets (beyond the per-set cache) still verify and still refuse.
 	many := []string{"s1", "s2", "s3", "s4", "s5", "s6", oldS}
-	vm := webhook.Verifier{Secrets: many, Now: clockAt(t0)}
+	vm := webhook.Verifier{Secrets: secretsOf(many...), Now: clockAt(t0)}
 	for i := 0; i < 3; i++ {
 		if err := vm.Verify(payload, onlyOld); err != nil {
 			t.Fatalf("7 secrets, round %d: %v", i, err)
@@ -248,7 +258,7 @@ func TestTolerance(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrTimestamp", c.name, err)
 		}
 		// The struct form agrees (its Tolerance set from the option's value).
-		v := webhook.Verifier{Secrets: []string{secret}, Now: clockAt(c.now), Tolerance: c.tol}
+		v := webhook.Verifier{Secrets: secretsOf(secret), Now: clockAt(c.now), Tolerance: c.tol}
 		if err2 := v.Verify(payload, header); (err2 == nil) != (err == nil) {
 			t.Errorf("%s: Verifier says %v, Verify %v", c.name, err2, err)
 		}
@@ -351,7 +361,7 @@ func TestEmptySecret(t *testing.T) {
 	if err := webhook.Verify(payload, header, "", clock, webhook.WithSecrets("", "")); !errors.Is(err, webhook.ErrNoSecret) {
 		t.Errorf("only empty secrets: got %v", err)
 	}
-	for _, v := range []webhook.Verifier{{}, {Secrets: []string{""}}, {Secrets: []string{"", ""}, Now: clockAt(t0)}} {
+	for _, v := range []webhook.Verifier{{}, {Secrets: secretsOf("")}, {Secrets: secretsOf("", ""), Now: clockAt(t0)}} {
 		if err := v.Verify(payload, header); !errors.Is(err, webhook.ErrNoSecret) {
 			t.Errorf("verifier %d secrets: got %v", len(v.Secrets), err)
 		}
@@ -360,7 +370,7 @@ func TestEmptySecret(t *testing.T) {
 	if err := webhook.Verify(payload, header, "", clock, webhook.WithSecrets("whsec_real")); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("empty main secret beside a real one: got %v", err)
 	}
-	if err := (webhook.Verifier{Secrets: []string{"whsec_real", ""}, Now: clockAt(t0)}).Verify(payload, header); !errors.Is(err, webhook.ErrSignatureMismatch) {
+	if err := (webhook.Verifier{Secrets: secretsOf("whsec_real", ""), Now: clockAt(t0)}).Verify(payload, header); !errors.Is(err, webhook.ErrSignatureMismatch) {
 		t.Errorf("empty entry beside a real one: got %v", err)
 	}
 	ev, err := webhook.ConstructEvent(payload, header, "", clock)
@@ -392,7 +402,7 @@ func TestConstructEvent(t *testing.T) {
 		t.Errorf("purchase = %+v", pu.Purchase)
 	}
 	// The struct form.
-	v := webhook.Verifier{Secrets: []string{secret}, Now: clockAt(t0)}
+	v := webhook.Verifier{Secrets: secretsOf(secret), Now: clockAt(t0)}
 	if ev2, err := v.ConstructEvent(payload, header); err != nil || ev2.ID != "evt_c1" {
 		t.Errorf("Verifier.ConstructEvent: %v, %v", ev2, err)
 	}

@@ -93,7 +93,7 @@ func RunRegistration(t *testing.T, newStore func(t *testing.T) readmodel.Store) 
 	run := time.Now().UnixNano()
 	var codes []int
 	for i := range 3 {
-		codes = append(codes, deliver(h, current.SigningSecret, fmt.Sprintf("evt_%d_%d", run, i)))
+		codes = append(codes, deliver(h, current.SigningSecret.Reveal(), fmt.Sprintf("evt_%d_%d", run, i)))
 	}
 	if fmt.Sprint(codes) != "[401 401 200]" {
 		t.Fatalf("deliveries signed with the platform's secret answered %v; want [401 401 200] (registered again on the 3rd)", codes)
@@ -102,10 +102,10 @@ func RunRegistration(t *testing.T, newStore func(t *testing.T) readmodel.Store) 
 		t.Fatalf("%d registrations, want 1", n)
 	}
 	raw, found, err := store.GetSecret(ctx, "webhook-registration:"+key)
-	if err != nil || !found || !strings.Contains(string(raw), current.SigningSecret) {
+	if err != nil || !found || !strings.Contains(string(raw), current.SigningSecret.Reveal()) {
 		t.Fatalf("the store does not hold the platform's current secret after registering again (found %v, %v)", found, err)
 	}
-	if code := deliver(other, current.SigningSecret, fmt.Sprintf("evt_%d_other", run)); code != http.StatusOK {
+	if code := deliver(other, current.SigningSecret.Reveal(), fmt.Sprintf("evt_%d_other", run)); code != http.StatusOK {
 		t.Fatalf("the other instance answered %d; want 200 with the secret read from the store", code)
 	}
 	if n := registrations() - before; n != 1 {
@@ -132,7 +132,7 @@ func RunRegistration(t *testing.T, newStore func(t *testing.T) readmodel.Store) 
 	}
 	errMu.Lock()
 	defer errMu.Unlock()
-	if strings.Contains(strings.Join(errs, "\n"), current.SigningSecret) {
+	if strings.Contains(strings.Join(errs, "\n"), current.SigningSecret.Reveal()) {
 		t.Fatal("an error shows the signing secret")
 	}
 }
