@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -53,11 +52,9 @@ func firstLine(b []byte) []byte {
 func Build(tb testing.TB, files map[string]string, args ...string) (string, error) {
 	tb.Helper()
 	root := Root(tb)
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			tb.Fatal("compiletest: no go command")
-		}
+	goBin, err := exec.LookPath("go") // go test puts its own go first on PATH
+	if err != nil {
+		tb.Fatal("compiletest: no go command on PATH")
 	}
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
