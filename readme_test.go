@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/guapocado/guapocado-go/internal/testenv"
 )
 
 // readmePrelude declares what README snippets use without declaring: a
@@ -59,9 +61,7 @@ var readmeImports = map[string]string{
 // that uses this checkout. A block that calls syscall/js is vetted for
 // GOOS=js GOARCH=wasm.
 func TestReadmeSnippetsCompile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a module")
-	}
+	testenv.NeedFull(t, "vets the README's snippets in a temporary module that requires otelguapocado (downloads OpenTelemetry)")
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH")

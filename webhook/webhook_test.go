@@ -1262,14 +1262,9 @@ func TestHandlerPanickingCallbackReleasesTheEvent(t *testing.T) {
 		}()
 		deliver(h, payload, "")
 	}()
-	done := make(chan *httptest.ResponseRecorder)
-	go func() { done <- deliver(h, payload, "") }()
-	select {
-	case rec := <-done:
-		wantResponse(t, rec, http.StatusOK, received)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the retry is stuck behind the panicked delivery")
-	}
+	// A retry stuck behind the panicked delivery never answers: go test's
+	// -timeout reports it.
+	wantResponse(t, deliver(h, payload, ""), http.StatusOK, received)
 	if calls.Load() != 2 {
 		t.Errorf("calls = %d", calls.Load())
 	}
