@@ -412,8 +412,8 @@ func TestConstructEvent(t *testing.T) {
 	}
 }
 
-// eventFixtures are data payloads of the seven known types as CONTRACT.md
-// section 5 shapes them.
+// eventFixtures are data payloads of the seven known types, shaped as the
+// platform sends them.
 var eventFixtures = map[webhook.EventType]string{
 	webhook.EventCustomerUpdated: `{"customer":{"id":"org_acme","stripeCustomerId":"cus_123","name":"Acme","email":"billing@acme.test",` +
 		`"metadata":{"tier":"gold","seats":3},"createdAt":"2026-01-02T03:04:05.000Z","updatedAt":"2026-11-27T09:57:00.000Z"}}`,
