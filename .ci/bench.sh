@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Performance check (issue 10): the SDK's benchmarks against a hand-written
+# Performance check: the SDK's benchmarks against a hand-written
 # net/http + encoding/json client on the same in-process server, with the
-# targets (README, "Performance"). Prints the table; exits non-zero when a
+# targets (docs/performance.md). Prints the table; exits non-zero when a
 # target is missed. Takes about 20 s on an idle 2-CPU machine.
 #
 # The figures are medians over 5 interleaved rounds, but a busy machine can

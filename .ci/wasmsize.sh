@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Size check for the WebAssembly example (issue 8, acceptance 4): builds the
+# Size check for the WebAssembly example: builds the
 # floor program (internal/wasmfloor: a minimal net/http POST plus
 # encoding/json decode) and the given example package with the same flags,
 # compresses both with gzip -9, prints both sizes and the ratio, and fails

@@ -14,7 +14,7 @@
 // Figures are medians over the rounds, and a ratio is the median of the
 // rounds' ratios.
 //
-// Targets (issue 10): sequential Consume at most 1.15x the floor's ns/op and
+// Targets: sequential Consume at most 1.15x the floor's ns/op and
 // at most the floor's allocs/op + 15; 64 goroutines at least 0.9x the
 // floor's calls/s, with at most 64 connections over 10,000 calls; webhook
 // verification of 1 KiB at most 1.3x bare HMAC-SHA256 plus hex decoding.
