@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jarcoal/httpmock"
@@ -196,20 +197,25 @@ func TestContextCancelStopsRetriesAtOnce(t *testing.T) {
 	}
 }
 
+// TestDeadlineShorterThanWaitStops: a Retry-After longer than what is left of
+// the context ends the retries at once. In a testing/synctest bubble, so the
+// 2 s deadline is on its fake clock.
 func TestDeadlineShorterThanWaitStops(t *testing.T) {
 	t.Parallel()
-	c, mt, sl := newMockClient(t, testBase, WithBearerToken(testToken), WithRetry(3, 0, time.Minute))
-	mt.RegisterResponder("POST", balanceURL, status(429, `{"message":"Too many requests. Please try again later."}`, "X-Retry-After", "10"))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := c.Usage.Balance(ctx, "api-calls")
-	var ae *Error
-	if !errors.As(err, &ae) || !errors.Is(err, ErrRateLimited) || ae.RetryAfter != 10*time.Second {
-		t.Fatalf("got %v", err)
-	}
-	if n := calls(mt, "POST", balanceURL); n != 1 || len(sl.all()) != 0 {
-		t.Errorf("%d attempts, waits %v", n, sl.all())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, mt, sl := newMockClient(t, testBase, WithBearerToken(testToken), WithRetry(3, 0, time.Minute))
+		mt.RegisterResponder("POST", balanceURL, status(429, `{"message":"Too many requests. Please try again later."}`, "X-Retry-After", "10"))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := c.Usage.Balance(ctx, "api-calls")
+		var ae *Error
+		if !errors.As(err, &ae) || !errors.Is(err, ErrRateLimited) || ae.RetryAfter != 10*time.Second {
+			t.Fatalf("got %v", err)
+		}
+		if n := calls(mt, "POST", balanceURL); n != 1 || len(sl.all()) != 0 {
+			t.Errorf("%d attempts, waits %v", n, sl.all())
+		}
+	})
 }
 
 func TestMaxRetriesReturnsLastTypedError(t *testing.T) {
