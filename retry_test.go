@@ -174,27 +174,32 @@ func TestConsumeLostAfterWriteIsOutcomeUnknown(t *testing.T) {
 	}
 }
 
+// TestContextCancelStopsRetriesAtOnce: cancelling the context ends a 10 s
+// retry wait at once. On testing/synctest's clock, so the elapsed time is
+// exact.
 func TestContextCancelStopsRetriesAtOnce(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	c, err := NewClient(testBase, WithHTTPClient(&http.Client{Transport: mt}), WithBearerToken(testToken), WithRetry(5, 10*time.Second, 10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mt.RegisterResponder("POST", balanceURL, status(503, ""))
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
-	_, err = c.Usage.Balance(ctx, "api-calls")
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("returned after %s", el)
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v, want context.Canceled", err)
-	}
-	if n := calls(mt, "POST", balanceURL); n != 1 {
-		t.Errorf("%d attempts", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		mt := httpmock.NewMockTransport()
+		c, err := NewClient(testBase, WithHTTPClient(&http.Client{Transport: mt}), WithBearerToken(testToken), WithRetry(5, 10*time.Second, 10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mt.RegisterResponder("POST", balanceURL, status(503, ""))
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		start := time.Now()
+		_, err = c.Usage.Balance(ctx, "api-calls")
+		if el := time.Since(start); el > 5*time.Second {
+			t.Errorf("returned after %s", el)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want context.Canceled", err)
+		}
+		if n := calls(mt, "POST", balanceURL); n != 1 {
+			t.Errorf("%d attempts", n)
+		}
+	})
 }
 
 // TestDeadlineShorterThanWaitStops: a Retry-After longer than what is left of
