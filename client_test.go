@@ -493,7 +493,8 @@ func TestActionsErrors(t *testing.T) {
 					t.Errorf("method/path = %s %s", ae.Method, ae.Path)
 				}
 				// A write's 5xx, or its 2xx that does not decode, may have been
-				// applied (CONTRACT.md section 8): it also matches ErrOutcomeUnknown.
+				// applied (the plugin answers 500 when it lost the platform's
+				// answer to an applied write): it also matches ErrOutcomeUnknown.
 				unknown := a.write && (tc.status >= 500 || tc.status == 200)
 				if got := errors.Is(err, ErrOutcomeUnknown); got != unknown {
 					t.Errorf("errors.Is(%v, ErrOutcomeUnknown) = %v, want %v", err, got, unknown)

@@ -60,8 +60,8 @@ var (
 	// refund) that may have been applied although the call failed: its
 	// request was sent and the answer lost (the connection broke, or the
 	// context ended while waiting); or it was answered 5xx (the plugin
-	// answers 500 when it lost the platform's answer after the platform
-	// applied the write, CONTRACT.md section 8), so the error matches
+	// answers 500, with an empty body, when it lost the platform's answer
+	// after the platform applied the write), so the error matches
 	// ErrServer too; or its 2xx answer was cut off or did not decode; or an
 	// earlier attempt may have been applied and no later attempt got a
 	// definite answer. Read the balance before repeating a session client's

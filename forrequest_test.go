@@ -70,3 +70,25 @@ func BenchmarkForRequest(b *testing.B) {
 		}
 	}
 }
+
+// TestForRequestAllocations: ForRequest's doc says what a copy costs: two
+// allocations (the copy, and the Cookie or Authorization header it sends).
+func TestForRequestAllocations(t *testing.T) {
+	c, err := NewClient(testBase, WithHTTPClient(&http.Client{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := httptest.NewRequest("GET", "/", nil)
+	cookie.Header.Set("Cookie", "theme=dark; better-auth.session_token=EQAeW4iPLUZUBTan95alTroK5wxGfZ3L.0w82Vq94iC3fqUmseIwx0iIyPyFvi8CQS4p1rc083ho%3D")
+	bearer := httptest.NewRequest("GET", "/", nil)
+	bearer.Header.Set("Authorization", "Bearer tok.sig=")
+	for _, tc := range []struct {
+		name string
+		r    *http.Request
+		want float64
+	}{{"cookie", cookie, 2}, {"bearer", bearer, 2}} {
+		if got := testing.AllocsPerRun(100, func() { _ = c.ForRequest(tc.r) }); got != tc.want {
+			t.Errorf("%s: ForRequest makes %v allocations, want %v", tc.name, got, tc.want)
+		}
+	}
+}

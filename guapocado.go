@@ -212,7 +212,8 @@ func Ptr[T any](v T) *T { return &v }
 // the session cache if present, under the plain or "__Secure-" prefixed
 // names) or, when it has none, its "Authorization: Bearer" token. The copy
 // shares c's transport, connection pool and retry policy, and does not carry
-// c's own session. It is cheap (one allocation): make one per request.
+// c's own session. It is cheap (two allocations: the copy, and the Cookie or
+// Authorization header it sends): make one per request.
 //
 // The copy sends the cookies with c's Origin, as the browser would to the
 // app: your handler is then cookie-authenticated, so protect it from

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/guapocado/guapocado-go/internal/testenv"
 )
 
 // TestModesDoNotCompile: a program that calls a platform-only service on
@@ -14,6 +16,7 @@ import (
 // temporary module that uses this checkout; a control program that uses
 // both clients correctly must build, so the harness itself is tested.
 func TestModesDoNotCompile(t *testing.T) {
+	testenv.NeedFull(t, "builds temporary modules")
 	root, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)

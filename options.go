@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
-// Version is the SDK's version, sent in the User-Agent (and, to the
-// platform API, in Guapocado-SDK-Version).
-const Version = "0.1.0"
+// Version is the SDK's version: the release this code is, or the one it
+// will be tagged as while CHANGELOG.md lists its changes as Unreleased
+// (RELEASING.md). It is sent in the User-Agent (and, to the platform API,
+// in Guapocado-SDK-Version).
+const Version = "0.2.0"
 
 // Defaults.
 const (

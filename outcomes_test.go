@@ -378,9 +378,13 @@ func withReadIdle(d time.Duration) Option {
 // attempt with context.Background(); WithTimeout bounds a whole call.
 func TestSilentServersDoNotHang(t *testing.T) {
 	t.Parallel()
+	// silent reads the request and never answers: without a read bound the
+	// call would wait until go test's -timeout. drip sends the answer a byte
+	// every 400 ms, longer than the 150 ms read bound: without the bound the
+	// call would succeed after 20 s.
 	silent := rawServer(t, func(conn net.Conn) {
 		if readRequest(conn) {
-			time.Sleep(3 * time.Second)
+			_, _ = io.Copy(io.Discard, conn) // until the client hangs up
 		}
 	})
 	drip := rawServer(t, func(conn net.Conn) {
@@ -401,10 +405,8 @@ func TestSilentServersDoNotHang(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
-		_, err = c.Usage.Consume(context.Background(), "api-calls", 1)
-		if !errors.Is(err, ErrOutcomeUnknown) || time.Since(start) > 2*time.Second {
-			t.Errorf("%s: %v after %s", name, err, time.Since(start))
+		if _, err = c.Usage.Consume(context.Background(), "api-calls", 1); !errors.Is(err, ErrOutcomeUnknown) {
+			t.Errorf("%s: %v", name, err)
 		}
 		c.CloseIdleConnections()
 	}
@@ -412,9 +414,8 @@ func TestSilentServersDoNotHang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	if _, err := c.Usage.Balance(context.Background(), "api-calls"); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
-		t.Errorf("WithTimeout: %v after %s", err, time.Since(start))
+	if _, err := c.Usage.Balance(context.Background(), "api-calls"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WithTimeout: %v", err)
 	}
 	if _, err := NewClient(silent, WithTimeout(0)); err == nil {
 		t.Error("WithTimeout(0) accepted")

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/guapocado/guapocado-go/internal/testenv"
 )
 
 // readmePrelude declares what README snippets use without declaring: a
@@ -52,16 +54,18 @@ var readmeImports = map[string]string{
 	"readmodel":     "github.com/guapocado/guapocado-go/readmodel", "sql": "database/sql",
 }
 
-// TestReadmeSnippetsCompile extracts every ```go block of README.md, wraps
+// snippetDocs are the pages whose Go blocks TestReadmeSnippetsCompile vets.
+var snippetDocs = []string{"README.md", "docs/observability.md", "docs/performance.md",
+	"docs/platform.md", "docs/wasm.md", "docs/webhooks.md"}
+
+// TestReadmeSnippetsCompile extracts every ```go block of snippetDocs, wraps
 // each in a function of its own (top-level func declarations in a block
 // stay top-level; "…" stands for code left out; variables a block declares
 // and does not use are used), and vets the result in a temporary module
 // that uses this checkout. A block that calls syscall/js is vetted for
 // GOOS=js GOARCH=wasm.
 func TestReadmeSnippetsCompile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a module")
-	}
+	testenv.NeedFull(t, "vets the README's snippets in a temporary module that requires otelguapocado (downloads OpenTelemetry)")
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH")
@@ -70,26 +74,29 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := regexp.MustCompile("(?ms)^```go\n(.*?)^```").FindAllSubmatchIndex(readme, -1)
-	if len(blocks) < 5 {
-		t.Fatalf("found %d go blocks in README.md", len(blocks))
-	}
 	var native, wasm []string
-	for i, b := range blocks {
-		line := 1 + strings.Count(string(readme[:b[0]]), "\n")
-		src, err := wrapSnippet(fmt.Sprintf("readmeBlock%d", i+1), line, string(readme[b[2]:b[3]]))
+	for _, doc := range snippetDocs {
+		text, err := os.ReadFile(doc)
 		if err != nil {
-			t.Errorf("README.md:%d: %v", line, err)
-			continue
+			t.Fatal(err)
 		}
-		if strings.Contains(src, "js.") {
-			wasm = append(wasm, src)
-		} else {
-			native = append(native, src)
+		blocks := regexp.MustCompile("(?ms)^```go\n(.*?)^```").FindAllSubmatchIndex(text, -1)
+		if doc == "README.md" && len(blocks) < 5 {
+			t.Fatalf("found %d go blocks in README.md", len(blocks))
+		}
+		for i, b := range blocks {
+			line := 1 + strings.Count(string(text[:b[0]]), "\n")
+			name := fmt.Sprintf("%sBlock%d", strings.NewReplacer("/", "_", ".", "_", "-", "_").Replace(doc), i+1)
+			src, err := wrapSnippet(name, doc, line, string(text[b[2]:b[3]]))
+			if err != nil {
+				t.Errorf("%s:%d: %v", doc, line, err)
+				continue
+			}
+			if strings.Contains(src, "js.") {
+				wasm = append(wasm, src)
+			} else {
+				native = append(native, src)
+			}
 		}
 	}
 	dir := t.TempDir()
@@ -145,9 +152,9 @@ func snippetFile(header string, snippets []string, prelude bool) string {
 	return header + "package readme\n\nimport (\n" + strings.Join(imports, "\n") + "\n)\n" + body
 }
 
-// wrapSnippet turns one README block into top-level declarations and a
+// wrapSnippet turns one block of doc into top-level declarations and a
 // function named name holding its statements.
-func wrapSnippet(name string, line int, block string) (string, error) {
+func wrapSnippet(name, doc string, line int, block string) (string, error) {
 	var decls, stmts, lines []string
 	for _, l := range strings.Split(block, "\n") {
 		if strings.TrimSpace(l) != "…" && !strings.HasPrefix(l, "import ") { // imports are added by name
@@ -169,7 +176,7 @@ func wrapSnippet(name string, line int, block string) (string, error) {
 		stmts = append(stmts, l)
 	}
 	body := strings.ReplaceAll(strings.Join(stmts, "\n"), "{ … }", "{ }")
-	fn := fmt.Sprintf("//line README.md:%d\nfunc %s() error {\n%s\nreturn nil\n}\n", line+1, name, body)
+	fn := fmt.Sprintf("//line %s:%d\nfunc %s() error {\n%s\nreturn nil\n}\n", doc, line+1, name, body)
 	var out []string
 	for _, d := range append(decls, fn) {
 		d = strings.ReplaceAll(d, "{ … }", "{ }")

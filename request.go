@@ -333,8 +333,8 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 			e.err = ctx.Err()
 		}
 		// A write's 5xx may have been applied (the plugin answers 500 when it
-		// lost the platform's answer, CONTRACT.md section 8), and so may an
-		// earlier attempt's, unless this answer is definite.
+		// lost the platform's answer after the platform applied the write),
+		// and so may an earlier attempt's, unless this answer is definite.
 		if (st.write || st.keyed) && (resp.StatusCode >= 500 || st.mayApplied.Load() && !definite(e)) {
 			e.outcomeUnknown = true
 		}

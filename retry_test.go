@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jarcoal/httpmock"
@@ -173,43 +174,53 @@ func TestConsumeLostAfterWriteIsOutcomeUnknown(t *testing.T) {
 	}
 }
 
+// TestContextCancelStopsRetriesAtOnce: cancelling the context ends a 10 s
+// retry wait at once. On testing/synctest's clock, so the elapsed time is
+// exact.
 func TestContextCancelStopsRetriesAtOnce(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	c, err := NewClient(testBase, WithHTTPClient(&http.Client{Transport: mt}), WithBearerToken(testToken), WithRetry(5, 10*time.Second, 10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mt.RegisterResponder("POST", balanceURL, status(503, ""))
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
-	_, err = c.Usage.Balance(ctx, "api-calls")
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("returned after %s", el)
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v, want context.Canceled", err)
-	}
-	if n := calls(mt, "POST", balanceURL); n != 1 {
-		t.Errorf("%d attempts", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		mt := httpmock.NewMockTransport()
+		c, err := NewClient(testBase, WithHTTPClient(&http.Client{Transport: mt}), WithBearerToken(testToken), WithRetry(5, 10*time.Second, 10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mt.RegisterResponder("POST", balanceURL, status(503, ""))
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		start := time.Now()
+		_, err = c.Usage.Balance(ctx, "api-calls")
+		if el := time.Since(start); el > 5*time.Second {
+			t.Errorf("returned after %s", el)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want context.Canceled", err)
+		}
+		if n := calls(mt, "POST", balanceURL); n != 1 {
+			t.Errorf("%d attempts", n)
+		}
+	})
 }
 
+// TestDeadlineShorterThanWaitStops: a Retry-After longer than what is left of
+// the context ends the retries at once. In a testing/synctest bubble, so the
+// 2 s deadline is on its fake clock.
 func TestDeadlineShorterThanWaitStops(t *testing.T) {
 	t.Parallel()
-	c, mt, sl := newMockClient(t, testBase, WithBearerToken(testToken), WithRetry(3, 0, time.Minute))
-	mt.RegisterResponder("POST", balanceURL, status(429, `{"message":"Too many requests. Please try again later."}`, "X-Retry-After", "10"))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := c.Usage.Balance(ctx, "api-calls")
-	var ae *Error
-	if !errors.As(err, &ae) || !errors.Is(err, ErrRateLimited) || ae.RetryAfter != 10*time.Second {
-		t.Fatalf("got %v", err)
-	}
-	if n := calls(mt, "POST", balanceURL); n != 1 || len(sl.all()) != 0 {
-		t.Errorf("%d attempts, waits %v", n, sl.all())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, mt, sl := newMockClient(t, testBase, WithBearerToken(testToken), WithRetry(3, 0, time.Minute))
+		mt.RegisterResponder("POST", balanceURL, status(429, `{"message":"Too many requests. Please try again later."}`, "X-Retry-After", "10"))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := c.Usage.Balance(ctx, "api-calls")
+		var ae *Error
+		if !errors.As(err, &ae) || !errors.Is(err, ErrRateLimited) || ae.RetryAfter != 10*time.Second {
+			t.Fatalf("got %v", err)
+		}
+		if n := calls(mt, "POST", balanceURL); n != 1 || len(sl.all()) != 0 {
+			t.Errorf("%d attempts, waits %v", n, sl.all())
+		}
+	})
 }
 
 func TestMaxRetriesReturnsLastTypedError(t *testing.T) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration suite (issue 5): the SDK against a real Better Auth server.
+# Integration suite: the SDK against a real Better Auth server.
 # Installs the Node harness's exact dependencies (integration/package-lock.json)
 # and runs the Go tests behind the "integration" build tag; each test starts
 # and stops its own servers. Needs Node 20+ with npm. Non-interactive; exits

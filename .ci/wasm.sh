@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WebAssembly checks (issue 8): vet and build everything for GOOS=js
+# WebAssembly checks: vet and build everything for GOOS=js
 # GOARCH=wasm (the SDK, its tests and examples/wasm), run the browser tests
 # inside headless Chromium (the SDK against guapocadotest fakes, the
 # example's Promise API and its real page, the runner's self-test), the

@@ -3,7 +3,7 @@ module github.com/guapocado/guapocado-go/otelguapocado
 go 1.25.0
 
 require (
-	github.com/guapocado/guapocado-go v0.0.0-00010101000000-000000000000
+	github.com/guapocado/guapocado-go v0.2.0
 	go.opentelemetry.io/otel v1.40.0
 	go.opentelemetry.io/otel/metric v1.40.0
 	go.opentelemetry.io/otel/sdk v1.40.0

@@ -65,19 +65,11 @@ func TestCLITimeout(t *testing.T) {
 		{"--base-url", silent, "has", "csv-export", "--timeout", "300ms"},
 		{"--timeout=300ms", "usage", "consume", "ai-credits", "--base-url=" + silent},
 	} {
-		start := time.Now()
-		done := make(chan result, 1)
-		go func() { done <- h.run(args...) }()
-		select {
-		case r := <-done:
-			if r.code != exitUnavailable || !strings.Contains(r.stderr, "did not answer in time") && !strings.Contains(r.stderr, "may or may not have been applied") {
-				t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("%v: took %s", args, d)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatalf("%v: still running after 15 s", args)
+		// The silent server never answers: a command that ignored --timeout
+		// would hang until go test's -timeout.
+		r := h.run(args...)
+		if r.code != exitUnavailable || !strings.Contains(r.stderr, "did not answer in time") && !strings.Contains(r.stderr, "may or may not have been applied") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
 		}
 	}
 	h.fails(exitUsage, "--timeout must be greater than 0", "has", "x", "--timeout", "0s")

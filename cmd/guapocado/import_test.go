@@ -124,9 +124,6 @@ func TestImportExactlyOnceAcrossKills(t *testing.T) {
 			if code != exitFailure || !strings.Contains(errOut.String(), "2 lines were refused") {
 				t.Errorf("run %d: exit %d, stderr %s", runN, code, errOut.String())
 			}
-		case <-time.After(3 * time.Minute):
-			_ = cmd.Process.Kill()
-			t.Fatalf("run %d hung; stderr %s", runN, errOut.String())
 		}
 		break
 	}
