@@ -21,7 +21,7 @@ go 1.26.0
 replace github.com/guapocado/guapocado-go => ../
 
 require (
-	github.com/guapocado/guapocado-go v0.0.0
+	github.com/guapocado/guapocado-go v0.2.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/riverqueue/river v0.51.2
 	github.com/riverqueue/river/riverdriver v0.51.2
