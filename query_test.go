@@ -23,7 +23,10 @@ func tagQuery(t *testing.T, params any) map[string]string {
 	for i := 0; i < v.NumField(); i++ {
 		tag := v.Type().Field(i).Tag.Get("url")
 		name, _, _ := strings.Cut(tag, ",")
-		if name == "" || name == "-" {
+		if name == "-" {
+			continue // never sent (MaxPages bounds the iteration)
+		}
+		if name == "" {
 			t.Fatalf("%s.%s has no url tag", v.Type().Name(), v.Type().Field(i).Name)
 		}
 		switch f := v.Field(i); f.Kind() {
