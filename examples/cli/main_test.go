@@ -69,7 +69,7 @@ func TestDocumentedSetUp(t *testing.T) {
 	}
 	// The harness's own line: whatever happens, stop what the steps left
 	// running in the background.
-	script := "trap 'kill $(jobs -p) 2>/dev/null' EXIT\nset -e\n" + strings.ReplaceAll(strings.Join(steps, "\n"), "go run ", `go -C "$REPO" run `) + "\n"
+	script := "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\nset -e\n" + strings.ReplaceAll(strings.Join(steps, "\n"), "go run ", `go -C "$REPO" run `) + "\n"
 	work := t.TempDir()
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Dir = work
