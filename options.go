@@ -32,7 +32,8 @@ const (
 // (native builds; fetch has its own): an attempt whose server sends nothing for this long, while the SDK waits
 // for the answer's headers or reads its body (a server gone silent, or one
 // sending a byte now and then slower than this), fails with a transport
-// error; a write then ends ErrOutcomeUnknown. WithTimeout bounds a whole
+// error (at most 1/32 of the bound later: a busy connection does not reset
+// its deadline on every read); a write then ends ErrOutcomeUnknown. WithTimeout bounds a whole
 // call, retries included.
 const DefaultReadIdleTimeout = 30 * time.Second
 

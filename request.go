@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -275,8 +274,7 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 	if (st.write || st.keyed) && !browserBuild {
 		// Records whether the current attempt wrote its request headers;
 		// attemptTransport clears the mark before each attempt.
-		st.trace.WroteHeaders = st.wroteHeaders
-		rctx = httptrace.WithClientTrace(st, &st.trace)
+		rctx = st.traceWrites()
 	}
 	h := make(http.Header, 6+len(c.cfg.headers))
 	hr := (&http.Request{

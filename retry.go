@@ -50,7 +50,10 @@ type callState struct {
 	rd    bytes.Reader
 	limit io.LimitedReader
 	trace httptrace.ClientTrace // writes: WroteHeaders sets wrote
-	resp  timedBody             // the current attempt's response body, bounded in time (timedBody)
+	// traced: the call state itself gives trace to net/http (Value, under
+	// httptrace's key), without a context of its own.
+	traced bool
+	resp   timedBody // the current attempt's response body, bounded in time (timedBody)
 
 	// For the retry's log record (WithLogger only): the last attempt's
 	// status (0 after a connection error) and when it returned.
@@ -60,13 +63,51 @@ type callState struct {
 
 type callStateKey struct{}
 
-// Value returns the call state itself for callStateKey, the caller's
-// context's values otherwise.
+// Value returns the call state itself for callStateKey, its trace for
+// httptrace's key when traced, the caller's context's values otherwise.
 func (st *callState) Value(key any) any {
 	if _, ok := key.(callStateKey); ok {
 		return st
 	}
+	if st.traced && key == clientTraceKey {
+		return &st.trace
+	}
 	return st.Context.Value(key)
+}
+
+// clientTraceKey is the context key under which net/http/httptrace keeps a
+// request's ClientTrace (nil if httptrace were ever to look it up some
+// other way): with it the call state carries a write's trace itself, one
+// context fewer per call than httptrace.WithClientTrace.
+var clientTraceKey = func() any {
+	var p keyProbe
+	httptrace.ContextClientTrace(&p)
+	return p.key
+}()
+
+// keyProbe is a context that records the key it is asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	if p.key == nil {
+		p.key = key
+	}
+	return nil
+}
+
+// traceWrites makes st the request context that carries its trace (whose
+// WroteHeaders sets the wrote mark): itself, or, when the caller's context
+// already carries a trace, a context composing the two.
+func (st *callState) traceWrites() context.Context {
+	st.trace.WroteHeaders = st.wroteHeaders
+	if clientTraceKey == nil || httptrace.ContextClientTrace(st.Context) != nil {
+		return httptrace.WithClientTrace(st, &st.trace)
+	}
+	st.traced = true
+	return st
 }
 
 func stateFrom(ctx context.Context) *callState {

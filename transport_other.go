@@ -4,8 +4,10 @@ package guapocado
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,21 +85,50 @@ func readIdleDialer(next func(ctx context.Context, network, addr string) (net.Co
 		if err != nil || idle <= 0 {
 			return c, err
 		}
-		return &readIdleConn{Conn: c, idle: idle}, nil
+		rc := &readIdleConn{Conn: c, idle: idle, born: time.Now()}
+		rc.until.Store(math.MinInt64)
+		return rc, nil
 	}
 }
 
-// readIdleConn is a connection whose reads time out after idle without data.
+// readIdleSlack is the fraction of the idle bound by which a read's
+// deadline may run past it: a read that starts while the deadline set for
+// an earlier one is still at least idle away keeps it, so that a connection
+// busy with calls resets its read deadline (a runtime timer) about once per
+// idle/readIdleSlack rather than on every read.
+const readIdleSlack = 32
+
+// readIdleConn is a connection whose reads time out after idle without data
+// (at most idle/readIdleSlack later).
 type readIdleConn struct {
 	net.Conn
-	idle time.Duration
+	idle  time.Duration
+	born  time.Time    // when dialed; deadlines are offsets from it on the monotonic clock
+	until atomic.Int64 // the read deadline last set, as an offset from born (MinInt64: none)
 }
 
 func (c *readIdleConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
-		return 0, err
+	now := time.Since(c.born)
+	if c.until.Load() < int64(now+c.idle) {
+		d := now + c.idle + c.idle/readIdleSlack
+		if err := c.Conn.SetReadDeadline(c.born.Add(d)); err != nil {
+			return 0, err
+		}
+		c.until.Store(int64(d))
 	}
 	return c.Conn.Read(p)
+}
+
+// SetReadDeadline and SetDeadline set the connection's deadline; the next
+// read sets its idle bound again.
+func (c *readIdleConn) SetReadDeadline(t time.Time) error {
+	c.until.Store(math.MinInt64)
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *readIdleConn) SetDeadline(t time.Time) error {
+	c.until.Store(math.MinInt64)
+	return c.Conn.SetDeadline(t)
 }
 
 // withFetchCredentials only matters in the browser build.
