@@ -178,6 +178,7 @@ type ReadModel struct {
 	statMu sync.Mutex
 	stats  handlerStats
 	reg    *registrar // WithRegistration; nil without
+	marks  usageMarks // this instance's own usage write-backs (tiedUsage)
 }
 
 // New returns a read model over b, the shared surface of either client
@@ -393,6 +394,18 @@ func decodeEntry(kind uint8, raw []byte) (*entry, error) {
 // and returned; callers on the read path ignore it (the server's answer is
 // returned all the same).
 func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, name string, v any, source time.Time) (bool, error) {
+	return rm.writeAt(ctx, customer, kind, name, v, source, time.Time{})
+}
+
+// writeBack writes a server answer back, as of the server's time, ordered
+// after this instance's own earlier answers (see tiedUsage).
+func (rm *ReadModel) writeBack(ctx context.Context, customer string, kind uint8, name string, v any, sc *serverClock) (bool, error) {
+	return rm.writeAt(ctx, customer, kind, name, v, sc.at(), sc.local)
+}
+
+// writeAt is write, for a value fetched by a request sent at sent (the
+// local monotonic clock; zero when unknown, as for webhook events).
+func (rm *ReadModel) writeAt(ctx context.Context, customer string, kind uint8, name string, v any, source, sent time.Time) (bool, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		err = fmt.Errorf("readmodel: encode %s %q: %w", kindNames[kind], name, err)
@@ -403,8 +416,10 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 	gen := rm.generation(customer)
 	ctx = context.WithoutCancel(ctx)
 	key := Key(customer, string(kindNames[kind]), name)
+	rank := rankOf(kind, v)
 	if kind == kUsage {
-		tied, err := rm.tiedUsage(ctx, key, raw, source)
+		tied, r, err := rm.tiedUsage(ctx, key, raw, source, sent)
+		rank = max(rank, r)
 		if err == nil && tied {
 			_, err = rm.store.Delete(ctx, key, source)
 		}
@@ -418,7 +433,7 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 		}
 	}
 	written := rm.nowNs()
-	won, err := rm.store.Put(ctx, Record{Key: key, Value: raw, SourceTime: source, Rank: rankOf(kind, v),
+	won, err := rm.store.Put(ctx, Record{Key: key, Value: raw, SourceTime: source, Rank: rank,
 		WrittenAt: time.Unix(0, written).UTC()})
 	if err != nil {
 		err = fmt.Errorf("readmodel: store %s %q of %q: %w", kindNames[kind], name, customer, err)
@@ -433,6 +448,9 @@ func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, nam
 	if won, err = rm.beatsInvalidation(ctx, customer, kind, key, source); err != nil || !won {
 		rm.drop(k)
 		return false, err
+	}
+	if kind == kUsage && !sent.IsZero() {
+		rm.marks.mark(key, source, rank, raw)
 	}
 	e, err := decodeEntry(kind, raw)
 	if err != nil {

@@ -6,6 +6,7 @@ package readmodel
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
@@ -13,12 +14,17 @@ import (
 
 // serverClock is the time a request's answer was true at, by the server's
 // clock: the answer's Date (see guapocado.WithServerTime).
-type serverClock struct{ sent, date time.Time }
+type serverClock struct {
+	sent, date time.Time
+	// local is when the request was sent by this process's monotonic
+	// clock: it orders this instance's own answers (see usageMarks).
+	local time.Time
+}
 
 // askServer returns the context to send a request with, whose answer's
 // Date the returned serverClock records.
 func (rm *ReadModel) askServer(ctx context.Context) (context.Context, *serverClock) {
-	sc := &serverClock{sent: rm.now()}
+	sc := &serverClock{sent: rm.now(), local: time.Now()}
 	return guapocado.WithServerTime(ctx, &sc.date), sc
 }
 
@@ -62,12 +68,68 @@ func rankOf(kind uint8, v any) int64 {
 // of exactly source that differs from raw: then neither can be known to be
 // the newer, and the caller drops the key as of source (a Delete beats
 // every Put of its time, so a repeat of either loses too).
-func (rm *ReadModel) tiedUsage(ctx context.Context, key string, raw []byte, source time.Time) (bool, error) {
+//
+// One case is not ambiguous: the stored balance is the one this instance
+// wrote back from an answer it had received before it sent the request
+// whose answer is now written (sent, by the local monotonic clock). The
+// server applied that request after it answered the earlier one, so its
+// answer is the newer: it is stored with the next rank, and a page that
+// consumes and then refunds within one second of the server's clock sees
+// both. rank is the Record.Rank to write with.
+func (rm *ReadModel) tiedUsage(ctx context.Context, key string, raw []byte, source, sent time.Time) (tied bool, rank int64, err error) {
 	prev, found, err := rm.store.Get(ctx, key)
-	if err != nil || !found || !prev.SourceTime.Equal(source) {
-		return false, err
+	if err != nil || !found || !prev.SourceTime.Equal(source) || string(prev.Value) == string(raw) {
+		return false, 0, err
 	}
-	return string(prev.Value) != string(raw), nil
+	if !sent.IsZero() && rm.marks.follows(key, prev, sent) {
+		return false, prev.Rank + 1, nil
+	}
+	return true, 0, nil
+}
+
+// usageMarks remembers, per usage key, the balance this instance last
+// wrote back from a server answer, and when that answer had arrived.
+type usageMarks struct {
+	mu sync.Mutex
+	m  map[string]usageMark
+}
+
+type usageMark struct {
+	source   time.Time
+	rank     int64
+	raw      string
+	answered time.Time // local monotonic clock
+}
+
+// maxUsageMarks bounds the marks kept; past it, marks of answers older
+// than a second (which no later same-second answer can follow) are dropped.
+const maxUsageMarks = 4096
+
+// follows reports whether prev is the balance this instance wrote back
+// last for key, from an answer that arrived before sent.
+func (u *usageMarks) follows(key string, prev Record, sent time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	m, ok := u.m[key]
+	return ok && m.source.Equal(prev.SourceTime) && m.rank == prev.Rank && m.raw == string(prev.Value) && sent.After(m.answered)
+}
+
+// mark records the balance just written back for key.
+func (u *usageMarks) mark(key string, source time.Time, rank int64, raw []byte) {
+	now := time.Now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[string]usageMark{}
+	}
+	if len(u.m) >= maxUsageMarks {
+		for k, m := range u.m {
+			if now.Sub(m.answered) > time.Second {
+				delete(u.m, k)
+			}
+		}
+	}
+	u.m[key] = usageMark{source: source, rank: rank, raw: string(raw), answered: now}
 }
 
 func subscriptionRank(s *guapocado.Subscription) int64 {

@@ -223,7 +223,7 @@ func (rm *ReadModel) read(ctx context.Context, k ckey, fetch func(context.Contex
 		if !rm.platform && answered != "" {
 			owner = answered
 		}
-		rm.write(ctx, owner, k.kind, k.name, v, sent)
+		rm.writeBack(ctx, owner, k.kind, k.name, v, clock)
 	}
 	if err := rm.sameCustomer(k.customer, answered); err != nil {
 		return nil, Meta{}, err

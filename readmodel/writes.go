@@ -46,12 +46,11 @@ func (rm *ReadModel) usageWrite(ctx context.Context, customerID, key string, cal
 	if err != nil {
 		return nil, err
 	}
-	sent := clock.at()
 	owner := customerID
 	if !rm.platform && u.CustomerID != "" {
 		owner = u.CustomerID
 	}
-	rm.write(ctx, owner, kUsage, u.Key, u, sent)
+	rm.writeBack(ctx, owner, kUsage, u.Key, u, clock)
 	return u, rm.sameCustomer(customerID, u.CustomerID)
 }
 
