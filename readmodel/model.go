@@ -394,18 +394,19 @@ func decodeEntry(kind uint8, raw []byte) (*entry, error) {
 // and returned; callers on the read path ignore it (the server's answer is
 // returned all the same).
 func (rm *ReadModel) write(ctx context.Context, customer string, kind uint8, name string, v any, source time.Time) (bool, error) {
-	return rm.writeAt(ctx, customer, kind, name, v, source, time.Time{})
+	return rm.writeAt(ctx, customer, kind, name, v, source, -1)
 }
 
 // writeBack writes a server answer back, as of the server's time, ordered
 // after this instance's own earlier answers (see tiedUsage).
 func (rm *ReadModel) writeBack(ctx context.Context, customer string, kind uint8, name string, v any, sc *serverClock) (bool, error) {
-	return rm.writeAt(ctx, customer, kind, name, v, sc.at(), sc.local)
+	return rm.writeAt(ctx, customer, kind, name, v, sc.at(), sc.seen)
 }
 
-// writeAt is write, for a value fetched by a request sent at sent (the
-// local monotonic clock; zero when unknown, as for webhook events).
-func (rm *ReadModel) writeAt(ctx context.Context, customer string, kind uint8, name string, v any, source, sent time.Time) (bool, error) {
+// writeAt is write, for a value fetched by a request sent when this
+// instance had done seen usage write-backs (-1 when unknown, as for
+// webhook events).
+func (rm *ReadModel) writeAt(ctx context.Context, customer string, kind uint8, name string, v any, source time.Time, seen int64) (bool, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		err = fmt.Errorf("readmodel: encode %s %q: %w", kindNames[kind], name, err)
@@ -418,7 +419,7 @@ func (rm *ReadModel) writeAt(ctx context.Context, customer string, kind uint8, n
 	key := Key(customer, string(kindNames[kind]), name)
 	rank := rankOf(kind, v)
 	if kind == kUsage {
-		tied, r, err := rm.tiedUsage(ctx, key, raw, source, sent)
+		tied, r, err := rm.tiedUsage(ctx, key, raw, source, seen)
 		rank = max(rank, r)
 		if err == nil && tied {
 			_, err = rm.store.Delete(ctx, key, source)
@@ -449,7 +450,7 @@ func (rm *ReadModel) writeAt(ctx context.Context, customer string, kind uint8, n
 		rm.drop(k)
 		return false, err
 	}
-	if kind == kUsage && !sent.IsZero() {
+	if kind == kUsage && seen >= 0 {
 		rm.marks.mark(key, source, rank, raw)
 	}
 	e, err := decodeEntry(kind, raw)

@@ -7,6 +7,7 @@ package readmodel
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	guapocado "github.com/guapocado/guapocado-go"
@@ -16,15 +17,16 @@ import (
 // clock: the answer's Date (see guapocado.WithServerTime).
 type serverClock struct {
 	sent, date time.Time
-	// local is when the request was sent by this process's monotonic
-	// clock: it orders this instance's own answers (see usageMarks).
-	local time.Time
+	// seen counts this instance's usage write-backs done before the
+	// request was sent: it orders this instance's own answers (see
+	// usageMarks).
+	seen int64
 }
 
 // askServer returns the context to send a request with, whose answer's
 // Date the returned serverClock records.
 func (rm *ReadModel) askServer(ctx context.Context) (context.Context, *serverClock) {
-	sc := &serverClock{sent: rm.now(), local: time.Now()}
+	sc := &serverClock{sent: rm.now(), seen: rm.marks.count.Load()}
 	return guapocado.WithServerTime(ctx, &sc.date), sc
 }
 
@@ -71,65 +73,62 @@ func rankOf(kind uint8, v any) int64 {
 //
 // One case is not ambiguous: the stored balance is the one this instance
 // wrote back from an answer it had received before it sent the request
-// whose answer is now written (sent, by the local monotonic clock). The
+// whose answer is now written (seen: how many write-backs this instance
+// had done when it sent that request; -1 when unknown). The
 // server applied that request after it answered the earlier one, so its
 // answer is the newer: it is stored with the next rank, and a page that
 // consumes and then refunds within one second of the server's clock sees
 // both. rank is the Record.Rank to write with.
-func (rm *ReadModel) tiedUsage(ctx context.Context, key string, raw []byte, source, sent time.Time) (tied bool, rank int64, err error) {
+func (rm *ReadModel) tiedUsage(ctx context.Context, key string, raw []byte, source time.Time, seen int64) (tied bool, rank int64, err error) {
 	prev, found, err := rm.store.Get(ctx, key)
 	if err != nil || !found || !prev.SourceTime.Equal(source) || string(prev.Value) == string(raw) {
 		return false, 0, err
 	}
-	if !sent.IsZero() && rm.marks.follows(key, prev, sent) {
+	if seen >= 0 && rm.marks.follows(key, prev, seen) {
 		return false, prev.Rank + 1, nil
 	}
 	return true, 0, nil
 }
 
 // usageMarks remembers, per usage key, the balance this instance last
-// wrote back from a server answer, and when that answer had arrived.
+// wrote back from a server answer, numbered in the order of the
+// write-backs, so that a later request knows whether it was sent after it.
 type usageMarks struct {
-	mu sync.Mutex
-	m  map[string]usageMark
+	count atomic.Int64 // write-backs marked so far
+	mu    sync.Mutex
+	m     map[string]usageMark
 }
 
 type usageMark struct {
-	source   time.Time
-	rank     int64
-	raw      string
-	answered time.Time // local monotonic clock
+	source time.Time
+	rank   int64
+	raw    string
+	seq    int64 // its number: count after it was marked
 }
 
-// maxUsageMarks bounds the marks kept; past it, marks of answers older
-// than a second (which no later same-second answer can follow) are dropped.
+// maxUsageMarks bounds the marks kept; past it, all are forgotten (a
+// forgotten mark only makes a tie ambiguous again, which drops the
+// balance: the next read asks the server).
 const maxUsageMarks = 4096
 
 // follows reports whether prev is the balance this instance wrote back
-// last for key, from an answer that arrived before sent.
-func (u *usageMarks) follows(key string, prev Record, sent time.Time) bool {
+// last for key, and was written back before the request that had seen
+// seen write-backs was sent.
+func (u *usageMarks) follows(key string, prev Record, seen int64) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	m, ok := u.m[key]
-	return ok && m.source.Equal(prev.SourceTime) && m.rank == prev.Rank && m.raw == string(prev.Value) && sent.After(m.answered)
+	return ok && m.source.Equal(prev.SourceTime) && m.rank == prev.Rank && m.raw == string(prev.Value) && seen >= m.seq
 }
 
 // mark records the balance just written back for key.
 func (u *usageMarks) mark(key string, source time.Time, rank int64, raw []byte) {
-	now := time.Now()
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.m == nil {
+	if u.m == nil || len(u.m) >= maxUsageMarks {
 		u.m = map[string]usageMark{}
 	}
-	if len(u.m) >= maxUsageMarks {
-		for k, m := range u.m {
-			if now.Sub(m.answered) > time.Second {
-				delete(u.m, k)
-			}
-		}
-	}
-	u.m[key] = usageMark{source: source, rank: rank, raw: string(raw), answered: now}
+	u.m[key] = usageMark{source: source, rank: rank, raw: string(raw), seq: u.count.Add(1)}
 }
 
 func subscriptionRank(s *guapocado.Subscription) int64 {

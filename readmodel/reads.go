@@ -81,7 +81,7 @@ func (rm *ReadModel) hasSlow(ctx context.Context, customerID, key string, now in
 			return false, Meta{}, err
 		}
 		sent := clock.at()
-		rm.recordSnapshot(ctx, snap, false, false, sent)
+		rm.recordSnapshot(ctx, snap, false, false, sent, clock.seen)
 		if err := rm.sameCustomer(customerID, snap.CustomerID); err != nil {
 			return false, Meta{}, err
 		}
@@ -147,7 +147,7 @@ func (rm *ReadModel) Subscription(ctx context.Context, customerID string) (*guap
 			if err != nil {
 				return nil, "", err
 			}
-			rm.recordSnapshot(ctx, snap, false, true, clock.at())
+			rm.recordSnapshot(ctx, snap, false, true, clock.at(), clock.seen)
 			return snap.Subscription, snap.CustomerID, errRecorded
 		}
 		s, err := rm.b.Subscription.Current(ctx, rm.opts(customerID)...)
@@ -279,7 +279,7 @@ func (rm *ReadModel) Load(ctx context.Context, customerID string, params *guapoc
 		snap.CustomerID = customerID
 	}
 	rm.recordSnapshot(ctx, snap, params.IncludePlans == nil || *params.IncludePlans,
-		params.IncludeSubscription == nil || *params.IncludeSubscription, sent)
+		params.IncludeSubscription == nil || *params.IncludeSubscription, sent, clock.seen)
 	if customerID != "" {
 		if err := rm.sameCustomer(customerID, snap.CustomerID); err != nil {
 			return nil, Meta{}, err
@@ -289,28 +289,30 @@ func (rm *ReadModel) Load(ctx context.Context, customerID string, params *guapoc
 }
 
 // recordSnapshot writes every part of a snapshot answer back.
-func (rm *ReadModel) recordSnapshot(ctx context.Context, snap *guapocado.Snapshot, plans, sub bool, sent time.Time) {
+// source is the answer's time, seen what its request had seen (-1 when
+// unknown), as writeAt takes them.
+func (rm *ReadModel) recordSnapshot(ctx context.Context, snap *guapocado.Snapshot, plans, sub bool, source time.Time, seen int64) {
 	c := snap.CustomerID
 	if c == "" {
 		return
 	}
 	for k, v := range snap.Features {
-		rm.write(ctx, c, kFeature, k, v, sent)
+		rm.writeAt(ctx, c, kFeature, k, v, source, seen)
 	}
 	for k, u := range snap.Usage {
-		rm.write(ctx, c, kUsage, k, &u, sent)
+		rm.writeAt(ctx, c, kUsage, k, &u, source, seen)
 	}
 	for k, l := range snap.Limits {
-		rm.write(ctx, c, kLimit, k, &l, sent)
+		rm.writeAt(ctx, c, kLimit, k, &l, source, seen)
 	}
 	if snap.Customer != nil {
-		rm.write(ctx, c, kCustomer, nameProfile, snap.Customer, sent)
+		rm.writeAt(ctx, c, kCustomer, nameProfile, snap.Customer, source, seen)
 	}
 	if plans {
-		rm.write(ctx, "", kPlans, nameAll, snap.Plans, sent)
+		rm.writeAt(ctx, "", kPlans, nameAll, snap.Plans, source, seen)
 	}
 	if sub {
-		rm.write(ctx, c, kSubscription, nameCurrent, snap.Subscription, sent)
+		rm.writeAt(ctx, c, kSubscription, nameCurrent, snap.Subscription, source, seen)
 	}
 }
 

@@ -126,7 +126,7 @@ func (rm *ReadModel) Observe(ctx context.Context, answer any, asOf time.Time) {
 		}
 	case *guapocado.Snapshot:
 		if v != nil {
-			rm.recordSnapshot(ctx, v, len(v.Plans) > 0, v.Subscription != nil, asOf)
+			rm.recordSnapshot(ctx, v, len(v.Plans) > 0, v.Subscription != nil, asOf, -1)
 		}
 	}
 }
