@@ -76,19 +76,22 @@ type result map[string]float64
 
 func main() {
 	var (
-		rounds    = flag.Int("rounds", 5, "rounds (each runs every benchmark once)")
-		seqTime   = flag.String("benchtime", "2000x", "benchtime of the sequential benchmarks")
-		parTime   = flag.String("parallel-benchtime", "10000x", "benchtime of the 64-goroutine benchmark (the connection target is over 10,000 calls)")
-		pairTime  = flag.String("paired-benchtime", "10000x", "benchtime of the paired client CPU benchmarks (calls per side)")
-		ctxTime   = flag.String("context-benchtime", "100x", "benchtime of the large context benchmark")
-		hookTime  = flag.String("webhook-benchtime", "50000x", "benchtime of the webhook benchmarks")
-		stdin     = flag.Bool("stdin", false, "read `go test -bench` output from standard input instead of running the benchmarks")
-		pkg       = flag.String("pkg", ".", "package of the client benchmarks")
-		hookPkg   = flag.String("webhook-pkg", "./webhook", "package of the webhook benchmarks")
-		noCheck   = flag.Bool("no-check", false, "print the table and exit 0 even when a target is missed")
-		verbosity = flag.Bool("v", false, "echo the benchmark output to standard error")
+		rounds     = flag.Int("rounds", 5, "rounds (each runs every benchmark once)")
+		seqTime    = flag.String("benchtime", "2000x", "benchtime of the sequential benchmarks")
+		parTime    = flag.String("parallel-benchtime", "10000x", "benchtime of the 64-goroutine benchmark (the connection target is over 10,000 calls)")
+		pairTime   = flag.String("paired-benchtime", "10000x", "benchtime of the paired client CPU benchmarks (calls per side)")
+		ctxTime    = flag.String("context-benchtime", "100x", "benchtime of the large context benchmark")
+		hookTime   = flag.String("webhook-benchtime", "50000x", "benchtime of the webhook benchmarks")
+		stdin      = flag.Bool("stdin", false, "read `go test -bench` output from standard input instead of running the benchmarks")
+		pkg        = flag.String("pkg", ".", "package of the client benchmarks")
+		hookPkg    = flag.String("webhook-pkg", "./webhook", "package of the webhook benchmarks")
+		noCheck    = flag.Bool("no-check", false, "print the table and exit 0 even when a target is missed")
+		cpuBudget  = flag.Float64("cpu-budget", 1.05, "fail when a consume's client CPU ratio exceeds this (the target is 1.05; CI may allow more while the target is not met)")
+		callBudget = flag.Float64("calls-budget", 0.9, "fail when the 64-goroutine calls/s ratio is below this (the target is 0.9)")
+		verbosity  = flag.Bool("v", false, "echo the benchmark output to standard error")
 	)
 	flag.Parse()
+	consumeCPUBudget, callsBudget = *cpuBudget, *callBudget
 
 	var out []string
 	if *stdin {
@@ -245,7 +248,16 @@ func pairedRatio(sdk, floor []result, unit string) float64 {
 	return median(xs)
 }
 
-// table prints the table and reports whether every target was met.
+// consumeCPUBudget and callsBudget are where a consume's client CPU ratio
+// and the 64-goroutine calls/s ratio fail the run (-cpu-budget,
+// -calls-budget). The table's "met" column always compares with the
+// targets (1.05 and 0.9); a budget looser than its target keeps CI from
+// failing on a target that is known not to be met yet, and the table says
+// so.
+var consumeCPUBudget, callsBudget = 1.05, 0.9
+
+// table prints the table and reports whether every target was met, or,
+// for the consume CPU and calls/s rows, was within its budget.
 func table(w io.Writer, byName map[string][]result) bool {
 	ok := true
 	fmt.Fprintln(w, "| benchmark | SDK ns/op | floor ns/op | ratio | allocs/op SDK / floor | calls/s SDK / floor | conns SDK / floor | target | met |")
@@ -265,7 +277,11 @@ func table(w io.Writer, byName map[string][]result) bool {
 			verdict := "yes"
 			if !met {
 				verdict = "**no**"
-				ok = false
+				if cr <= consumeCPUBudget && sa <= fa {
+					verdict = fmt.Sprintf("**no** (within CI's budget of %.2f×)", consumeCPUBudget)
+				} else {
+					ok = false
+				}
 			}
 			fmt.Fprintf(w, "| %s | %s CPU | %s CPU | %.3f× | %.1f / %.1f | | | CPU ≤ 1.05×, allocs ≤ floor | %s |\n",
 				rw.label, fmtNs(metric(sdk, "sdk-cpu-ns/op")), fmtNs(metric(sdk, "floor-cpu-ns/op")), cr, sa, fa, verdict)
@@ -285,7 +301,7 @@ func table(w io.Writer, byName map[string][]result) bool {
 		sa, fa := metric(sdk, "allocs/op"), metric(floor, "allocs/op")
 		calls, conns := "", ""
 		var target string
-		met := true
+		met, budgeted := true, false
 		switch rw.label {
 		case "Consume":
 			target = "allocs ≤ floor (client only)"
@@ -304,11 +320,15 @@ func table(w io.Writer, byName map[string][]result) bool {
 			conns = fmt.Sprintf("%.0f / %.0f", sc, fc)
 			target = "calls/s ≥ 0.9×, conns ≤ 64 over 10,000 calls, allocs ≤ floor"
 			met = cr >= 0.9 && sc <= 64 && metric(sdk, "N") >= 10000 && sa <= fa
+			budgeted = !met && cr >= callsBudget && sc <= 64 && metric(sdk, "N") >= 10000 && sa <= fa
 		}
 		verdict := "–"
 		if target != "" {
 			verdict = "yes"
-			if !met {
+			switch {
+			case budgeted:
+				verdict = fmt.Sprintf("**no** (within CI's budget of %.2f×)", callsBudget)
+			case !met:
 				verdict = "**no**"
 				ok = false
 			}
