@@ -1,12 +1,10 @@
 package guapocado
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/guapocado/guapocado-go/internal/compiletest"
 	"github.com/guapocado/guapocado-go/internal/testenv"
 )
 
@@ -17,22 +15,8 @@ import (
 // both clients correctly must build, so the harness itself is tested.
 func TestModesDoNotCompile(t *testing.T) {
 	testenv.NeedFull(t, "builds temporary modules")
-	root, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	goBin, err := exec.LookPath("go") // go test puts its own go first on PATH
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	build := func(t *testing.T, body string) (string, error) {
 		t.Helper()
-		dir := t.TempDir()
-		mod := "module example.com/misuse\n\ngo 1.24\n\nrequire github.com/guapocado/guapocado-go v0.0.0\n\nreplace github.com/guapocado/guapocado-go => " + root + "\n"
 		src := `package main
 
 import (
@@ -52,16 +36,7 @@ func main() {
 ` + body + `
 }
 `
-		for name, data := range map[string][]byte{"go.mod": []byte(mod), "go.sum": sum, "main.go": []byte(src)} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cmd := exec.Command(goBin, "build", "-mod=mod", "-gcflags=-e", "-o", os.DevNull, ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		return compiletest.Build(t, map[string]string{"main.go": src}, "build", ".")
 	}
 
 	// The control: the right calls on the right clients build.
