@@ -33,6 +33,8 @@ type dialGate struct {
 	conns    atomic.Int64 // connections open
 	dialing  atomic.Int64 // dials under way
 	waiters  atomic.Int32 // dials waiting at the gate
+	waited   atomic.Int64 // dials that ever waited at the gate
+	maxWait  atomic.Int64 // nanoseconds: maxGateWait, but for tests
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when the counts change while a dial waits
@@ -45,7 +47,11 @@ const maxGateWait = 500 * time.Millisecond
 // to a caller: the request it was for has its connection.
 var errDialNotNeeded = errors.New("guapocado: connection not needed")
 
-func newDialGate() *dialGate { return &dialGate{changed: make(chan struct{})} }
+func newDialGate() *dialGate {
+	g := &dialGate{changed: make(chan struct{})}
+	g.maxWait.Store(int64(maxGateWait))
+	return g
+}
 
 // begin and end bracket a call.
 func (g *dialGate) begin() {
@@ -112,8 +118,9 @@ func (g *dialGate) wait(ctx context.Context) error {
 	}
 	attempt := st.attempts.Load()
 	g.waiters.Add(1)
+	g.waited.Add(1)
 	defer g.waiters.Add(-1)
-	timer := time.NewTimer(maxGateWait)
+	timer := time.NewTimer(time.Duration(g.maxWait.Load()))
 	defer timer.Stop()
 	for {
 		g.mu.Lock()

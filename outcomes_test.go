@@ -93,13 +93,15 @@ func TestOutcomeUnknownOnceAnyAttemptMayHaveApplied(t *testing.T) {
 			}
 		})
 	}
-	// The deadline ends the waits after an applied, lost attempt.
+	// The deadline ends the waits after an applied, lost attempt. The wait
+	// (an hour) is longer than the deadline (a minute), so the SDK stops
+	// after the first attempt, however long that attempt took.
 	srv := newApplyServer(t, func(n int) (bool, int) { return n == 1, 503 })
-	c, err := NewAPIClient(testAPIKey, WithAPIURL(srv.URL), WithCustomerID("org_1"), WithRetry(3, time.Second, time.Second))
+	c, err := NewAPIClient(testAPIKey, WithAPIURL(srv.URL), WithCustomerID("org_1"), WithRetry(3, time.Hour, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := c.Usage.Consume(ctx, "api-calls", 1); !errors.Is(err, ErrOutcomeUnknown) {
 		t.Errorf("deadline before the next write: %v", err)

@@ -162,7 +162,9 @@ func TestBurstOpensOneConnectionPerCaller(t *testing.T) {
 			_, err := c.Usage.Consume(context.Background(), "api-calls", 1)
 			return err
 		})
-		time.Sleep(20 * time.Millisecond) // let close notifications arrive
+		// The server learns of a close after the client made it: wait until
+		// both sides count the same connections open, then count them.
+		settle(func() bool { return opened.Load()-closed.Load() == c.gate.conns.Load() })
 		if open := opened.Load() - closed.Load(); open > 64 {
 			t.Errorf("round %d: %d connections open for 64 callers (%d opened, %d closed)", round, open, opened.Load(), closed.Load())
 		}
@@ -200,10 +202,16 @@ func TestCallsWhileOthersHoldConnections(t *testing.T) {
 	if !settle(func() bool { return c.gate.inflight.Load() == 3 && c.gate.conns.Load() == 3 }) {
 		t.Fatalf("slow calls: %d in flight on %d connections", c.gate.inflight.Load(), c.gate.conns.Load())
 	}
-	ctx2, cancel := context.WithTimeout(ctx, maxGateWait/2)
-	defer cancel()
-	if _, err := c.Has(ctx2, "x"); err != nil {
+	// A gate that made this call wait would hold it for maxWait: an hour
+	// here, so such a gate fails this test by go test's own timeout rather
+	// than by a wall-clock deadline a slow machine could miss.
+	c.gate.maxWait.Store(int64(time.Hour))
+	waitedBefore := c.gate.waited.Load()
+	if _, err := c.Has(ctx, "x"); err != nil {
 		t.Fatalf("a call next to 3 slow ones: %v", err)
+	}
+	if w := c.gate.waited.Load() - waitedBefore; w != 0 {
+		t.Errorf("a call next to 3 slow ones waited at the gate (%d waits)", w)
 	}
 }
 
