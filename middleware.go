@@ -727,9 +727,9 @@ func (m *middleware) report(r *http.Request, err error) {
 		m.mc.onError(r, err)
 		return
 	}
-	l := m.b.cfg.logger
-	if l == nil {
-		l = slog.Default()
+	var l callLogger = slog.Default()
+	if m.b.cfg.logger != nil {
+		l = m.b.cfg.logger
 	}
 	l.ErrorContext(r.Context(), "guapocado: Middleware: billing error", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 }

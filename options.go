@@ -86,7 +86,7 @@ type config struct {
 	retryMax     int
 	retryWaitMin time.Duration
 	retryWaitMax time.Duration
-	logger       *slog.Logger
+	logger       callLogger // WithLogger; nil: silent
 	maxBody      int64
 	webhookPath  string
 
@@ -276,9 +276,25 @@ func WithRetry(max int, minWait, maxWait time.Duration) Option {
 // default is silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
-		c.logger = l
+		c.logger = nil
+		if l != nil {
+			c.logger = l
+		}
 		return nil
 	}
+}
+
+// callLogger is what the SDK calls on the logger of WithLogger. The config
+// holds the *slog.Logger behind this interface, not as a field of its own
+// type: a field of type *slog.Logger makes the linker keep slog's logging
+// code (its handlers, formatting, the default logger's) in every program,
+// because the config is reachable through the transport, an interface
+// value, and *slog.Logger has methods an interface call elsewhere could
+// reach. Behind the interface, only a program that calls WithLogger links
+// it: about 33 KB gzipped of a browser build.
+type callLogger interface {
+	DebugContext(ctx context.Context, msg string, args ...any)
+	ErrorContext(ctx context.Context, msg string, args ...any)
 }
 
 // WithMaxResponseBytes caps the size of a response body (default 4 MiB); a

@@ -199,7 +199,6 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 		platform: b.IsPlatform(),
 		store:    c.store,
 		base:     time.Now(),
-		hooks:    c.hooks,
 		onChange: c.onChange,
 		onError:  c.onError,
 		claimTTL: c.claimTTL,
@@ -214,8 +213,10 @@ func New(b *guapocado.Billing, opts ...Option) (*ReadModel, error) {
 	if rm.store == nil {
 		rm.store = NewMemoryStore(WithClock(rm.now))
 	}
-	if c.registration != nil {
-		reg, err := newRegistrar(c.registration, rm.store, rm.platform)
+	wh := c.webhookOptions()
+	rm.hooks = wh.hooks
+	if wh.registration != nil {
+		reg, err := newRegistrar(wh.registration, rm.store, rm.platform)
 		if err != nil {
 			return nil, err
 		}

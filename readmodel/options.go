@@ -72,20 +72,50 @@ func WithClock(now func() time.Time) ClockOption { return ClockOption{now: now} 
 
 // modelConfig is what the options of New set.
 type modelConfig struct {
-	err          error
-	now          func() time.Time
-	clockSet     bool
-	store        Store
-	maxAge       time.Duration
-	kindMaxAge   map[Kind]time.Duration
-	cacheTTL     time.Duration
-	cacheTTLSet  bool
+	err         error
+	now         func() time.Time
+	clockSet    bool
+	store       Store
+	maxAge      time.Duration
+	kindMaxAge  map[Kind]time.Duration
+	cacheTTL    time.Duration
+	cacheTTLSet bool
+	onChange    func(Change)
+	onError     func(error)
+	claimTTL    time.Duration
+	claimLease  time.Duration
+	webhook     any // *webhookConfig when WithHooks or WithRegistration was given (webhookSide)
+}
+
+// webhookConfig is what the webhook-side options set: the options of the
+// read model's webhook receiver, which a browser program never gives.
+type webhookConfig struct {
 	hooks        Hooks
-	onChange     func(Change)
-	onError      func(error)
-	claimTTL     time.Duration
-	claimLease   time.Duration
 	registration *registrationConfig
+}
+
+// webhookSide returns the webhook-side options, creating them; only those
+// options call it. modelConfig holds them as any, not as a *webhookConfig:
+// a modelConfig is reachable through Option, an interface, so the linker
+// would keep the methods of every type its fields reach (the typed events
+// of Hooks, the registration's endpoint service) in every program; behind
+// any, only a program that sets a webhook-side option links them (about
+// 10 KB gzipped of a browser build). New reads them with webhookOptions.
+func (c *modelConfig) webhookSide() *webhookConfig {
+	w, _ := c.webhook.(*webhookConfig)
+	if w == nil {
+		w = &webhookConfig{}
+		c.webhook = w
+	}
+	return w
+}
+
+// webhookOptions returns the webhook-side options set, or zero ones.
+func (c *modelConfig) webhookOptions() webhookConfig {
+	if w, ok := c.webhook.(*webhookConfig); ok {
+		return *w
+	}
+	return webhookConfig{}
 }
 
 func (c *modelConfig) fail(err error) {
@@ -194,7 +224,9 @@ func WithCacheTTL(d time.Duration) Option {
 }
 
 // WithHooks sets the webhook hooks (see [Hooks]).
-func WithHooks(h Hooks) Option { return modelOption(func(c *modelConfig) { c.hooks = h }) }
+func WithHooks(h Hooks) Option {
+	return modelOption(func(c *modelConfig) { c.webhookSide().hooks = h })
+}
 
 // WithOnChange calls fn (synchronously, outside the read model's locks)
 // whenever a stored answer changes value or is dropped: a browser page

@@ -98,7 +98,7 @@ func WithRegistration(endpoints guapocado.WebhookEndpointsService, reg Registrat
 			reg.Key = "readmodel:" + path
 		}
 		reg.Events = append([]string(nil), reg.Events...)
-		c.registration = &registrationConfig{endpoints: endpoints, reg: reg}
+		c.webhookSide().registration = &registrationConfig{endpoints: endpoints, reg: reg}
 	})
 }
 
