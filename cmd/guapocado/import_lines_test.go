@@ -47,41 +47,54 @@ func TestImportRefusesAmbiguousLines(t *testing.T) {
 	}
 }
 
-// TestImportRefusesPlantedStateFile: a state file another user could have
-// written (writable by group or others, or a link in its place) is refused
-// before anything is sent, as a planted session file is.
-func TestImportRefusesPlantedStateFile(t *testing.T) {
+// TestImportRefusesPlantedJournal: a journal file another user could have
+// written (writable by group or others, or a link in its place, or such a
+// SQLite -wal file beside it) is refused before anything is sent, as a
+// planted session file is.
+func TestImportRefusesPlantedJournal(t *testing.T) {
 	t.Parallel()
 	srv := importServer(t)
 	h := importHarness(t, srv)
 	dir := t.TempDir()
+	journalFile := filepath.Join(dir, "planted.journal")
+	first, _ := importFile(t, 1) // line l-0, applied into journalFile
+	matches(t, h.imports("usage", "import", first, "--journal", journalFile), `(?m)^  applied   1$`)
+	before := len(srv.Requests())
 	file, _ := importFile(t, 3)
-	state := filepath.Join(dir, "planted.state")
-	planted := `{"key":"` + lineKey("usage.jsonl", "l-0", 0) + `","outcome":"applied","at":"2026-01-01T00:00:00Z"}` + "\n"
-	writeFile(t, state, planted)
-	if err := os.Chmod(state, 0o666); err != nil {
+	if err := os.Chmod(journalFile, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	r := h.run("usage", "import", file, "--state", state)
-	if r.code != exitFailure || !strings.Contains(r.stderr, "refusing the state file "+state+": it is writable by group or others (mode 0666)") {
+	r := h.run("usage", "import", file, "--journal", journalFile)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "refusing the journal file "+journalFile+": "+journalFile+" is writable by group or others (mode 0666)") {
 		t.Fatalf("%+v", r)
 	}
-	link := filepath.Join(dir, "link.state")
-	if err := os.Symlink(state, link); err != nil {
+	link := filepath.Join(dir, "link.journal")
+	if err := os.Symlink(journalFile, link); err != nil {
 		t.Fatal(err)
 	}
-	r = h.run("usage", "import", file, "--state", link)
+	r = h.run("usage", "import", file, "--journal", link)
 	if r.code != exitFailure || !strings.Contains(r.stderr, "is not a regular file") {
 		t.Fatalf("%+v", r)
 	}
-	if n := len(srv.Requests()); n != 0 {
+	if err := os.Chmod(journalFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wal := writeFile(t, journalFile+"-wal", "")
+	if err := os.Chmod(wal, 0o646); err != nil {
+		t.Fatal(err)
+	}
+	r = h.run("usage", "import", file, "--journal", journalFile)
+	if r.code != exitFailure || !strings.Contains(r.stderr, journalFile+"-wal is writable by group or others (mode 0646)") {
+		t.Fatalf("%+v", r)
+	}
+	if n := len(srv.Requests()) - before; n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 	// Made private, it is the user's own journal.
-	if err := os.Chmod(state, 0o600); err != nil {
+	if err := os.Remove(wal); err != nil {
 		t.Fatal(err)
 	}
-	matches(t, h.imports("usage", "import", file, "--state", state), `(?m)^  applied   2$`, `(?m)^  skipped   1 `)
+	matches(t, h.imports("usage", "import", file, "--journal", journalFile), `(?m)^  applied   2$`, `(?m)^  skipped   1 `)
 }
 
 // consumeRequests counts the platform consume requests per idempotency key.
@@ -206,7 +219,7 @@ func TestImportWarnsOfATestKeyOnTheHostedAPI(t *testing.T) {
 	srv := importServer(t)
 	h.transport = nil
 	h.env["GUAPOCADO_API_KEY"] = srv.APIKey()
-	r = h.run("usage", "import", file, "--api-url", srv.APIURL(), "--state", filepath.Join(t.TempDir(), "s"))
+	r = h.run("usage", "import", file, "--api-url", srv.APIURL(), "--journal", filepath.Join(t.TempDir(), "s"))
 	if r.code != 0 || strings.Contains(r.stderr, "warning") {
 		t.Errorf("%+v", r)
 	}
