@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -144,6 +145,11 @@ func TestImportUsesTheSDKsAttempts(t *testing.T) {
 	if !strings.Contains(r.stderr, "usage import: 0/3 lines settled, 3 unknown (0%)\n") || strings.Contains(r.stderr, "3/3 lines settled") {
 		t.Errorf("progress counted unknown lines as settled:\n%s", r.stderr)
 	}
+	// The journal does not retry them on its own (which would add its
+	// attempts to the SDK's): their jobs wait for the next run.
+	if n := waitingForNextRun(t, file+".journal"); n != 3 {
+		t.Errorf("%d jobs wait for the next run, want 3", n)
+	}
 
 	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
 		if strings.HasSuffix(r.URL.Path, "/consume") {
@@ -175,6 +181,22 @@ func TestImportUsesTheSDKsAttempts(t *testing.T) {
 			t.Errorf("%s applied %d times", k, applied[k])
 		}
 	}
+}
+
+// waitingForNextRun counts the journal file's jobs whose retry is not due
+// within any run (a year from now or later).
+func waitingForNextRun(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM river_job WHERE state = 'retryable' AND scheduled_at > datetime('now', '+1 year')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // blockedTransport fails every request without sending it, and notes the
