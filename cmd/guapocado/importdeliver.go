@@ -152,7 +152,7 @@ func newImportJournal(ij *importJournal, api *guapocado.APIClient, concurrency i
 		journal.WithWorkers(concurrency),
 		journal.WithRiverConfig(func(c *river.Config) {
 			c.RetryPolicy = nextRun{}
-			c.WorkerMiddleware = append(c.WorkerMiddleware, d)
+			c.Middleware = append(c.Middleware, d)
 			// No LISTEN/NOTIFY on SQLite: fetch often, a command is short.
 			c.FetchCooldown = time.Millisecond
 			c.FetchPollInterval = 20 * time.Millisecond
