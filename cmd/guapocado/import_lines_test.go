@@ -16,7 +16,8 @@ import (
 )
 
 // TestImportRefusesAmbiguousLines: trailing data on a line, a key given
-// twice, and ids that are numbers with a fraction or an exponent are
+// twice, ids that are numbers with a fraction or an exponent, and an id
+// with a space (no idempotency key holds one) are
 // refused with their line number, and nothing of them is charged.
 func TestImportRefusesAmbiguousLines(t *testing.T) {
 	t.Parallel()
@@ -31,12 +32,14 @@ func TestImportRefusesAmbiguousLines(t *testing.T) {
 		`{"customerId":"cust-0","key":"api-calls","amount":1,"id":1e3}`,
 		`{"customerId":"cust-0","key":"api-calls","amount":1,"id":"e"}x`,
 		`{"customerId":"cust-0","customerId":"cust-1","key":"api-calls","amount":1,"id":"f"}`,
+		`{"customerId":"cust-0","key":"api-calls","amount":1,"id":"g h"}`,
 	}, "\n")+"\n")
 	r := h.run("usage", "import", file)
 	if r.code != exitFailure {
 		t.Fatalf("%+v", r)
 	}
-	matches(t, r.stdout, `(?m)^  applied   2$`, `(?m)^  refused   6$`,
+	matches(t, r.stdout, `(?m)^  applied   2$`, `(?m)^  refused   7$`,
+		`(?m)^    line 9 \(id g h\): id must be printable ASCII without spaces \(it is part of an idempotency key\)$`,
 		`(?m)^    line 2: data after the JSON object \(one object per line\)$`,
 		`(?m)^    line 3: duplicate key "amount"$`,
 		`(?m)^    line 5: id must be a string or a whole number written without a fraction or exponent$`,
