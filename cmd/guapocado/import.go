@@ -223,10 +223,7 @@ func (a *app) usageImport(file string, f importFlags) error {
 		prog.stop()
 		return failf(exitFailure, "journal", "usage import: %v", err)
 	}
-	select {
-	case <-d.allDone:
-	case <-ctx.Done():
-	}
+	a.awaitDelivery(ctx, ij, d)
 	// Every line had its delivery (or the run stops): stop River, letting
 	// deliveries still running (other batches' in a shared journal file)
 	// finish unless the run was stopped.
@@ -239,8 +236,12 @@ func (a *app) usageImport(file string, f importFlags) error {
 	default:
 		_ = j.River().Stop(ctx)
 	}
+	lastErr := "not sent: the run stopped first"
+	if ctx.Err() == nil {
+		lastErr = "not delivered by this run: its intent was not waiting in the journal file (another import running on the same file?); run again"
+	}
 	for _, t := range d.finish() {
-		sum.count(t.line, lineResult{outcome: outUnknown, lastErr: "not sent: the run stopped first"})
+		sum.count(t.line, lineResult{outcome: outUnknown, lastErr: lastErr})
 	}
 	prog.stop()
 
@@ -269,6 +270,33 @@ func (a *app) usageImport(file string, f importFlags) error {
 		return failf(exitFailure, "refused", "usage import: %d lines were refused (see the summary)", sum.Refused)
 	}
 	return nil
+}
+
+// awaitDelivery waits until every line of the run had its delivery, the
+// run stops, or nothing is left for this process to deliver although lines
+// wait (their intents are not in the journal file, or another process on
+// the same file delivers them): no delivery due or running, seen twice.
+func (a *app) awaitDelivery(ctx context.Context, ij *importJournal, d *delivery) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	idle := 0
+	for {
+		select {
+		case <-d.allDone:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n, err := ij.due(ctx); err == nil && n == 0 {
+				idle++
+			} else {
+				idle = 0
+			}
+			if idle == 2 {
+				return
+			}
+		}
+	}
 }
 
 // importPlan parses the input and decides, with the journal file, what

@@ -249,3 +249,43 @@ func TestImportWarnsOfATestKeyOnTheHostedAPI(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// TestImportDoesNotWaitForWhatTheJournalLacks: a line recorded in the
+// journal file whose intent is no longer waiting there (River discarded
+// it, or another import on the same file delivered it) does not hold the
+// run: the run ends when nothing is left to deliver, and reports the line
+// as unknown, to run again.
+func TestImportDoesNotWaitForWhatTheJournalLacks(t *testing.T) {
+	t.Parallel()
+	srv := importServer(t)
+	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
+		if strings.HasSuffix(r.URL.Path, "/consume") {
+			return &guapocadotest.Fault{Status: 503, Body: `{"error":"down"}`}
+		}
+		return nil
+	})
+	h := importHarness(t, srv)
+	file, _ := importFile(t, 2)
+	if r := h.run("usage", "import", file, "--retry-wait", "1ms"); r.code != exitUnavailable {
+		t.Fatalf("%+v", r)
+	}
+	db, err := sql.Open("sqlite", "file:"+file+".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`DELETE FROM river_job WHERE json_extract(args, '$.key') = 'import:usage.jsonl:l-1'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("deleted %d jobs, want 1", n)
+	}
+	db.Close()
+	srv.SetFaultFunc(nil)
+	r := h.run("usage", "import", file)
+	if r.code != exitUnavailable {
+		t.Fatalf("%+v", r)
+	}
+	matches(t, r.stdout, `(?m)^  applied   1$`, `(?m)^  unknown   1 `,
+		`(?m)^    line 2 \(id l-1\): not delivered by this run: its intent was not waiting in the journal file`)
+}

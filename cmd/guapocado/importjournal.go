@@ -171,6 +171,16 @@ func (ij *importJournal) settle(ctx context.Context, key string, r lineResult) e
 	return err
 }
 
+// due counts the intents due or being delivered in the journal file. A
+// delivery reports its line before River marks its job, so none due means
+// every delivery of this process has reported.
+func (ij *importJournal) due(ctx context.Context) (int, error) {
+	var n int
+	err := ij.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = ?1 AND state IN ('available', 'pending', 'running')`,
+		journal.UsageArgs{}.Kind()).Scan(&n)
+	return n, err
+}
+
 // legacyStateFile: the state file of an earlier version of the command
 // (JSON lines beside the input), which this version does not read.
 func legacyStateFile(input, journalPath string) error {
