@@ -9,15 +9,11 @@ require (
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	// httpmock: the SDK's own tests, and users' tests of code that uses the SDK.
 	github.com/jarcoal/httpmock v1.4.2
-	// cmd/guapocado: terminal detection and password prompts without echo on
-	// every OS (termios on Unix, the console mode on Windows). v0.45.0 is the
-	// newest that keeps go 1.25.0.
-	golang.org/x/term v0.45.0
 )
 
 require (
 	// go-cleanhttp: required by go-retryablehttp.
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
-	// golang.org/x/term's system calls.
+	// x/sys: required by go-retryablehttp's test dependencies (go-hclog, go-isatty).
 	golang.org/x/sys v0.47.0 // indirect
 )

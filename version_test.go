@@ -16,6 +16,11 @@ import (
 // require the root module at a released version.
 var testOnlyModules = map[string]bool{"storetests": true}
 
+// commandModules are the nested modules users install with go install
+// pkg@version, which refuses a go.mod with a replace directive: they have
+// none, and their go.work builds them against the checkout instead.
+var commandModules = map[string]bool{"cmd/guapocado": true}
+
 // TestVersionAgreesWithChangelog: Version is the newest release in
 // CHANGELOG.md, or, while an [Unreleased] section lists changes, the next
 // one (newer than every release there). RELEASING.md says how the two move
@@ -66,7 +71,7 @@ func TestNestedModulesRequireTheRelease(t *testing.T) {
 	checked := 0
 	for _, m := range mods {
 		dir := filepath.ToSlash(filepath.Dir(m))
-		if testOnlyModules[dir] {
+		if testOnlyModules[dir] || commandModules[dir] {
 			continue
 		}
 		b, err := os.ReadFile(m)
@@ -130,4 +135,45 @@ func compareVersions(a, b string) int {
 		}
 	}
 	return 0
+}
+
+// TestCommandModulesInstallable: a command module (cmd/guapocado) requires
+// the root module and every module of this repository it uses at Version,
+// the releases it is tagged after, and has no replace directive, or
+// go install github.com/guapocado/guapocado-go/cmd/guapocado@latest would
+// refuse it; its go.work replaces them with this checkout instead.
+func TestCommandModulesInstallable(t *testing.T) {
+	for dir := range commandModules {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if regexp.MustCompile(`(?m)^\s*replace\b`).Match(b) {
+			t.Errorf("%s/go.mod has a replace directive: go install ...@version would refuse the module", dir)
+		}
+		reqs := regexp.MustCompile(`(?m)^\s*(?:require\s+)?(github\.com/guapocado/guapocado-go(?:/\S+)?)\s+(\S+)`).FindAllSubmatch(b, -1)
+		root := false
+		for _, r := range reqs {
+			path, version := string(r[1]), string(r[2])
+			root = root || path == "github.com/guapocado/guapocado-go"
+			if version != "v"+guapocado.Version {
+				t.Errorf("%s/go.mod requires %s %s, want v%s (Version)", dir, path, version, guapocado.Version)
+			}
+		}
+		if !root {
+			t.Errorf("%s/go.mod does not require github.com/guapocado/guapocado-go", dir)
+		}
+		work, err := os.ReadFile(filepath.Join(dir, "go.work"))
+		if err != nil {
+			t.Fatalf("%s: no go.work to build it from the checkout: %v", dir, err)
+		}
+		for _, r := range reqs {
+			path := string(r[1])
+			rel := strings.Repeat("../", strings.Count(dir, "/")+1) + strings.TrimPrefix(strings.TrimPrefix(path, "github.com/guapocado/guapocado-go"), "/")
+			rel = strings.TrimSuffix(rel, "/")
+			if !regexp.MustCompile(`(?m)^\s*(?:replace\s+)?` + regexp.QuoteMeta(path) + `\s+=>\s+` + regexp.QuoteMeta(rel) + `/?\s*$`).Match(work) {
+				t.Errorf("%s/go.work does not replace %s with %s", dir, path, rel)
+			}
+		}
+	}
 }

@@ -36,8 +36,12 @@ func cliBinary(t *testing.T) string {
 			return
 		}
 		cliPath = filepath.Join(dir, "guapocado")
-		if out, err := exec.Command("go", "build", "-o", cliPath, "../cmd/guapocado").CombinedOutput(); err != nil {
-			cliErr = fmt.Errorf("go build ../cmd/guapocado: %v\n%s", err, out)
+		// The command is a module of its own, built from its directory with
+		// its go.work (the checkout of the SDK and the journal).
+		build := exec.Command("go", "build", "-C", "../cmd/guapocado", "-o", cliPath, ".")
+		build.Env = append(os.Environ(), "GOWORK=")
+		if out, err := build.CombinedOutput(); err != nil {
+			cliErr = fmt.Errorf("go build -C ../cmd/guapocado: %v\n%s", err, out)
 		}
 	})
 	if cliErr != nil {

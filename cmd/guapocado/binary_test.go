@@ -46,7 +46,9 @@ func binary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, "guapocado"), ".").CombinedOutput()
+		build := exec.Command("go", "build", "-o", filepath.Join(buildDir, "guapocado"), ".")
+		build.Env = append(os.Environ(), "GOWORK=") // this module's go.work: the checkout, not the releases
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = &buildError{err, out}
 		}

@@ -48,11 +48,11 @@ func init() {
 				"import meters a JSON-lines file of {\"customerId\",\"key\",\"amount\",\"id\"} through\n" +
 				"the platform API exactly once. A line's idempotency key is made of the batch\n" +
 				"(--batch, default the file's name) and its id, so files that number their\n" +
-				"lines the same way are kept apart. Settled lines (applied or refused) are\n" +
-				"journaled in the state file and a stopped run resumes; lines whose outcome is\n" +
-				"unknown are sent again, with the same keys, by running the same command\n" +
-				"again. Refused lines are not sent again unless --retry-refused says so (after\n" +
-				"a top-up, say).",
+				"lines the same way are kept apart. Lines are recorded in a journal file\n" +
+				"(SQLite, --journal, default FILE.journal) and delivered from it, so a stopped\n" +
+				"run resumes; lines whose outcome is unknown are sent again, with the same\n" +
+				"keys, by running the same command again. Refused lines are not sent again\n" +
+				"unless --retry-refused says so (after a top-up, say).",
 			bind: (*app).usageCmd},
 		{name: "limit", synopsis: []string{"limit <key>"}, help: "A limit (seats, projects, ...).", bind: plain((*app).limit)},
 		{name: "plans", synopsis: []string{"plans"}, help: "The plan catalogue.", bind: plain((*app).plans)},

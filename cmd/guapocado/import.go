@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,7 +33,7 @@ type unknownLine struct {
 // importSummary is what usage import prints at the end.
 type importSummary struct {
 	File       string        `json:"file"`
-	State      string        `json:"state"`
+	Journal    string        `json:"journal"`
 	Batch      string        `json:"batch"`
 	Lines      int           `json:"lines"`
 	Applied    int           `json:"applied"`
@@ -54,10 +52,10 @@ type importSummary struct {
 
 // importFlags are usage import's own flags.
 type importFlags struct {
-	apiKey, apiURL, state, batch *string
-	concurrency                  *int
-	retryRefused                 *bool
-	retryWait                    *time.Duration
+	apiKey, apiURL, journal, batch *string
+	concurrency                    *int
+	retryRefused                   *bool
+	retryWait                      *time.Duration
 }
 
 // usageCmd is the usage command: a session's meters (balance, consume,
@@ -67,7 +65,7 @@ func (a *app) usageCmd(fs *flag.FlagSet) func(args []string) error {
 		apiKey:       fs.String("api-key", "", "import: the platform secret `KEY` (default: $GUAPOCADO_API_KEY)"),
 		apiURL:       fs.String("api-url", "", "import: the platform API's `URL` (default: $GUAPOCADO_API_URL, else "+guapocado.DefaultAPIURL+")"),
 		concurrency:  fs.Int("concurrency", 8, "import: lines in flight, `N` from 1 to 256"),
-		state:        fs.String("state", "", "import: the state `FILE` that journals settled lines (default: the input FILE.state)"),
+		journal:      fs.String("journal", "", "import: the journal `FILE` (SQLite) that records and delivers the lines (default: the input FILE.journal)"),
 		batch:        fs.String("batch", "", "import: the batch `NAME` the lines' idempotency keys are scoped to (default: the input file's name)"),
 		retryRefused: fs.Bool("retry-refused", false, "import: send lines refused by an earlier run again, with a new key (after a top-up, say)"),
 		retryWait:    fs.Duration("retry-wait", guapocado.DefaultRetryWaitMin, "import: the SDK's shortest wait `D` before it retries a call"),
@@ -96,52 +94,24 @@ func (a *app) usageCmd(fs *flag.FlagSet) func(args []string) error {
 	}
 }
 
-// callTrace records, for one call, how many attempts were sent and whether
-// the platform answered from its idempotency store (Idempotent-Replayed:
-// true), on the first attempt and on the last.
-type callTrace struct {
-	attempts      atomic.Int32
-	firstReplayed atomic.Bool
-	replayed      atomic.Bool
-}
-
-// traceKey carries a *callTrace in a request's context.
-type traceKey struct{}
-
-// traceTransport fills the request's callTrace.
-type traceTransport struct{ base http.RoundTripper }
-
-func (t traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tr, _ := req.Context().Value(traceKey{}).(*callTrace)
-	n := int32(0)
-	if tr != nil {
-		n = tr.attempts.Add(1)
-	}
-	resp, err := t.base.RoundTrip(req)
-	if tr != nil && err == nil {
-		r := strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true")
-		tr.replayed.Store(r)
-		if n == 1 {
-			tr.firstReplayed.Store(r)
-		}
-	}
-	return resp, err
-}
-
-// importTask is a line to send, with its key and whether an earlier run
-// already sent that key.
+// importTask is a line to deliver in this run, with its key.
 type importTask struct {
-	line        *importLine
-	key0        string // the line's identity in the state file
-	gen         int
-	key         string
-	sum         string // lineSum
-	sentEarlier bool
+	line *importLine
+	key0 string // the line's identity in the journal file (lineKey, gen 0)
+	gen  int
+	key  string
+	sum  string // lineSum
 }
 
 // testKeyPrefix starts a sandbox secret key (and every guapocado fake's).
 const testKeyPrefix = "sk_guap_test_"
 
+// usageImport meters a file's lines through the metering journal on a
+// SQLite file (--journal): it records each line not yet recorded (its row
+// and its intent, in one transaction), makes what earlier runs left
+// undelivered due again, and lets the journal deliver; each delivery is one
+// SDK call under the line's key. It stops when every line of the file has
+// had its delivery in this run.
 func (a *app) usageImport(file string, f importFlags) error {
 	if *f.concurrency < 1 || *f.concurrency > 256 {
 		return usagef("usage import: --concurrency must be from 1 to 256")
@@ -167,22 +137,31 @@ func (a *app) usageImport(file string, f importFlags) error {
 	if base == "" {
 		base = a.env("GUAPOCADO_API_URL")
 	}
-	statePath := *f.state
-	if statePath == "" {
-		statePath = file + ".state"
+	journalPath := *f.journal
+	if journalPath == "" {
+		journalPath = file + ".journal"
 	}
 
 	input, err := os.ReadFile(file)
 	if err != nil {
 		return failf(exitFailure, "input", "usage import: %v", err)
 	}
-	state, jr, err := openState(statePath)
+	if *f.journal == "" {
+		if err := legacyStateFile(file, journalPath); err != nil {
+			return err
+		}
+	}
+	ij, err := openJournal(a.parent, journalPath)
 	if err != nil {
 		return err
 	}
-	defer jr.f.Close()
+	defer ij.Close()
+	state, err := ij.lines(a.parent)
+	if err != nil {
+		return failf(exitFailure, "journal", "usage import: reading the journal file %s: %v", journalPath, err)
+	}
 
-	sum := &importSummary{File: file, State: statePath, Batch: batch, Refusals: []refusal{}, Unknowns: []unknownLine{}, Warnings: []string{}}
+	sum := &importSummary{File: file, Journal: journalPath, Batch: batch, Refusals: []refusal{}, Unknowns: []unknownLine{}, Warnings: []string{}}
 	if strings.HasPrefix(key, testKeyPrefix) && (base == "" || trimSlash(base) == guapocado.DefaultAPIURL) {
 		sum.Warnings = append(sum.Warnings, fmt.Sprintf("the API key is a test key (%s…) and goes to the hosted API %s: if it is a local guapocado fake's key, pass the fake's URL with --api-url or GUAPOCADO_API_URL", testKeyPrefix, guapocado.DefaultAPIURL))
 	}
@@ -191,7 +170,7 @@ func (a *app) usageImport(file string, f importFlags) error {
 			fmt.Fprintf(a.stderr, "guapocado: warning: %s\n", w)
 		}
 	}
-	todo := a.importPlan(input, batch, state, *f.retryRefused, sum)
+	fresh, pending := a.importPlan(input, batch, state, *f.retryRefused, sum)
 
 	tr := a.transport
 	if tr == nil {
@@ -210,60 +189,60 @@ func (a *app) usageImport(file string, f importFlags) error {
 	}
 	defer api.CloseIdleConnections()
 
-	prog := newProgress(a.stderr, isTerminal(a.stderr) && a.env("TERM") != "dumb", sum.Lines, sum.Skipped+sum.Refused)
-	prog.start()
-	var mu sync.Mutex
-	var abort atomic.Pointer[cliError]
-	stop := func(e *cliError) { abort.CompareAndSwap(nil, e) }
 	ctx, cancel := context.WithCancel(a.parent)
 	defer cancel()
-	jobs := make(chan *importTask)
-	var wg sync.WaitGroup
-	now := func() string { return time.Now().UTC().Format(time.RFC3339) }
-	for range *f.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range jobs {
-				res := lineResult{outcome: outUnknown, lastErr: "not sent: the run stopped first"}
-				if err := jr.record(journalRecord{Key: t.key0, Gen: t.gen, Outcome: outSent, Sum: t.sum, At: now()}); err != nil {
-					stop(journalFailure(err))
-					cancel()
-				} else {
-					res = a.importOne(ctx, api, t)
-				}
-				if res.fatal != nil {
-					stop(res.fatal)
-					cancel()
-				}
-				if res.outcome != outUnknown {
-					if err := jr.record(journalRecord{Key: t.key0, Gen: t.gen, Outcome: res.outcome, Reason: res.reason, Sum: t.sum, At: now()}); err != nil {
-						stop(journalFailure(err))
-						cancel()
-					}
-				}
-				mu.Lock()
-				sum.count(t.line, res)
-				mu.Unlock()
-				prog.add(res.outcome)
-			}
-		}()
+	var abort atomic.Pointer[cliError]
+	prog := newProgress(a.stderr, isTerminal(a.stderr) && a.env("TERM") != "dumb", sum.Lines, sum.Skipped+sum.Refused)
+	d := &delivery{
+		ij:       ij,
+		timeout:  a.timeout,
+		fatal:    func(e *cliError) { abort.CompareAndSwap(nil, e); cancel() },
+		expected: map[string]*importTask{},
+		allDone:  make(chan struct{}),
+		answered: func(t *importTask, r lineResult) { sum.count(t.line, r); prog.add(r.outcome) },
 	}
-feed:
-	for i, t := range todo {
-		select {
-		case jobs <- t:
-		case <-ctx.Done():
-			mu.Lock()
-			for _, rest := range todo[i:] {
-				sum.count(rest.line, lineResult{outcome: outUnknown, lastErr: "not sent: the run stopped first"})
-			}
-			mu.Unlock()
-			break feed
-		}
+	for _, t := range append(fresh, pending...) {
+		d.expected[t.key] = t
 	}
-	close(jobs)
-	wg.Wait()
+	j, err := newImportJournal(ij, api, *f.concurrency, d)
+	if err != nil {
+		return failf(exitFailure, "journal", "usage import: %v", err)
+	}
+	if err := ij.record(ctx, j, fresh); err != nil {
+		return failf(exitFailure, "journal", "usage import: writing the journal file %s: %v", journalPath, err)
+	}
+	if err := j.ResumeNow(ctx); err != nil {
+		return failf(exitFailure, "journal", "usage import: %v", err)
+	}
+
+	prog.start()
+	started := len(d.expected) > 0
+	if !started {
+		close(d.allDone)
+	} else if err := j.Start(ctx); err != nil {
+		prog.stop()
+		return failf(exitFailure, "journal", "usage import: %v", err)
+	}
+	a.awaitDelivery(ctx, ij, d)
+	// Every line had its delivery (or the run stops): stop River, letting
+	// deliveries still running (other batches' in a shared journal file)
+	// finish unless the run was stopped.
+	switch {
+	case !started:
+	case ctx.Err() != nil:
+		stopCtx, stopCancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = j.River().StopAndCancel(stopCtx)
+		stopCancel()
+	default:
+		_ = j.River().Stop(ctx)
+	}
+	lastErr := "not sent: the run stopped first"
+	if ctx.Err() == nil {
+		lastErr = "not delivered by this run: its intent was not waiting in the journal file (another import running on the same file?); run again"
+	}
+	for _, t := range d.finish() {
+		sum.count(t.line, lineResult{outcome: outUnknown, lastErr: lastErr})
+	}
 	prog.stop()
 
 	sort.Slice(sum.Refusals, func(i, j int) bool { return sum.Refusals[i].Line < sum.Refusals[j].Line })
@@ -293,13 +272,40 @@ feed:
 	return nil
 }
 
-// importPlan parses the input and decides, with the state file, what each
-// line needs: refused at once (malformed, a duplicate id), skipped
-// (settled by an earlier run), reported as refused by an earlier run, or
-// sent (with the key of its try). It fills sum's counts of the lines not
-// sent.
-func (a *app) importPlan(input []byte, batch string, state map[string]*lineState, retryRefused bool, sum *importSummary) []*importTask {
-	var todo []*importTask
+// awaitDelivery waits until every line of the run had its delivery, the
+// run stops, or nothing is left for this process to deliver although lines
+// wait (their intents are not in the journal file, or another process on
+// the same file delivers them): no delivery due or running, seen twice.
+func (a *app) awaitDelivery(ctx context.Context, ij *importJournal, d *delivery) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	idle := 0
+	for {
+		select {
+		case <-d.allDone:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n, err := ij.due(ctx); err == nil && n == 0 {
+				idle++
+			} else {
+				idle = 0
+			}
+			if idle == 2 {
+				return
+			}
+		}
+	}
+}
+
+// importPlan parses the input and decides, with the journal file, what
+// each line needs: refused at once (malformed, a duplicate id, settled for
+// a different line), skipped (settled by an earlier run), reported as
+// refused by an earlier run, delivered from an earlier run's record
+// (pending), or recorded now (fresh, with the key of its try). It fills
+// sum's counts of the lines not delivered in this run.
+func (a *app) importPlan(input []byte, batch string, state map[string]*lineState, retryRefused bool, sum *importSummary) (fresh, pending []*importTask) {
 	seen := map[string]int{}
 	for i, raw := range bytes.Split(input, []byte("\n")) {
 		if len(bytes.TrimSpace(raw)) == 0 {
@@ -322,37 +328,28 @@ func (a *app) importPlan(input []byte, batch string, state map[string]*lineState
 		key0 := lineKey(batch, l.id, 0)
 		st := state[key0]
 		if st == nil {
-			st = &lineState{sentGen: -1}
+			st = &lineState{}
 		}
-		gen := st.refusals
-		inFlight := st.sentGen == gen // sent with this key, never settled
 		fp := lineSum(raw)
 		switch {
-		case (st.settled == outApplied || st.settled == outReplayed) && st.sum != "" && st.sum != fp:
+		case (st.settled == outApplied || st.settled == outReplayed || st.pending != "") && st.sum != fp:
 			sum.Refused++
 			sum.OtherBatch++
 			sum.Refusals = append(sum.Refusals, refusal{Line: l.n, ID: l.id, Reason: fmt.Sprintf(
-				"the state file settled id %s of batch %s for a different line (a new file under the same name?), so this line was not charged: pass a --batch name unique to this file", l.id, batch)})
+				"the journal file recorded id %s of batch %s for a different line (a new file under the same name?), so this line was not charged: pass a --batch name unique to this file", l.id, batch)})
+		case st.pending != "":
+			pending = append(pending, &importTask{line: l, key0: key0, key: st.pending, sum: fp})
 		case st.settled == outApplied || st.settled == outReplayed:
 			sum.Skipped++
-		case st.settled == outRefused && !inFlight && !retryRefused:
+		case st.settled == outRefused && !retryRefused:
 			sum.Refused++ // refused by an earlier run: reported again, not sent again
 			sum.earlierRefusals++
 			sum.Refusals = append(sum.Refusals, refusal{Line: l.n, ID: l.id, Reason: st.reason + " (earlier run)"})
 		default:
-			todo = append(todo, &importTask{line: l, key0: key0, gen: gen, key: lineKey(batch, l.id, gen), sum: fp, sentEarlier: inFlight})
+			fresh = append(fresh, &importTask{line: l, key0: key0, gen: st.refusals, key: lineKey(batch, l.id, st.refusals), sum: fp})
 		}
 	}
-	return todo
-}
-
-// lineResult is the outcome of one line's call.
-type lineResult struct {
-	outcome    string // applied, replayed, refused or unknown
-	reason     string // why it was refused
-	lastErr    string // the last error of a line whose outcome is unknown
-	otherBatch bool   // refused because another import had used its key
-	fatal      *cliError
+	return fresh, pending
 }
 
 // count adds a line's result to the summary.
@@ -372,55 +369,6 @@ func (s *importSummary) count(l *importLine, r lineResult) {
 		s.Unknown++
 		s.Unknowns = append(s.Unknowns, unknownLine{Line: l.n, ID: l.id, Error: r.lastErr})
 	}
-}
-
-// importOne meters one line with one SDK call: the SDK makes its attempts
-// under its own policy, with the same idempotency key; this command adds
-// no loop of its own. The answer is applied or replayed, refused (with the
-// reason), or unknown (with the last error), and fatal stops the whole run
-// (the key was refused).
-func (a *app) importOne(ctx context.Context, api *guapocado.APIClient, t *importTask) lineResult {
-	l := t.line
-	trace := &callTrace{}
-	cctx, cancel := context.WithTimeout(context.WithValue(ctx, traceKey{}, trace), a.timeout)
-	_, err := api.Usage.Consume(cctx, l.Key, l.amount, guapocado.ForCustomer(l.CustomerID), guapocado.WithIdempotencyKey(t.key))
-	cancel()
-	var ve *guapocado.ValidationError
-	var apiErr *guapocado.Error
-	errors.As(err, &apiErr)
-	otherBatch := fmt.Sprintf("idempotency key %s had been used by another import, so this line was not charged: pass a --batch name unique to this file", t.key)
-	switch {
-	case err == nil && trace.firstReplayed.Load() && !t.sentEarlier:
-		// The first attempt of a key this batch never sent was answered
-		// from the platform's idempotency store: another import's line.
-		return lineResult{outcome: outRefused, reason: otherBatch, otherBatch: true}
-	case err == nil && trace.replayed.Load():
-		return lineResult{outcome: outReplayed}
-	case err == nil:
-		return lineResult{outcome: outApplied}
-	case ctx.Err() != nil:
-		return lineResult{outcome: outUnknown, lastErr: "interrupted: " + clean(err.Error())}
-	case errors.Is(err, guapocado.ErrInvalidAPIKey):
-		return lineResult{outcome: outUnknown, lastErr: "the platform refused the API key",
-			fatal: &cliError{code: exitMisconfigured, kind: "invalid_api_key", msg: "usage import: the platform refused the API key"}}
-	case errors.Is(err, guapocado.ErrOutcomeUnknown):
-		return lineResult{outcome: outUnknown, lastErr: clean(err.Error())}
-	case errors.Is(err, guapocado.ErrInsufficientBalance):
-		return lineResult{outcome: outRefused, reason: "insufficient balance"}
-	case errors.As(err, &ve):
-		return lineResult{outcome: outRefused, reason: clean(ve.Error())}
-	case errors.Is(err, guapocado.ErrNotFound):
-		return lineResult{outcome: outRefused, reason: fmt.Sprintf("not found: meter %q or customer %q", l.Key, l.CustomerID)}
-	case apiErr != nil && apiErr.StatusCode == http.StatusConflict && t.sentEarlier:
-		return lineResult{outcome: outRefused, reason: fmt.Sprintf("idempotency key %s was sent by an earlier run for a different request: the line changed since", t.key)}
-	case apiErr != nil && apiErr.StatusCode == http.StatusConflict:
-		return lineResult{outcome: outRefused, reason: otherBatch, otherBatch: true}
-	case apiErr != nil && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != 408 && apiErr.StatusCode != 429:
-		return lineResult{outcome: outRefused, reason: fmt.Sprintf("%d %s", apiErr.StatusCode, clean(apiErr.Message))}
-	}
-	// A network failure, a timeout, a 5xx or a rate limit after the SDK's
-	// attempts: the same key is safe to send again.
-	return lineResult{outcome: outUnknown, lastErr: clean(err.Error())}
 }
 
 // printImportSummary prints the counts, why lines were refused and the
@@ -457,7 +405,7 @@ func (a *app) printImportSummary(s *importSummary) error {
 		}
 		fmt.Fprintf(w, "    line %d%s: %s\n", u.Line, idNote(u.ID), u.Error)
 	}
-	fmt.Fprintf(w, "  skipped   %d (applied by an earlier run, per %s)\n", s.Skipped, s.State)
+	fmt.Fprintf(w, "  skipped   %d (applied by an earlier run, per %s)\n", s.Skipped, s.Journal)
 	if s.Aborted != "" {
 		fmt.Fprintf(w, "stopped early: %s\n", s.Aborted)
 	}

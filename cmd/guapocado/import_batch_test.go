@@ -97,6 +97,21 @@ func TestImportThreeMonthlyFiles(t *testing.T) {
 		if want != 350 {
 			t.Fatalf("the months charge %v, want 350", want)
 		}
+		// The fake's ledger: 150 keys (50 a month), each applied once.
+		perKey := map[string]int{}
+		for _, op := range srv.Ops() {
+			perKey[op.IdempotencyKey]++
+		}
+		for _, name := range []string{"usage-2026-01.jsonl", "usage-2026-02.jsonl", "usage-2026-03.jsonl"} {
+			for i := 1; i <= 50; i++ {
+				if k := lineKey(name, fmt.Sprint(i), 0); perKey[k] != 1 {
+					t.Errorf("%s applied %d times", k, perKey[k])
+				}
+			}
+		}
+		if len(perKey) != 150 {
+			t.Errorf("%d keys applied, want 150", len(perKey))
+		}
 	})
 
 	t.Run("the same name in three directories", func(t *testing.T) {
@@ -144,7 +159,7 @@ func TestImportThreeMonthlyFiles(t *testing.T) {
 		before := len(srv.Requests())
 		r := h.run("usage", "import", file)
 		if r.code != exitFailure || !strings.Contains(r.stderr, "nothing was charged") || charged(srv) != 100 ||
-			!strings.Contains(r.stdout, "the state file settled id 1 of batch usage.jsonl for a different line") {
+			!strings.Contains(r.stdout, "the journal file recorded id 1 of batch usage.jsonl for a different line") {
 			t.Fatalf("February over January: %+v, charged %v", r, charged(srv))
 		}
 		if n := len(srv.Requests()) - before; n != 0 {
@@ -205,4 +220,24 @@ func TestImportRetryRefused(t *testing.T) {
 	if charged(srv) != 15 {
 		t.Errorf("a settled import charged again: %v", charged(srv))
 	}
+}
+
+// TestImportRefusesAnEarlierStateFile: the state file of an earlier
+// version beside the input, and no journal file, stops the run before
+// anything is sent (its lines would be taken for another batch's); a
+// journal file named with --journal goes ahead.
+func TestImportRefusesAnEarlierStateFile(t *testing.T) {
+	t.Parallel()
+	srv := importServer(t)
+	h := importHarness(t, srv)
+	file, _ := importFile(t, 2)
+	writeFile(t, file+".state", `{"key":"import:usage.jsonl:l-0","outcome":"applied","at":"2026-01-01T00:00:00Z"}`+"\n")
+	r := h.run("usage", "import", file)
+	if r.code != exitFailure || !strings.Contains(r.stderr, file+".state is the state file of an earlier version of guapocado") || len(srv.Requests()) != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if _, err := os.Stat(file + ".journal"); err == nil {
+		t.Error("a journal file was created")
+	}
+	matches(t, h.imports("usage", "import", file, "--journal", filepath.Join(t.TempDir(), "j")), `(?m)^  applied   2$`)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,7 +16,8 @@ import (
 )
 
 // TestImportRefusesAmbiguousLines: trailing data on a line, a key given
-// twice, and ids that are numbers with a fraction or an exponent are
+// twice, ids that are numbers with a fraction or an exponent, and an id
+// with a space (no idempotency key holds one) are
 // refused with their line number, and nothing of them is charged.
 func TestImportRefusesAmbiguousLines(t *testing.T) {
 	t.Parallel()
@@ -30,12 +32,14 @@ func TestImportRefusesAmbiguousLines(t *testing.T) {
 		`{"customerId":"cust-0","key":"api-calls","amount":1,"id":1e3}`,
 		`{"customerId":"cust-0","key":"api-calls","amount":1,"id":"e"}x`,
 		`{"customerId":"cust-0","customerId":"cust-1","key":"api-calls","amount":1,"id":"f"}`,
+		`{"customerId":"cust-0","key":"api-calls","amount":1,"id":"g h"}`,
 	}, "\n")+"\n")
 	r := h.run("usage", "import", file)
 	if r.code != exitFailure {
 		t.Fatalf("%+v", r)
 	}
-	matches(t, r.stdout, `(?m)^  applied   2$`, `(?m)^  refused   6$`,
+	matches(t, r.stdout, `(?m)^  applied   2$`, `(?m)^  refused   7$`,
+		`(?m)^    line 9 \(id g h\): id must be printable ASCII without spaces \(it is part of an idempotency key\)$`,
 		`(?m)^    line 2: data after the JSON object \(one object per line\)$`,
 		`(?m)^    line 3: duplicate key "amount"$`,
 		`(?m)^    line 5: id must be a string or a whole number written without a fraction or exponent$`,
@@ -47,41 +51,54 @@ func TestImportRefusesAmbiguousLines(t *testing.T) {
 	}
 }
 
-// TestImportRefusesPlantedStateFile: a state file another user could have
-// written (writable by group or others, or a link in its place) is refused
-// before anything is sent, as a planted session file is.
-func TestImportRefusesPlantedStateFile(t *testing.T) {
+// TestImportRefusesPlantedJournal: a journal file another user could have
+// written (writable by group or others, or a link in its place, or such a
+// SQLite -wal file beside it) is refused before anything is sent, as a
+// planted session file is.
+func TestImportRefusesPlantedJournal(t *testing.T) {
 	t.Parallel()
 	srv := importServer(t)
 	h := importHarness(t, srv)
 	dir := t.TempDir()
+	journalFile := filepath.Join(dir, "planted.journal")
+	first, _ := importFile(t, 1) // line l-0, applied into journalFile
+	matches(t, h.imports("usage", "import", first, "--journal", journalFile), `(?m)^  applied   1$`)
+	before := len(srv.Requests())
 	file, _ := importFile(t, 3)
-	state := filepath.Join(dir, "planted.state")
-	planted := `{"key":"` + lineKey("usage.jsonl", "l-0", 0) + `","outcome":"applied","at":"2026-01-01T00:00:00Z"}` + "\n"
-	writeFile(t, state, planted)
-	if err := os.Chmod(state, 0o666); err != nil {
+	if err := os.Chmod(journalFile, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	r := h.run("usage", "import", file, "--state", state)
-	if r.code != exitFailure || !strings.Contains(r.stderr, "refusing the state file "+state+": it is writable by group or others (mode 0666)") {
+	r := h.run("usage", "import", file, "--journal", journalFile)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "refusing the journal file "+journalFile+": "+journalFile+" is writable by group or others (mode 0666)") {
 		t.Fatalf("%+v", r)
 	}
-	link := filepath.Join(dir, "link.state")
-	if err := os.Symlink(state, link); err != nil {
+	link := filepath.Join(dir, "link.journal")
+	if err := os.Symlink(journalFile, link); err != nil {
 		t.Fatal(err)
 	}
-	r = h.run("usage", "import", file, "--state", link)
+	r = h.run("usage", "import", file, "--journal", link)
 	if r.code != exitFailure || !strings.Contains(r.stderr, "is not a regular file") {
 		t.Fatalf("%+v", r)
 	}
-	if n := len(srv.Requests()); n != 0 {
+	if err := os.Chmod(journalFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wal := writeFile(t, journalFile+"-wal", "")
+	if err := os.Chmod(wal, 0o646); err != nil {
+		t.Fatal(err)
+	}
+	r = h.run("usage", "import", file, "--journal", journalFile)
+	if r.code != exitFailure || !strings.Contains(r.stderr, journalFile+"-wal is writable by group or others (mode 0646)") {
+		t.Fatalf("%+v", r)
+	}
+	if n := len(srv.Requests()) - before; n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 	// Made private, it is the user's own journal.
-	if err := os.Chmod(state, 0o600); err != nil {
+	if err := os.Remove(wal); err != nil {
 		t.Fatal(err)
 	}
-	matches(t, h.imports("usage", "import", file, "--state", state), `(?m)^  applied   2$`, `(?m)^  skipped   1 `)
+	matches(t, h.imports("usage", "import", file, "--journal", journalFile), `(?m)^  applied   2$`, `(?m)^  skipped   1 `)
 }
 
 // consumeRequests counts the platform consume requests per idempotency key.
@@ -131,6 +148,11 @@ func TestImportUsesTheSDKsAttempts(t *testing.T) {
 	if !strings.Contains(r.stderr, "usage import: 0/3 lines settled, 3 unknown (0%)\n") || strings.Contains(r.stderr, "3/3 lines settled") {
 		t.Errorf("progress counted unknown lines as settled:\n%s", r.stderr)
 	}
+	// The journal does not retry them on its own (which would add its
+	// attempts to the SDK's): their jobs wait for the next run.
+	if n := waitingForNextRun(t, file+".journal"); n != 3 {
+		t.Errorf("%d jobs wait for the next run, want 3", n)
+	}
 
 	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
 		if strings.HasSuffix(r.URL.Path, "/consume") {
@@ -162,6 +184,22 @@ func TestImportUsesTheSDKsAttempts(t *testing.T) {
 			t.Errorf("%s applied %d times", k, applied[k])
 		}
 	}
+}
+
+// waitingForNextRun counts the journal file's jobs whose retry is not due
+// within any run (a year from now or later).
+func waitingForNextRun(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM river_job WHERE state = 'retryable' AND scheduled_at > datetime('now', '+1 year')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // blockedTransport fails every request without sending it, and notes the
@@ -206,8 +244,48 @@ func TestImportWarnsOfATestKeyOnTheHostedAPI(t *testing.T) {
 	srv := importServer(t)
 	h.transport = nil
 	h.env["GUAPOCADO_API_KEY"] = srv.APIKey()
-	r = h.run("usage", "import", file, "--api-url", srv.APIURL(), "--state", filepath.Join(t.TempDir(), "s"))
+	r = h.run("usage", "import", file, "--api-url", srv.APIURL(), "--journal", filepath.Join(t.TempDir(), "s"))
 	if r.code != 0 || strings.Contains(r.stderr, "warning") {
 		t.Errorf("%+v", r)
 	}
+}
+
+// TestImportDoesNotWaitForWhatTheJournalLacks: a line recorded in the
+// journal file whose intent is no longer waiting there (River discarded
+// it, or another import on the same file delivered it) does not hold the
+// run: the run ends when nothing is left to deliver, and reports the line
+// as unknown, to run again.
+func TestImportDoesNotWaitForWhatTheJournalLacks(t *testing.T) {
+	t.Parallel()
+	srv := importServer(t)
+	srv.SetFaultFunc(func(r *http.Request) *guapocadotest.Fault {
+		if strings.HasSuffix(r.URL.Path, "/consume") {
+			return &guapocadotest.Fault{Status: 503, Body: `{"error":"down"}`}
+		}
+		return nil
+	})
+	h := importHarness(t, srv)
+	file, _ := importFile(t, 2)
+	if r := h.run("usage", "import", file, "--retry-wait", "1ms"); r.code != exitUnavailable {
+		t.Fatalf("%+v", r)
+	}
+	db, err := sql.Open("sqlite", "file:"+file+".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`DELETE FROM river_job WHERE json_extract(args, '$.key') = 'import:usage.jsonl:l-1'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("deleted %d jobs, want 1", n)
+	}
+	db.Close()
+	srv.SetFaultFunc(nil)
+	r := h.run("usage", "import", file)
+	if r.code != exitUnavailable {
+		t.Fatalf("%+v", r)
+	}
+	matches(t, r.stdout, `(?m)^  applied   1$`, `(?m)^  unknown   1 `,
+		`(?m)^    line 2 \(id l-1\): not delivered by this run: its intent was not waiting in the journal file`)
 }

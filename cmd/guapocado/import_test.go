@@ -172,7 +172,7 @@ func TestImportExactlyOnceAcrossKills(t *testing.T) {
 	}
 }
 
-// TestImportSummaryAndErrors: the text summary, the state file next to the
+// TestImportSummaryAndErrors: the text summary, the journal file next to the
 // input, a refused key, and usage errors.
 func TestImportSummaryAndErrors(t *testing.T) {
 	t.Parallel()
@@ -186,14 +186,14 @@ func TestImportSummaryAndErrors(t *testing.T) {
 	}
 	matches(t, r.stdout, `^usage import .*usage\.jsonl: 52 lines \(batch usage\.jsonl\)\n`, `(?m)^  applied   50$`, `(?m)^  refused   2$`,
 		`(?m)^    line 51: not a JSON object$`, `(?m)^    line 52 \(id l-3\): duplicate id \(first on line 4\)$`, `(?m)^  unknown   0$`)
-	if fi, err := os.Stat(file + ".state"); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("state file: %v %v", fi, err)
+	if fi, err := os.Stat(file + ".journal"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("journal file: %v %v", fi, err)
 	}
 	if strings.Contains(r.stdout+r.stderr, srv.APIKey()) {
 		t.Error("the API key was printed")
 	}
 
-	r = h.run("usage", "import", file, "--api-url", srv.APIURL(), "--api-key", "sk_wrong", "--state", filepath.Join(t.TempDir(), "s"))
+	r = h.run("usage", "import", file, "--api-url", srv.APIURL(), "--api-key", "sk_wrong", "--journal", filepath.Join(t.TempDir(), "s"))
 	if r.code != exitMisconfigured || !strings.Contains(r.stderr, "the platform refused the API key") || strings.Contains(r.stderr, "sk_wrong") {
 		t.Errorf("wrong key: %+v", r)
 	}

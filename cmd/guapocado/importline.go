@@ -58,8 +58,9 @@ func lineKey(batch, id string, gen int) string {
 	return fmt.Sprintf("import~%d:%s:%s", gen, batch, id)
 }
 
-// maxKeyLen is the platform's bound on an idempotency key.
-const maxKeyLen = 255
+// maxKeyLen is the journal's bound on an idempotency key (the platform
+// takes 255 bytes; the journal keeps room for a refund's suffix).
+const maxKeyLen = 200
 
 // integerLiteral is a JSON number written as a whole number: no fraction,
 // no exponent (12 and 12.0 would otherwise be two ids for one number).
@@ -127,8 +128,8 @@ func parseImportLine(raw []byte, n int, batch string) (*importLine, string) {
 		return l, fmt.Sprintf("id longer than %d bytes (with batch %q)", maxKeyLen-len(lineKey(batch, "", 99)), batch)
 	}
 	for i := 0; i < len(l.id); i++ {
-		if l.id[i] < ' ' || l.id[i] > '~' {
-			return l, "id must be printable ASCII"
+		if l.id[i] <= ' ' || l.id[i] > '~' {
+			return l, "id must be printable ASCII without spaces (it is part of an idempotency key)"
 		}
 	}
 	if strings.TrimSpace(l.CustomerID) == "" {

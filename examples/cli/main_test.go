@@ -60,7 +60,11 @@ func TestDocumentedSetUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "guapocado-real"), "../../cmd/guapocado").CombinedOutput(); err != nil {
+	// The command is a module of its own, built from its directory with its
+	// go.work (the checkout of the SDK and the journal).
+	build := exec.Command("go", "build", "-C", "../../cmd/guapocado", "-o", filepath.Join(bin, "guapocado-real"), ".")
+	build.Env = append(os.Environ(), "GOWORK=")
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	wrapper := "#!/bin/sh\nexec \"" + filepath.Join(bin, "guapocado-real") + "\" \"$@\" --addr 127.0.0.1:0\n"
