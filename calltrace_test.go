@@ -21,7 +21,7 @@ func TestWriteTraceComposesWithTheCallersTrace(t *testing.T) {
 		t.Fatal("httptrace's context key was not found")
 	}
 	st := &callState{Context: context.Background()}
-	if got := httptrace.ContextClientTrace(st.traceWrites()); got != &st.trace {
+	if got := httptrace.ContextClientTrace(st.traceAttempts(true, false)); got != &st.trace {
 		t.Fatalf("the call state's context gives trace %p, want its own %p", got, &st.trace)
 	}
 

@@ -28,8 +28,8 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // TestTransportWrapperKeepsTuning: the wrapper receives the SDK's own
-// transport (idle timeout, pool of 128 per host, header timeout, the dial
-// gate's dialer), calls go through the wrapper, and a retried call passes
+// transport (idle timeout, pool of 128 per host, the dial gate's and the
+// read and header bounds' dialer, no per-request header timer), calls go through the wrapper, and a retried call passes
 // through it once per attempt.
 func TestTransportWrapperKeepsTuning(t *testing.T) {
 	t.Parallel()
@@ -56,8 +56,8 @@ func TestTransportWrapperKeepsTuning(t *testing.T) {
 	if tr.MaxIdleConnsPerHost != 128 {
 		t.Errorf("MaxIdleConnsPerHost = %d, want 128", tr.MaxIdleConnsPerHost)
 	}
-	if tr.ResponseHeaderTimeout != guapocado.DefaultResponseHeaderTimeout {
-		t.Errorf("ResponseHeaderTimeout = %s, want %s", tr.ResponseHeaderTimeout, guapocado.DefaultResponseHeaderTimeout)
+	if tr.ResponseHeaderTimeout != 0 {
+		t.Errorf("ResponseHeaderTimeout = %s, want 0: the SDK's connections keep DefaultResponseHeaderTimeout (%s) without a timer per request", tr.ResponseHeaderTimeout, guapocado.DefaultResponseHeaderTimeout)
 	}
 	if tr.DialContext == nil {
 		t.Error("DialContext is nil: the dial gate and read-idle dialer are gone")

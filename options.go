@@ -29,12 +29,13 @@ const (
 )
 
 // DefaultReadIdleTimeout bounds each attempt on the default transport
-// (native builds; fetch has its own): an attempt whose server sends nothing for this long, while the SDK waits
-// for the answer's headers or reads its body (a server gone silent, or one
-// sending a byte now and then slower than this), fails with a transport
-// error (at most 1/32 of the bound later: a busy connection does not reset
-// its deadline on every read); a write then ends ErrOutcomeUnknown. WithTimeout bounds a whole
-// call, retries included.
+// (native builds; fetch has its own): an attempt whose server sends nothing
+// for this long after the request went out, while the SDK waits for the
+// answer's headers or reads its body (a server gone silent, or one sending
+// a byte now and then slower than this), fails with a transport error (at
+// most 1/32 of the bound later: a busy connection does not reset its
+// deadline on every read); a write then ends ErrOutcomeUnknown. WithTimeout
+// bounds a whole call, retries included.
 const DefaultReadIdleTimeout = 30 * time.Second
 
 // DefaultBodyReadTimeout bounds the reading of each attempt's response
@@ -49,13 +50,20 @@ const DefaultReadIdleTimeout = 30 * time.Second
 const DefaultBodyReadTimeout = 60 * time.Second
 
 // DefaultResponseHeaderTimeout bounds, on the default transport (no
-// WithHTTPClient), the wait for a response's headers after the request was
-// sent: a server that accepts a request and goes silent fails the attempt
-// after 30 s even under a context with no deadline. A read is then retried
-// (see WithRetry); a consume, refund or checkout is ErrOutcomeUnknown. Give
-// a context deadline to bound whole calls; with WithHTTPClient, set the
-// Transport's ResponseHeaderTimeout or the client's Timeout yourself.
-const DefaultResponseHeaderTimeout = 30 * time.Second
+// WithHTTPClient; native builds), the wait for a response's headers after
+// the request was sent: a server that accepts a request and goes silent,
+// or sends its headers a little at a time, fails the attempt after 30 s
+// (at most 1/16 of that later) with an error saying "timeout awaiting
+// response headers", even under a context with no deadline. A read is
+// then retried (see WithRetry); a consume, refund or checkout is
+// ErrOutcomeUnknown. The bound is kept by the transport's connections, not
+// by a timer per request (the *http.Transport's ResponseHeaderTimeout is
+// 0): over HTTP/2, whose streams share a connection, the connection fails
+// when no stream got its headers for that long while some waited. It
+// equals DefaultReadIdleTimeout. Give a context deadline to bound whole
+// calls; with WithHTTPClient, set the Transport's ResponseHeaderTimeout or
+// the client's Timeout yourself.
+const DefaultResponseHeaderTimeout = DefaultReadIdleTimeout
 
 // An Option configures a Client in NewClient. Options are checked there: an
 // invalid one makes NewClient return an error.
@@ -91,7 +99,7 @@ type config struct {
 	webhookPath  string
 
 	timeout  time.Duration // WithTimeout: a whole call, retries included
-	readIdle time.Duration // the default transport's read idle bound (DefaultReadIdleTimeout)
+	readIdle time.Duration // the default transport's bound on reads and on waits for headers (DefaultReadIdleTimeout, DefaultResponseHeaderTimeout)
 	bodyRead time.Duration // an attempt's body read, in a call without a deadline (DefaultBodyReadTimeout)
 
 	wrappers  []func(http.RoundTripper) http.RoundTripper // WithTransportWrapper (observe.go)

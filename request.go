@@ -271,10 +271,11 @@ func (c *core) send(ctx context.Context, st *callState, path string, in, out any
 	}
 	st.url = ep.url
 	var rctx context.Context = st
-	if (st.write || st.keyed) && !browserBuild {
-		// Records whether the current attempt wrote its request headers;
-		// attemptTransport clears the mark before each attempt.
-		rctx = st.traceWrites()
+	if writes, headers := st.write || st.keyed, c.gate != nil; (writes || headers) && !browserBuild {
+		// Records whether the current attempt wrote its request headers
+		// (attemptTransport clears the mark before each attempt), and, on
+		// the default transport, bounds its wait for the answer's headers.
+		rctx = st.traceAttempts(writes, headers)
 	}
 	h := make(http.Header, 6+len(c.cfg.headers))
 	hr := (&http.Request{

@@ -49,10 +49,14 @@ type callState struct {
 	reads atomic.Int32 // calls of requestBody
 	rd    bytes.Reader
 	limit io.LimitedReader
-	trace httptrace.ClientTrace // writes: WroteHeaders sets wrote
+	trace httptrace.ClientTrace // writes: WroteHeaders sets wrote; default transport: GotConn begins the header wait
 	// traced: the call state itself gives trace to net/http (Value, under
 	// httptrace's key), without a context of its own.
 	traced bool
+	// waitOn is the header wait the current attempt began on its
+	// connection (gotConn), ended when its round trip returns; nil before,
+	// attemptEnded after.
+	waitOn atomic.Pointer[headerWait]
 	resp   timedBody // the current attempt's response body, bounded in time (timedBody)
 
 	// For the retry's log record (WithLogger only): the last attempt's
@@ -98,11 +102,18 @@ func (p *keyProbe) Value(key any) any {
 	return nil
 }
 
-// traceWrites makes st the request context that carries its trace (whose
-// WroteHeaders sets the wrote mark): itself, or, when the caller's context
-// already carries a trace, a context composing the two.
-func (st *callState) traceWrites() context.Context {
-	st.trace.WroteHeaders = st.wroteHeaders
+// traceAttempts makes st the request context that carries its trace:
+// itself, or, when the caller's context already carries a trace, a context
+// composing the two. With writes, the trace's WroteHeaders sets the wrote
+// mark; with headers (the SDK's default transport), its GotConn begins the
+// attempt's wait for its answer's headers (headerWait).
+func (st *callState) traceAttempts(writes, headers bool) context.Context {
+	if writes {
+		st.trace.WroteHeaders = st.wroteHeaders
+	}
+	if headers {
+		st.trace.GotConn = st.gotConn
+	}
 	if clientTraceKey == nil || httptrace.ContextClientTrace(st.Context) != nil {
 		return httptrace.WithClientTrace(st, &st.trace)
 	}
@@ -119,6 +130,27 @@ func stateFrom(ctx context.Context) *callState {
 func (st *callState) path() string { return st.basePath + st.rel }
 
 func (st *callState) wroteHeaders() { st.wrote.Store(true) }
+
+// gotConn begins the current attempt's wait for its answer's headers on
+// the connection it got, if that is one of the default transport's.
+func (st *callState) gotConn(info httptrace.GotConnInfo) {
+	w := connWait(info.Conn)
+	if w == nil {
+		return
+	}
+	w.begin()
+	if !st.waitOn.CompareAndSwap(nil, w) {
+		w.end() // the attempt already returned, or another connection is counted
+	}
+}
+
+// endWait ends the attempt's wait for its answer's headers (its round trip
+// returned).
+func (st *callState) endWait() {
+	if w := st.waitOn.Swap(attemptEnded); w != nil && w != attemptEnded {
+		w.end()
+	}
+}
 
 // errNoRewind stops net/http from sending a write's body again by itself
 // (an HTTP/2 stream reset makes it rewind through GetBody, below the SDK's
@@ -180,6 +212,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	st := stateFrom(req.Context())
 	if st != nil {
 		st.attempts.Add(1)
+		st.waitOn.Store(nil)
 		if st.write || st.keyed {
 			if browserBuild {
 				// fetch gives no view of the wire: assume the request was sent.
@@ -197,6 +230,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	resp, err := t.transportFor(st).RoundTrip(req)
 	if st != nil {
+		st.endWait()
 		if st.write || st.keyed {
 			if (err != nil && st.wrote.Load()) || (err == nil && resp.StatusCode >= 500) {
 				st.mayApplied.Store(true)
@@ -493,8 +527,12 @@ func transientError(err error) bool {
 // the next attempt), so the call state holds one.
 type timedBody struct {
 	body     io.ReadCloser
-	deadline time.Time // zero: the call's context bounds the read
+	deadline time.Duration // on monoClock; zero: the call's context bounds the read
 }
+
+// monoClock is the origin of timedBody's deadlines: time.Since of it reads
+// the monotonic clock only, at half the cost of time.Now.
+var monoClock = time.Now()
 
 // errBodyReadTimeout ends a body read past DefaultBodyReadTimeout. It
 // matches context.DeadlineExceeded and is a net.Error timeout.
@@ -511,15 +549,15 @@ func (bodyReadTimeout) Temporary() bool      { return false }
 
 // start bounds the reading of body, an attempt's answer that just came.
 func (b *timedBody) start(cfg *config, st *callState, body io.ReadCloser) {
-	b.body, b.deadline = body, time.Time{}
+	b.body, b.deadline = body, 0
 	if _, ok := st.Deadline(); !ok && cfg.bodyRead > 0 {
-		b.deadline = time.Now().Add(cfg.bodyRead)
+		b.deadline = time.Since(monoClock) + cfg.bodyRead
 	}
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
 	n, err := b.body.Read(p)
-	if err == nil && !b.deadline.IsZero() && time.Now().After(b.deadline) {
+	if err == nil && b.deadline != 0 && time.Since(monoClock) > b.deadline {
 		err = errBodyReadTimeout
 	}
 	return n, err

@@ -56,10 +56,10 @@ func (s *session) cookieValues(cfg *config) []string {
 		return cookieHeader(s.jar.Cookies(cfg.base))
 	}
 	gen := s.cookies.gen.Load()
-	now := time.Now()
-	if v := s.cookies.value.Load(); v != nil && v.gen == gen && (v.until.IsZero() || now.Before(v.until)) {
-		return v.header
+	if v := s.cookies.value.Load(); v != nil && v.gen == gen && (v.until.IsZero() || time.Now().Before(v.until)) {
+		return v.header // without an expiring cookie, no clock read
 	}
+	now := time.Now()
 	// Read the generation before the jar: a write that lands meanwhile bumps
 	// it, and the value stored here is then never used.
 	v := &cookieValue{header: cookieHeader(s.jar.Cookies(cfg.base)), gen: gen, until: s.cookies.nextExpiry(now)}

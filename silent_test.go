@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -16,24 +17,24 @@ import (
 // TestSilentServerTimesOut: with the default transport and a context with no
 // deadline, a server that accepts the request and never answers fails the
 // call after the response-header timeout instead of hanging for ever. The
-// test shortens the SDK's default (DefaultResponseHeaderTimeout) on the
-// client's own transport.
+// test shortens the SDK's default (DefaultResponseHeaderTimeout, which the
+// default transport's connections keep: the client's read bound) on the
+// client's own configuration.
 func TestSilentServerTimesOut(t *testing.T) {
 	t.Parallel()
 	base := rawServer(t, func(conn net.Conn) { _, _ = io.Copy(io.Discard, conn) }) // reads, never answers
-	c, err := NewClient(base, WithBearerToken(testToken), WithRetry(0, 0, 0))
+	if d := newConfig(&url.URL{Scheme: "https", Host: "app.example.com"}).readIdle; d != DefaultResponseHeaderTimeout || DefaultResponseHeaderTimeout <= 0 {
+		t.Fatalf("the default transport's header bound is %s, want DefaultResponseHeaderTimeout (%s)", d, DefaultResponseHeaderTimeout)
+	}
+	const bound = 200 * time.Millisecond
+	c, err := NewClient(base, WithBearerToken(testToken), WithRetry(0, 0, 0), withReadIdle(bound)) // the test hook: the same bound, shortened
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseIdleConnections()
-	tr, ok := c.base.(*http.Transport)
-	if !ok {
+	if _, ok := c.base.(*http.Transport); !ok {
 		t.Fatalf("default transport is %T", c.base)
 	}
-	if tr.ResponseHeaderTimeout != DefaultResponseHeaderTimeout || DefaultResponseHeaderTimeout <= 0 {
-		t.Fatalf("ResponseHeaderTimeout = %s, want DefaultResponseHeaderTimeout (%s)", tr.ResponseHeaderTimeout, DefaultResponseHeaderTimeout)
-	}
-	tr.ResponseHeaderTimeout = 200 * time.Millisecond // the test hook: the same field, shortened
 
 	for _, call := range []struct {
 		name        string
@@ -45,7 +46,11 @@ func TestSilentServerTimesOut(t *testing.T) {
 	} {
 		// The server never answers: a call that waited for ever would hang
 		// until go test's -timeout; the error says which timeout ended it.
+		start := time.Now()
 		err := call.do()
+		if took := time.Since(start); took < bound {
+			t.Errorf("%s: ended after %s, before the %s bound", call.name, took, bound)
+		}
 		var e *Error
 		if !errors.As(err, &e) || e.StatusCode != 0 || !strings.Contains(err.Error(), "timeout awaiting response headers") {
 			t.Errorf("%s: %v", call.name, err)

@@ -3,6 +3,7 @@
 package guapocado
 
 import (
+	"net"
 	"net/http"
 	"time"
 )
@@ -16,3 +17,6 @@ func newDefaultTransport(time.Duration) (base, fresh http.RoundTripper, _ *dialG
 
 // freshConnections: fetch owns the connections.
 func freshConnections(http.RoundTripper) http.RoundTripper { return nil }
+
+// connWait: fetch owns the connections (and bounds its own waits).
+func connWait(net.Conn) *headerWait { return nil }

@@ -4,9 +4,12 @@ package guapocado
 
 import (
 	"context"
+	"errors"
 	"math"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -30,9 +33,12 @@ const (
 
 // newDefaultTransport returns the transport used when the user gives no
 // *http.Client: Go's default settings, with an idle pool sized for
-// concurrent callers, the idle timeout above, DefaultResponseHeaderTimeout,
-// reads bounded by DefaultReadIdleTimeout, and dials going through a dialGate (returned too), which drops the dials
-// a burst of calls does not need.
+// concurrent callers, the idle timeout above, connections whose reads are
+// bounded by DefaultReadIdleTimeout and whose waits for answers' headers by
+// DefaultResponseHeaderTimeout (readIdleConn: no timer per request, so the
+// Transport's own ResponseHeaderTimeout stays 0), and dials going through a
+// dialGate (returned too), which drops the dials a burst of calls does not
+// need.
 //
 // It also returns the transport for the retries of non-idempotent writes
 // (see freshConnections): the same settings without keep-alive, dialing
@@ -43,7 +49,6 @@ func newDefaultTransport(readIdle time.Duration) (base, fresh http.RoundTripper,
 	t.MaxIdleConns = maxIdleConns
 	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.IdleConnTimeout = IdleConnTimeout
-	t.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
 	dial := readIdleDialer(t.DialContext, readIdle)
 	g := newDialGate()
 	t.DialContext = g.dialContext(dial)
@@ -78,14 +83,16 @@ func freshConnections(rt http.RoundTripper) http.RoundTripper {
 }
 
 // readIdleDialer wraps next so that every read of a connection it dials
-// fails after idle without a byte.
+// fails after idle without a byte, and its waits for answers' headers
+// after idle (readIdleConn).
 func readIdleDialer(next func(ctx context.Context, network, addr string) (net.Conn, error), idle time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := next(ctx, network, addr)
 		if err != nil || idle <= 0 {
 			return c, err
 		}
-		rc := &readIdleConn{Conn: c, idle: idle, born: time.Now()}
+		rc := &readIdleConn{Conn: c, idle: idle}
+		rc.headers.born = time.Now()
 		rc.until.Store(math.MinInt64)
 		return rc, nil
 	}
@@ -99,34 +106,98 @@ func readIdleDialer(next func(ctx context.Context, network, addr string) (net.Co
 const readIdleSlack = 32
 
 // readIdleConn is a connection whose reads time out after idle without data
-// (at most idle/readIdleSlack later).
+// (at most idle/readIdleSlack later), counted from the read's start or the
+// last write, whichever is later; and whose reads fail with
+// errHeaderTimeout once attempts have waited idle for their answers'
+// headers on it (headers, at most 2·idle/readIdleSlack later).
 type readIdleConn struct {
 	net.Conn
-	idle  time.Duration
-	born  time.Time    // when dialed; deadlines are offsets from it on the monotonic clock
-	until atomic.Int64 // the read deadline last set, as an offset from born (MinInt64: none)
+	idle    time.Duration
+	headers headerWait   // its born is the dial; deadlines are offsets from it
+	until   atomic.Int64 // the read deadline last set, as an offset from born (MinInt64: none)
+	mu      sync.Mutex   // held while a deadline is set, so that until is the deadline last set
+}
+
+// connWait returns the header wait of c, a connection the default transport
+// gave an attempt (directly, or under the dial gate's or TLS's wrapping),
+// or nil for any other connection.
+func connWait(c net.Conn) *headerWait {
+	for {
+		switch v := c.(type) {
+		case *readIdleConn:
+			return &v.headers
+		case *gateConn:
+			c = v.Conn
+		case interface{ NetConn() net.Conn }: // *tls.Conn
+			c = v.NetConn()
+		default:
+			return nil
+		}
+	}
 }
 
 func (c *readIdleConn) Read(p []byte) (int, error) {
-	now := time.Since(c.born)
-	if c.until.Load() < int64(now+c.idle) {
-		d := now + c.idle + c.idle/readIdleSlack
-		if err := c.Conn.SetReadDeadline(c.born.Add(d)); err != nil {
+	now := time.Since(c.headers.born)
+	limit := time.Duration(math.MaxInt64)
+	if due, waiting := c.headers.due(c.idle); waiting {
+		if now >= due {
+			return 0, errHeaderTimeout
+		}
+		// The deadline may run past the wait's end by the slack of a
+		// write's reset (see Write) and a read's.
+		limit = due + 2*c.idle/readIdleSlack
+	}
+	if until := time.Duration(c.until.Load()); until > limit || (until < now+c.idle && until < limit) {
+		if err := c.setDeadline(min(now+c.idle+c.idle/readIdleSlack, limit)); err != nil {
 			return 0, err
 		}
-		c.until.Store(int64(d))
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		if _, waiting := c.headers.due(c.idle); waiting {
+			err = errHeaderTimeout
+		}
+	}
+	return n, err
+}
+
+// Write sends p: a wait for headers on the connection is timed from now,
+// and a read under way then waits at least idle from now (the wait for the
+// answer is counted from the request).
+func (c *readIdleConn) Write(p []byte) (int, error) {
+	now := time.Since(c.headers.born)
+	c.headers.sent(now)
+	if time.Duration(c.until.Load()) < now+c.idle {
+		if err := c.setDeadline(now + c.idle + c.idle/readIdleSlack); err != nil {
+			return 0, err
+		}
+	}
+	return c.Conn.Write(p)
+}
+
+// setDeadline sets the read deadline at offset d from the dial.
+func (c *readIdleConn) setDeadline(d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.Conn.SetReadDeadline(c.headers.born.Add(d)); err != nil {
+		return err
+	}
+	c.until.Store(int64(d))
+	return nil
 }
 
 // SetReadDeadline and SetDeadline set the connection's deadline; the next
 // read sets its idle bound again.
 func (c *readIdleConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.until.Store(math.MinInt64)
 	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *readIdleConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.until.Store(math.MinInt64)
 	return c.Conn.SetDeadline(t)
 }
