@@ -41,47 +41,12 @@ func (w *headerWait) begin() {
 	}
 }
 
-// sent starts the clock of a wait at now (an offset from born), when the
-// connection writes (the request goes out; the connection reads the clock
-// then anyway).
-func (w *headerWait) sent(now time.Duration) {
-	if w.since.Load() == unsent {
-		w.since.CompareAndSwap(unsent, int64(now))
-	}
-}
-
 // end counts an attempt's wait over (its round trip returned).
 func (w *headerWait) end() {
 	if w.waiting.Add(-1) > 0 {
 		w.since.Store(int64(time.Since(w.born)))
 	}
 }
-
-// due returns when the current wait runs out, as an offset from born, and
-// whether any attempt waits on a request that went out.
-func (w *headerWait) due(bound time.Duration) (time.Duration, bool) {
-	if w.waiting.Load() <= 0 {
-		return 0, false
-	}
-	since := w.since.Load()
-	if since == unsent {
-		return 0, false
-	}
-	return time.Duration(since) + bound, true
-}
-
-// errHeaderTimeout fails the reads of a connection whose attempts waited
-// for their answer's headers past the bound (DefaultResponseHeaderTimeout).
-// It is a net.Error timeout.
-var errHeaderTimeout error = headerTimeout{}
-
-type headerTimeout struct{}
-
-func (headerTimeout) Error() string {
-	return "timeout awaiting response headers (DefaultResponseHeaderTimeout)"
-}
-func (headerTimeout) Timeout() bool   { return true }
-func (headerTimeout) Temporary() bool { return true }
 
 // attemptEnded marks a call state's wait slot once its attempt returned: a
 // GotConn that comes later (from a wrapper that returned early) is not
