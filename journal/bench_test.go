@@ -1,9 +1,14 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -152,9 +157,9 @@ func BenchmarkDirectConsume(b *testing.B) {
 // BenchmarkDeliver: 100,000 recorded intents for 100 customers delivered
 // per second by one instance on PostgreSQL with 64 deliveries in flight,
 // one by one ("tokens") or coalesced ("rows", post-paid): from Start to
-// the platform having applied the last unit (the fake's ledger, read in
-// memory: polling Stats, a query over every intent, would load the
-// database it measures). Afterwards, untimed, the journal must reach
+// the platform's answer to the last unit (counted by a transport wrapper:
+// polling Stats, a query over every intent, would load the database it
+// measures, and copying the fake's ledger the CPU). Afterwards, untimed, the journal must reach
 // nothing pending or in flight and the ledger must equal the work.
 func BenchmarkDeliver(b *testing.B) {
 	for _, mode := range []string{"single", "coalesced"} {
@@ -165,7 +170,16 @@ func BenchmarkDeliver(b *testing.B) {
 				b.StopTimer()
 				d := newPG(b)
 				srv := fake(b, guapocadotest.WithLatency(platformLatency))
-				j := benchJournal(b, d, srv, WithWorkers(64), WithPostpaid("rows"), WithBatch(1000, 100*time.Millisecond))
+				count := &answered{keys: map[string]bool{}}
+				api, err := guapocado.NewAPIClient(srv.APIKey(), guapocado.WithAPIURL(srv.APIURL()), guapocado.WithRetry(3, 0, 0),
+					guapocado.WithTransportWrapper(func(next http.RoundTripper) http.RoundTripper { count.next = next; return count }))
+				if err != nil {
+					b.Fatal(err)
+				}
+				j, err := New(d.driver, api, WithWorkers(64), WithPostpaid("rows"), WithBatch(1000, 100*time.Millisecond))
+				if err != nil {
+					b.Fatal(err)
+				}
 				meter := map[string]string{"single": "tokens", "coalesced": "rows"}[mode]
 				recordMany(b, d, j, n, 100, meter, "d")
 				units, err := d.count(context.Background(), `SELECT COALESCE(SUM(amount), 0) FROM app_work`)
@@ -176,13 +190,9 @@ func BenchmarkDeliver(b *testing.B) {
 				began := time.Now()
 				start(b, j)
 				var last time.Time
-				for {
-					applied, at := appliedUnits(srv)
-					if applied >= units {
-						last = at
-						break
-					}
-					time.Sleep(250 * time.Millisecond)
+				for ok := false; !ok; {
+					time.Sleep(5 * time.Millisecond)
+					last, ok = count.done(units)
 				}
 				b.StopTimer()
 				total += last.Sub(began)
@@ -198,22 +208,54 @@ func BenchmarkDeliver(b *testing.B) {
 	}
 }
 
-// appliedUnits is the total the fake has applied, and when it applied
-// the last of it (so the polling's period does not count).
-func appliedUnits(srv *guapocadotest.Server) (int64, time.Time) {
-	var (
-		sum  float64
-		last time.Time
-	)
-	for _, op := range srv.Ops() {
-		if op.Op == "consume" {
-			sum += op.Amount
-			if op.At.After(last) {
-				last = op.At
-			}
+// answered counts the units of the consume calls the platform answered
+// 2xx, once per idempotency key, and when the last came: a transport
+// wrapper of the journal's client, read in memory without copying the
+// fake's ledger.
+type answered struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	keys  map[string]bool
+	units int64
+	last  time.Time
+}
+
+func (a *answered) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
 		}
+		req = req.Clone(req.Context())
+		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	return int64(sum), last
+	res, err := a.next.RoundTrip(req)
+	if err != nil || res.StatusCode/100 != 2 || !strings.HasSuffix(req.URL.Path, "/consume") {
+		return res, err
+	}
+	var in struct {
+		Amount int64  `json:"amount"`
+		Key    string `json:"idempotencyKey"`
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return res, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.keys[in.Key] {
+		a.keys[in.Key] = true
+		a.units += in.Amount
+		a.last = time.Now()
+	}
+	return res, err
+}
+
+// done reports when the answered units reached units.
+func (a *answered) done(units int64) (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last, a.units >= units
 }
 
 // BenchmarkCommitToApplied: intents committed at a steady 1,000 per
