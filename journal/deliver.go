@@ -22,6 +22,13 @@ type Dead struct {
 	Attempt int
 }
 
+// River's fetch timing for the journal's deliveries (WithRiverConfig
+// may change it).
+const (
+	fetchCooldown     = 10 * time.Millisecond
+	fetchPollInterval = 100 * time.Millisecond
+)
+
 // usageWorker delivers one intent.
 type usageWorker[TTx any] struct {
 	river.WorkerDefaults[UsageArgs]

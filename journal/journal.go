@@ -70,6 +70,14 @@ func New[TTx any](driver riverdriver.Driver[TTx], api *guapocado.APIClient, opts
 		// instance and is taken over (sent again under the same key).
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 2 * time.Minute,
+		// A delivery waits on the platform's round trip, not on the CPU:
+		// River's default cooldown (100 ms between fetches) would cap an
+		// instance at MaxWorkers deliveries per 100 ms however short the
+		// round trip, and its 1 s poll (SQLite's only way to learn of new
+		// intents, PostgreSQL's fallback to LISTEN/NOTIFY) would add up to
+		// a second to each. One indexed fetch per cooldown is cheap.
+		FetchCooldown:     fetchCooldown,
+		FetchPollInterval: fetchPollInterval,
 	}
 	if len(cfg.postpaid) > 0 {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(

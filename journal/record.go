@@ -47,10 +47,24 @@ func (j *Journal[TTx]) RecordTx(ctx context.Context, tx TTx, u Usage) (string, e
 		}
 		return u.Key, nil
 	}
-	if _, err := j.river.InsertTx(ctx, tx, UsageArgs{Usage: u, RecordedAt: now}, nil); err != nil {
+	if err := j.insertUsage(ctx, tx, UsageArgs{Usage: u, RecordedAt: now}); err != nil {
 		return "", fmt.Errorf("journal: record: %w", err)
 	}
 	return u.Key, nil
+}
+
+// insertUsage inserts one intent's job in tx in the cheapest statement the
+// database has for it: River's InsertTx on PostgreSQL (one INSERT, where
+// InsertManyFastTx would COPY in two round trips), its InsertManyFastTx on
+// SQLite (the INSERT without RETURNING the row, which nothing reads).
+func (j *Journal[TTx]) insertUsage(ctx context.Context, tx TTx, args UsageArgs) error {
+	var err error
+	if j.sql.sqlite {
+		_, err = j.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: args}})
+	} else {
+		_, err = j.river.InsertTx(ctx, tx, args, nil)
+	}
+	return err
 }
 
 // RecordManyTx writes us in the caller's transaction tx, like RecordTx for
