@@ -98,15 +98,9 @@ func benchFloor[TTx any](b *testing.B, d *testDB[TTx], c int) {
 	insert := dialectOf(d.driver.DatabaseName()).q(`INSERT INTO app_work (key, customer_id, meter, amount) VALUES ($1, $2, $3, $4)`)
 	b.ResetTimer()
 	err := spread(b.N, c, func(i int) error {
-		tx, err := d.begin(ctx)
-		if err != nil {
-			return err
-		}
-		if err := d.exec(ctx, tx, insert, fmt.Sprintf("f%d-%d", run, i), fmt.Sprintf("org_%d", i%100), "tokens", int64(1)); err != nil {
-			d.rollback(ctx, tx)
-			return err
-		}
-		return d.commit(ctx, tx)
+		return d.inTx(ctx, func(tx TTx) error {
+			return d.exec(ctx, tx, insert, fmt.Sprintf("f%d-%d", run, i), fmt.Sprintf("org_%d", i%100), "tokens", int64(1))
+		})
 	})
 	b.StopTimer()
 	if err != nil {
@@ -320,19 +314,14 @@ func benchRecordMany[TTx any](b *testing.B, d *testDB[TTx], c int) {
 	run := time.Now().UnixNano()
 	b.ResetTimer()
 	err := spread(b.N, c, func(i int) error {
-		tx, err := d.begin(ctx)
-		if err != nil {
-			return err
-		}
 		us := make([]Usage, per)
 		for k := range us {
 			us[k] = Usage{CustomerID: fmt.Sprintf("org_%d", k), Meter: "tokens", Amount: 1, Key: fmt.Sprintf("m%d-%d-%d", run, i, k)}
 		}
-		if _, err := j.RecordManyTx(ctx, tx, us); err != nil {
-			d.rollback(ctx, tx)
+		return d.inTx(ctx, func(tx TTx) error {
+			_, err := j.RecordManyTx(ctx, tx, us)
 			return err
-		}
-		return d.commit(ctx, tx)
+		})
 	})
 	b.StopTimer()
 	if err != nil {

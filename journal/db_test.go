@@ -63,6 +63,20 @@ func (d *testDB[TTx]) work(ctx context.Context, j *Journal[TTx], u Usage, commit
 	return d.commit(ctx, tx)
 }
 
+// inTx runs fn in an application transaction: committed when fn succeeds,
+// rolled back when it fails.
+func (d *testDB[TTx]) inTx(ctx context.Context, fn func(tx TTx) error) error {
+	tx, err := d.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		d.rollback(ctx, tx)
+		return err
+	}
+	return d.commit(ctx, tx)
+}
+
 // openSQLite opens (creating) the SQLite file path: one connection, as
 // River's SQLite driver asks, WAL and a busy timeout.
 func openSQLite(tb testing.TB, path string) *testDB[*sql.Tx] {
